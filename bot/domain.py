@@ -1,0 +1,180 @@
+"""Tandem's domain: plain values with behaviour, standard library only.
+
+Instants are aware UTC datetimes (names end in ``_utc``); zones are IANA names; local rules are
+``datetime.time`` values read in a city's zone. Storage turns rows into these objects before they
+leave a repository, so nothing above ``storage/`` ever sees a database row.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+
+class TandemError(Exception):
+    """A failure the user caused or can fix; handlers turn it into a message."""
+
+
+class NotFoundError(TandemError):
+    """The thing asked for does not exist (or no longer does)."""
+
+
+class PermissionDeniedError(TandemError):
+    """The actor may not do this."""
+
+
+class ConflictError(TandemError):
+    """Someone else changed the thing first (a second tap, a concurrent writer)."""
+
+
+class InvalidInputError(TandemError):
+    """The user's input cannot be understood; the message says what was expected."""
+
+
+class Role(str, enum.Enum):
+    COORDINATOR = "coordinator"
+    CONTACT = "contact"  # speaks for one city
+    PARTICIPANT = "participant"  # a contact's colleague
+
+
+class Pairing(str, enum.Enum):
+    ACROSS = "across"  # only cities of different groups meet
+    ANY = "any"
+
+
+class MatchStatus(str, enum.Enum):
+    OPEN = "open"  # mutual interest found, not planned yet
+    PLANNED = "planned"  # the planner proposed slots; waiting for a coordinator
+    UNSCHEDULABLE = "unschedulable"  # no common time; ``reason`` says why
+    CONFIRMED = "confirmed"  # a session exists
+    DECLINED = "declined"  # one side declined the partner
+    CANCELLED = "cancelled"
+
+
+class SessionStatus(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Attendance(str, enum.Enum):
+    PENDING = "pending"
+    YES = "yes"
+    NO = "no"
+
+
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"  # due at ``due_utc``
+    CLAIMED = "claimed"  # one sender owns it now
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure (blocked bot, bad request)
+    DROPPED = "dropped"  # no longer wanted (session moved or cancelled, or came too late)
+
+
+class Channel(str, enum.Enum):
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; refuse naive datetimes, which are ambiguous by construction."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: Tandem stores aware instants only")
+    return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class City:
+    id: int
+    name: str
+    country: str  # ISO 3166-1 alpha-2, e.g. "CN"
+    timezone: str  # IANA name, e.g. "Asia/Shanghai"
+    group: str  # e.g. "EU", "China"
+    subdivision: str | None = None  # for regional holidays, e.g. "HH"
+    meeting_link: str | None = None  # a fixed link for every session of this city
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    display_name: str
+    role: Role
+    language: str
+    city_id: int | None = None
+    telegram_user_id: int | None = None
+    chat_id: int | None = None
+    email: str | None = None
+    reachable: bool = True
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    key: str
+    titles: dict[str, str] = field(default_factory=dict)  # language -> title
+
+    def title(self, language: str) -> str:
+        return self.titles.get(language) or self.titles.get("en") or self.key
+
+
+@dataclass(frozen=True)
+class Interest:
+    city_id: int
+    topic_id: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    """One window of a city's usual meeting hours, in its local wall-clock time."""
+
+    weekday: int  # 0 = Monday
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Match:
+    id: int
+    city_a_id: int
+    city_b_id: int
+    topic_id: int
+    status: MatchStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """A confirmed meeting of a match."""
+
+    id: int
+    match_id: int
+    start_utc: datetime
+    duration_minutes: int
+    meeting_link: str
+    ical_uid: str
+    sequence: int
+    status: SessionStatus
+
+    @property
+    def end_utc(self) -> datetime:
+        return self.start_utc + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: int
+    kind: str  # invite, update, cancel, reminder, notice
+    channel: Channel
+    contact_id: int
+    due_utc: datetime
+    status: OutboxStatus
+    payload: dict[str, object]
+    session_id: int | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class DayAway:
+    city_id: int
+    day: date
