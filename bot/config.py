@@ -1,0 +1,458 @@
+"""Configuration: one TOML file, validated whole, with secrets from the environment.
+
+``load_config(path)`` reads the file once and returns a frozen :class:`Config`; each part of the
+bot then receives only its own section. Every problem is reported as one :class:`ConfigError`
+line naming the file and the key, so the bot never starts half-configured.
+
+Environment variables override deployment values and carry the secrets, which should not sit in
+a file under version control:
+
+=========================  ==================================
+``TANDEM_TELEGRAM_TOKEN``  ``[telegram] token``
+``TANDEM_DATABASE_URL``    ``[database] url``
+``TANDEM_WEBHOOK_SECRET``  ``[telegram] webhook_secret``
+``TANDEM_WEBHOOK_URL``     ``[telegram] webhook_url``
+``TANDEM_SMTP_USERNAME``   ``[email] username``
+``TANDEM_SMTP_PASSWORD``   ``[email] password``
+=========================  ==================================
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import Pairing, utc
+from bot.i18n import SUPPORTED_LANGUAGES
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tandem.sqlite3"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line naming the key."""
+
+
+class Secret(str):
+    """A string that never shows itself in a repr, a log line or an error message."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: Secret = field(default=Secret(""), repr=False)
+    mode: str = "polling"  # or "webhook"
+    api_base_url: str = DEFAULT_API_BASE_URL
+    file_base_url: str = DEFAULT_FILE_BASE_URL
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: Secret = field(default=Secret(""), repr=False)
+    admin_chat_id: int | None = None  # where unexpected errors are reported
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    key: str
+    titles: Mapping[str, str]  # language -> title; "en" is required
+
+
+@dataclass(frozen=True)
+class CoordinatorConfig:
+    telegram_id: int
+    name: str = ""
+    language: str = "en"
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class ProgrammeConfig:
+    name: str = "Tandem programme"
+    pairing: Pairing = Pairing.ACROSS
+    groups: tuple[str, ...] = ()
+    default_language: str = "en"
+    timezone: str = "UTC"  # the coordinators' zone, for schedules and exports
+    organizer_name: str = "Tandem"
+    organizer_email: str = "tandem@example.org"
+    topics: tuple[TopicConfig, ...] = ()
+    coordinators: tuple[CoordinatorConfig, ...] = ()
+
+    @property
+    def coordinator_ids(self) -> frozenset[int]:
+        return frozenset(c.telegram_id for c in self.coordinators)
+
+
+@dataclass(frozen=True)
+class SchedulingConfig:
+    horizon: timedelta = timedelta(days=21)
+    duration: timedelta = timedelta(minutes=60)
+    granularity: timedelta = timedelta(minutes=15)
+    min_notice: timedelta = timedelta(hours=48)
+    max_sessions_per_city_per_day: int = 2
+    planning_interval: timedelta = timedelta(minutes=30)
+    planning_debounce: timedelta = timedelta(seconds=30)
+    slots_offered: int = 3
+    auto_confirm: bool = False
+
+
+@dataclass(frozen=True)
+class RemindersConfig:
+    offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class MeetingConfig:
+    link: str = ""  # a fixed link for the whole programme (Tencent Meeting, Zoom, Teams)
+    link_template: str = "https://meet.jit.si/{room}"
+
+
+@dataclass(frozen=True)
+class InvitesConfig:
+    code_ttl: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "starttls", "tls" or "none"
+    username: str = ""
+    password: Secret = field(default=Secret(""), repr=False)
+    sender: str = ""
+    timeout: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    programme: ProgrammeConfig = field(default_factory=ProgrammeConfig)
+    scheduling: SchedulingConfig = field(default_factory=SchedulingConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    meeting: MeetingConfig = field(default_factory=MeetingConfig)
+    invites: InvitesConfig = field(default_factory=InvitesConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    source: str = "<defaults>"  # where it was read from, for messages
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90m"``, ``"24h"``, ``"7d"`` → timedelta; anything else raises ValueError."""
+    found = _DURATION.match(text)
+    if not found:
+        raise ValueError(f'"{text}" is not a duration such as "90m", "24h" or "7d"')
+    amount, unit = found.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for suffix, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{suffix}"
+    return f"{seconds}s"
+
+
+class _Reader:
+    """Reads one table of the TOML document, remembering which keys were used."""
+
+    def __init__(self, table: Mapping[str, Any], where: str, source: str) -> None:
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}: [{where}] must be a table")
+        self.table, self.where, self.source = table, where, source
+        self.used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self._name(key)}: {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # TOML booleans are ints in Python; never accept one for the other.
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(k.__name__.replace("str", "string").replace("int", "integer") for k in kinds)
+            raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def duration(self, key: str, default: timedelta) -> timedelta:
+        value = self.get(key, str, None)
+        if value is None:
+            return default
+        try:
+            parsed = parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        if parsed <= timedelta(0):
+            raise self.fail(key, "must be longer than zero")
+        return parsed
+
+    def positive_int(self, key: str, default: int) -> int:
+        value = self.get(key, int, default)
+        if value <= 0:
+            raise self.fail(key, f"must be a positive whole number, got {value}")
+        return value
+
+    def zone(self, key: str, default: str) -> str:
+        value = self.get(key, str, default)
+        check_zone(value, lambda message: self.fail(key, message))
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise self.fail(key, f'"{value}" is not one of {", ".join(choices)}')
+        return value
+
+    def sub(self, key: str) -> "_Reader":
+        self.used.add(key)
+        return _Reader(self.table.get(key, {}), self._name(key), self.source)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key (see config.example.toml for the keys there are)")
+
+
+def check_zone(name: str, fail: Any) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f'unknown time zone "{name}" (use an IANA name such as "Europe/Berlin")') from None
+
+
+def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
+    admin = r.get("admin_chat_id", int, None)
+    config = TelegramConfig(
+        token=Secret(env.get("TANDEM_TELEGRAM_TOKEN") or r.get("token", str, "")),
+        mode=r.choice("mode", ("polling", "webhook"), "polling"),
+        api_base_url=r.get("api_base_url", str, DEFAULT_API_BASE_URL),
+        file_base_url=r.get("file_base_url", str, DEFAULT_FILE_BASE_URL),
+        webhook_url=env.get("TANDEM_WEBHOOK_URL") or r.get("webhook_url", str, ""),
+        webhook_listen=r.get("webhook_listen", str, "127.0.0.1"),
+        webhook_port=r.positive_int("webhook_port", 8443),
+        webhook_secret=Secret(env.get("TANDEM_WEBHOOK_SECRET") or r.get("webhook_secret", str, "")),
+        admin_chat_id=admin,
+    )
+    r.finish()
+    if config.token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", config.token):
+        raise r.fail("token", "does not look like a token from @BotFather (digits, a colon, then letters)")
+    if config.mode == "webhook":
+        if not config.webhook_url:
+            raise r.fail("webhook_url", 'is required when mode = "webhook" (the public https URL Telegram calls)')
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", config.webhook_secret):
+            raise r.fail("webhook_secret", "is required in webhook mode: 1-256 characters A-Z, a-z, 0-9, _ or -")
+    return config
+
+
+def _database(r: _Reader, env: Mapping[str, str]) -> DatabaseConfig:
+    url = env.get("TANDEM_DATABASE_URL") or r.get("url", str, DEFAULT_DATABASE_URL)
+    config = DatabaseConfig(url=url, echo=r.get("echo", bool, False))
+    r.finish()
+    if not url.startswith(tuple(d + "://" for d in ASYNC_DRIVERS)):
+        raise r.fail("url", f"must start with {' or '.join(d + '://' for d in ASYNC_DRIVERS)} (an async driver)")
+    return config
+
+
+def _programme(r: _Reader) -> ProgrammeConfig:
+    pairing = r.choice("pairing", tuple(p.value for p in Pairing), Pairing.ACROSS.value)
+    groups = r.get("groups", list, [])
+    if not all(isinstance(g, str) for g in groups):
+        raise r.fail("groups", "expected a list of strings")
+    language = r.choice("default_language", SUPPORTED_LANGUAGES, "en")
+    config = ProgrammeConfig(
+        name=r.get("name", str, ProgrammeConfig.name),
+        pairing=Pairing(pairing),
+        groups=tuple(groups),
+        default_language=language,
+        timezone=r.zone("timezone", "UTC"),
+        organizer_name=r.get("organizer_name", str, ProgrammeConfig.organizer_name),
+        organizer_email=r.get("organizer_email", str, ProgrammeConfig.organizer_email),
+        topics=_topics(r),
+        coordinators=_coordinators(r),
+    )
+    r.finish()
+    if "@" not in config.organizer_email:
+        raise r.fail("organizer_email", f'"{config.organizer_email}" is not an e-mail address')
+    return config
+
+
+def _topics(r: _Reader) -> tuple[TopicConfig, ...]:
+    items = r.get("topics", list, [])
+    topics, seen = [], set()
+    for i, item in enumerate(items):
+        t = _Reader(item, f"{r._name('topics')}[{i}]", r.source)
+        key = t.get("key", str, "")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", key):
+            raise t.fail("key", "expected a short key of lower-case letters, digits and dashes")
+        if key in seen:
+            raise t.fail("key", f'"{key}" appears twice')
+        seen.add(key)
+        titles = {}
+        for language in SUPPORTED_LANGUAGES:
+            title = t.get(language, str, "")
+            if title:
+                titles[language] = title
+        t.finish()
+        if "en" not in titles:
+            raise t.fail("en", "every topic needs an English title")
+        topics.append(TopicConfig(key=key, titles=titles))
+    return tuple(topics)
+
+
+def _coordinators(r: _Reader) -> tuple[CoordinatorConfig, ...]:
+    items = r.get("coordinators", list, [])
+    result = []
+    for i, item in enumerate(items):
+        c = _Reader(item, f"{r._name('coordinators')}[{i}]", r.source)
+        telegram_id = c.get("telegram_id", int, None)
+        if telegram_id is None:
+            raise c.fail("telegram_id", "is required (the coordinator's numeric Telegram user id)")
+        if telegram_id <= 0:
+            raise c.fail("telegram_id", f"{telegram_id} is not a Telegram user id")
+        result.append(
+            CoordinatorConfig(
+                telegram_id=telegram_id,
+                name=c.get("name", str, ""),
+                language=c.choice("language", SUPPORTED_LANGUAGES, "en"),
+                email=c.get("email", str, ""),
+            )
+        )
+        c.finish()
+    return tuple(result)
+
+
+def _scheduling(r: _Reader) -> SchedulingConfig:
+    d = SchedulingConfig()
+    config = SchedulingConfig(
+        horizon=r.duration("horizon", d.horizon),
+        duration=r.duration("duration", d.duration),
+        granularity=r.duration("granularity", d.granularity),
+        min_notice=r.duration("min_notice", d.min_notice),
+        max_sessions_per_city_per_day=r.positive_int("max_sessions_per_city_per_day", d.max_sessions_per_city_per_day),
+        planning_interval=r.duration("planning_interval", d.planning_interval),
+        planning_debounce=r.duration("planning_debounce", d.planning_debounce),
+        slots_offered=r.positive_int("slots_offered", d.slots_offered),
+        auto_confirm=r.get("auto_confirm", bool, d.auto_confirm),
+    )
+    r.finish()
+    if timedelta(hours=1) % config.granularity and config.granularity % timedelta(hours=1):
+        raise r.fail("granularity", "must divide an hour (e.g. 5m, 15m, 30m) or be whole hours")
+    return config
+
+
+def _reminders(r: _Reader) -> RemindersConfig:
+    offsets = r.get("offsets", list, None)
+    if offsets is None:
+        r.finish()
+        return RemindersConfig()
+    parsed = []
+    for i, text in enumerate(offsets):
+        if not isinstance(text, str):
+            raise r.fail(f"offsets[{i}]", f"expected a string such as \"24h\", got {text!r}")
+        try:
+            parsed.append(parse_duration(text))
+        except ValueError as exc:
+            raise r.fail(f"offsets[{i}]", str(exc)) from None
+    r.finish()
+    return RemindersConfig(offsets=tuple(sorted(set(parsed), reverse=True)))
+
+
+def _meeting(r: _Reader) -> MeetingConfig:
+    config = MeetingConfig(
+        link=r.get("link", str, ""),
+        link_template=r.get("link_template", str, MeetingConfig.link_template),
+    )
+    r.finish()
+    if "{room}" not in config.link_template:
+        raise r.fail("link_template", 'must contain "{room}", where the unguessable room name goes')
+    return config
+
+
+def _invites(r: _Reader) -> InvitesConfig:
+    config = InvitesConfig(code_ttl=r.duration("code_ttl", InvitesConfig.code_ttl))
+    r.finish()
+    return config
+
+
+def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
+    d = EmailConfig()
+    config = EmailConfig(
+        enabled=r.get("enabled", bool, False),
+        host=r.get("host", str, d.host),
+        port=r.positive_int("port", d.port),
+        security=r.choice("security", ("starttls", "tls", "none"), d.security),
+        username=env.get("TANDEM_SMTP_USERNAME") or r.get("username", str, ""),
+        password=Secret(env.get("TANDEM_SMTP_PASSWORD") or r.get("password", str, "")),
+        sender=r.get("sender", str, ""),
+        timeout=r.duration("timeout", d.timeout),
+    )
+    r.finish()
+    if config.enabled and "@" not in config.sender:
+        raise r.fail("sender", "is required when e-mail is enabled (the From address)")
+    return config
+
+
+def config_from_mapping(data: Mapping[str, Any], source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
+    """Validate a parsed TOML document; raises ConfigError naming the first bad key."""
+    env = os.environ if env is None else env
+    top = _Reader(data, "", source)
+    config = Config(
+        telegram=_telegram(top.sub("telegram"), env),
+        database=_database(top.sub("database"), env),
+        programme=_programme(top.sub("programme")),
+        scheduling=_scheduling(top.sub("scheduling")),
+        reminders=_reminders(top.sub("reminders")),
+        meeting=_meeting(top.sub("meeting")),
+        invites=_invites(top.sub("invites")),
+        email=_email(top.sub("email"), env),
+        source=source,
+    )
+    top.finish()
+    return config
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at ``path`` (``None``: defaults plus the environment)."""
+    if path is None:
+        return config_from_mapping({}, "<defaults>", env)
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (copy config.example.toml to start one)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return config_from_mapping(data, str(path), env)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with an offset (``2027-03-22T08:00:00Z``) as aware UTC."""
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

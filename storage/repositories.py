@@ -1,0 +1,652 @@
+"""Repositories: small collections over one aggregate each, speaking domain objects.
+
+Rows never leave this module: every method returns values from ``bot.domain``. Where two actors
+can race (creating a match, confirming a session, claiming an outgoing message) the database
+decides, with a uniqueness constraint or a conditional ``UPDATE … WHERE status = …`` whose row
+count says who won. That works the same on PostgreSQL (row locks; ``SKIP LOCKED`` when claiming)
+and on SQLite (one writer at a time, so the second conditional update sees the first's result).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import (
+    Attendance,
+    Channel,
+    City,
+    Contact,
+    Interest,
+    Match,
+    MatchStatus,
+    OutboxStatus,
+    OutgoingMessage,
+    Role,
+    Session,
+    SessionStatus,
+    Topic,
+    WeeklyWindow,
+)
+from storage.models import (
+    CityRow,
+    ContactRow,
+    DayAwayRow,
+    InterestRow,
+    InviteCodeRow,
+    MatchRow,
+    OutboxRow,
+    ParticipantRow,
+    ProposedSlotRow,
+    SessionRow,
+    TopicRow,
+    WeeklyHoursRow,
+)
+
+
+def _city(row: CityRow) -> City:
+    return City(
+        id=row.id,
+        name=row.name,
+        country=row.country,
+        timezone=row.timezone,
+        group=row.group,
+        subdivision=row.subdivision,
+        meeting_link=row.meeting_link,
+    )
+
+
+def _contact(row: ContactRow) -> Contact:
+    return Contact(
+        id=row.id,
+        display_name=row.display_name,
+        role=Role(row.role),
+        language=row.language,
+        city_id=row.city_id,
+        telegram_user_id=row.telegram_user_id,
+        chat_id=row.chat_id,
+        email=row.email,
+        reachable=row.reachable,
+    )
+
+
+def _match(row: MatchRow) -> Match:
+    return Match(
+        id=row.id,
+        city_a_id=row.city_a_id,
+        city_b_id=row.city_b_id,
+        topic_id=row.topic_id,
+        status=MatchStatus(row.status),
+        reason=row.reason,
+    )
+
+
+def _session(row: SessionRow) -> Session:
+    return Session(
+        id=row.id,
+        match_id=row.match_id,
+        start_utc=row.start_utc,
+        duration_minutes=row.duration_minutes,
+        meeting_link=row.meeting_link,
+        ical_uid=row.ical_uid,
+        sequence=row.sequence,
+        status=SessionStatus(row.status),
+    )
+
+
+def _message(row: OutboxRow) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=row.id,
+        kind=row.kind,
+        channel=Channel(row.channel),
+        contact_id=row.contact_id,
+        due_utc=row.due_at,
+        status=OutboxStatus(row.status),
+        payload=dict(row.payload),
+        session_id=row.session_id,
+        attempts=row.attempts,
+    )
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _time(minutes: int) -> time:
+    # 1440 (midnight at the end of the day) has no ``time``; the domain spells it 23:59:59.999999.
+    return time.max if minutes >= 1440 else time(minutes // 60, minutes % 60)
+
+
+class _Repository:
+    def __init__(self, db_session: AsyncSession) -> None:
+        self.db = db_session
+
+
+class CityRepository(_Repository):
+    async def add(
+        self,
+        *,
+        name: str,
+        country: str,
+        timezone: str,
+        group: str,
+        now_utc: datetime,
+        subdivision: str | None = None,
+        meeting_link: str | None = None,
+    ) -> City:
+        row = CityRow(
+            name=name,
+            country=country.upper(),
+            timezone=timezone,
+            group=group,
+            subdivision=subdivision,
+            meeting_link=meeting_link,
+            created_at=now_utc,
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return _city(row)
+
+    async def get(self, city_id: int) -> City | None:
+        row = await self.db.get(CityRow, city_id)
+        return _city(row) if row else None
+
+    async def by_name(self, name: str) -> City | None:
+        row = await self.db.scalar(select(CityRow).where(func.lower(CityRow.name) == name.strip().lower()))
+        return _city(row) if row else None
+
+    async def list(self) -> list[City]:
+        rows = await self.db.scalars(select(CityRow).order_by(CityRow.name))
+        return [_city(r) for r in rows]
+
+    async def update(self, city_id: int, **changes: Any) -> City:
+        row = await self.db.get(CityRow, city_id)
+        if row is None:
+            raise LookupError(city_id)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        await self.db.flush()
+        return _city(row)
+
+    async def set_weekly_hours(self, city_id: int, windows: Iterable[WeeklyWindow]) -> None:
+        await self.db.execute(delete(WeeklyHoursRow).where(WeeklyHoursRow.city_id == city_id))
+        self.db.add_all(
+            WeeklyHoursRow(
+                city_id=city_id,
+                weekday=w.weekday,
+                start_minute=_minutes(w.start),
+                end_minute=1440 if w.end == time.max else _minutes(w.end),
+            )
+            for w in windows
+        )
+        await self.db.flush()
+
+    async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
+        rows = await self.db.scalars(
+            select(WeeklyHoursRow)
+            .where(WeeklyHoursRow.city_id == city_id)
+            .order_by(WeeklyHoursRow.weekday, WeeklyHoursRow.start_minute)
+        )
+        return tuple(WeeklyWindow(r.weekday, _time(r.start_minute), _time(r.end_minute)) for r in rows)
+
+    async def add_days_away(self, city_id: int, days: Iterable[date]) -> None:
+        existing = set(await self.days_away(city_id))
+        self.db.add_all(DayAwayRow(city_id=city_id, day=d) for d in sorted(set(days) - existing))
+        await self.db.flush()
+
+    async def remove_days_away(self, city_id: int, days: Iterable[date]) -> None:
+        await self.db.execute(
+            delete(DayAwayRow).where(DayAwayRow.city_id == city_id, DayAwayRow.day.in_(list(days)))
+        )
+
+    async def days_away(self, city_id: int) -> list[date]:
+        rows = await self.db.scalars(
+            select(DayAwayRow.day).where(DayAwayRow.city_id == city_id).order_by(DayAwayRow.day)
+        )
+        return list(rows)
+
+
+class ContactRepository(_Repository):
+    async def add(
+        self,
+        *,
+        display_name: str,
+        role: Role,
+        language: str,
+        now_utc: datetime,
+        city_id: int | None = None,
+        telegram_user_id: int | None = None,
+        chat_id: int | None = None,
+        email: str | None = None,
+    ) -> Contact:
+        row = ContactRow(
+            display_name=display_name,
+            role=role.value,
+            language=language,
+            city_id=city_id,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            email=email,
+            reachable=True,
+            created_at=now_utc,
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return _contact(row)
+
+    async def get(self, contact_id: int) -> Contact | None:
+        row = await self.db.get(ContactRow, contact_id)
+        return _contact(row) if row else None
+
+    async def by_telegram_user(self, telegram_user_id: int) -> Contact | None:
+        row = await self.db.scalar(select(ContactRow).where(ContactRow.telegram_user_id == telegram_user_id))
+        return _contact(row) if row else None
+
+    async def of_city(self, city_id: int) -> list[Contact]:
+        rows = await self.db.scalars(select(ContactRow).where(ContactRow.city_id == city_id).order_by(ContactRow.id))
+        return [_contact(r) for r in rows]
+
+    async def with_role(self, role: Role) -> list[Contact]:
+        rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
+        return [_contact(r) for r in rows]
+
+    async def update(self, contact_id: int, **changes: Any) -> Contact:
+        row = await self.db.get(ContactRow, contact_id)
+        if row is None:
+            raise LookupError(contact_id)
+        for key, value in changes.items():
+            setattr(row, key, value.value if isinstance(value, Role) else value)
+        await self.db.flush()
+        return _contact(row)
+
+    async def mark_unreachable(self, contact_id: int) -> bool:
+        """True only for the call that changed it, so the coordinator is told once."""
+        result = await self.db.execute(
+            update(ContactRow).where(ContactRow.id == contact_id, ContactRow.reachable.is_(True)).values(reachable=False)
+        )
+        return result.rowcount == 1
+
+    async def delete(self, contact_id: int) -> None:
+        await self.db.execute(delete(ContactRow).where(ContactRow.id == contact_id))
+
+
+@dataclass(frozen=True)
+class InviteCode:
+    id: int
+    city_id: int
+    role: Role
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class InviteCodeRepository(_Repository):
+    async def add(self, *, code_hash: str, city_id: int, role: Role, created_by: int, now_utc: datetime, expires_at: datetime) -> None:
+        self.db.add(
+            InviteCodeRow(
+                code_hash=code_hash,
+                city_id=city_id,
+                role=role.value,
+                created_by=created_by,
+                created_at=now_utc,
+                expires_at=expires_at,
+            )
+        )
+        await self.db.flush()
+
+    async def by_hash(self, code_hash: str) -> InviteCode | None:
+        row = await self.db.scalar(select(InviteCodeRow).where(InviteCodeRow.code_hash == code_hash))
+        if row is None:
+            return None
+        return InviteCode(row.id, row.city_id, Role(row.role), row.expires_at, row.used_at)
+
+    async def use(self, code_id: int, *, contact_id: int, now_utc: datetime) -> bool:
+        """Spend a code; False if it was already spent or has expired (two people, one link)."""
+        result = await self.db.execute(
+            update(InviteCodeRow)
+            .where(InviteCodeRow.id == code_id, InviteCodeRow.used_at.is_(None), InviteCodeRow.expires_at > now_utc)
+            .values(used_at=now_utc, used_by_contact_id=contact_id)
+        )
+        return result.rowcount == 1
+
+
+class TopicRepository(_Repository):
+    async def sync(self, topics: Sequence[tuple[str, dict[str, str]]]) -> None:
+        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config)."""
+        rows = {r.key: r for r in await self.db.scalars(select(TopicRow))}
+        for position, (key, titles) in enumerate(topics):
+            row = rows.get(key)
+            if row is None:
+                self.db.add(TopicRow(key=key, titles=dict(titles), position=position))
+            else:
+                row.titles, row.position = dict(titles), position
+        await self.db.flush()
+
+    async def list(self) -> list[Topic]:
+        rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
+        return [Topic(r.id, r.key, dict(r.titles)) for r in rows]
+
+    async def by_key(self, key: str) -> Topic | None:
+        row = await self.db.scalar(select(TopicRow).where(TopicRow.key == key))
+        return Topic(row.id, row.key, dict(row.titles)) if row else None
+
+
+class InterestRepository(_Repository):
+    async def of_city(self, city_id: int) -> list[Interest]:
+        rows = await self.db.scalars(select(InterestRow).where(InterestRow.city_id == city_id).order_by(InterestRow.topic_id))
+        return [Interest(r.city_id, r.topic_id, r.note) for r in rows]
+
+    async def of_topic(self, topic_id: int) -> list[Interest]:
+        rows = await self.db.scalars(select(InterestRow).where(InterestRow.topic_id == topic_id).order_by(InterestRow.city_id))
+        return [Interest(r.city_id, r.topic_id, r.note) for r in rows]
+
+    async def add(self, city_id: int, topic_id: int, note: str | None = None) -> bool:
+        """Add an interest; False if the city already had it (a double tap)."""
+        try:
+            async with self.db.begin_nested():
+                self.db.add(InterestRow(city_id=city_id, topic_id=topic_id, note=note))
+        except IntegrityError:
+            return False
+        return True
+
+    async def remove(self, city_id: int, topic_id: int) -> bool:
+        result = await self.db.execute(
+            delete(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id)
+        )
+        return result.rowcount == 1
+
+    async def set_note(self, city_id: int, topic_id: int, note: str | None) -> bool:
+        result = await self.db.execute(
+            update(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id).values(note=note)
+        )
+        return result.rowcount == 1
+
+
+class MatchRepository(_Repository):
+    async def get(self, match_id: int) -> Match | None:
+        row = await self.db.get(MatchRow, match_id)
+        return _match(row) if row else None
+
+    async def create(self, city_1: int, city_2: int, topic_id: int, now_utc: datetime) -> Match | None:
+        """Create the match of a pair and topic; None if it exists already (the other writer won)."""
+        a, b = sorted((city_1, city_2))
+        row = MatchRow(
+            city_a_id=a, city_b_id=b, topic_id=topic_id, status=MatchStatus.OPEN.value, created_at=now_utc, updated_at=now_utc
+        )
+        try:
+            async with self.db.begin_nested():
+                self.db.add(row)
+        except IntegrityError:
+            return None
+        return _match(row)
+
+    async def find(self, city_1: int, city_2: int, topic_id: int) -> Match | None:
+        a, b = sorted((city_1, city_2))
+        row = await self.db.scalar(
+            select(MatchRow).where(MatchRow.city_a_id == a, MatchRow.city_b_id == b, MatchRow.topic_id == topic_id)
+        )
+        return _match(row) if row else None
+
+    async def with_status(self, *statuses: MatchStatus) -> list[Match]:
+        rows = await self.db.scalars(
+            select(MatchRow).where(MatchRow.status.in_([s.value for s in statuses])).order_by(MatchRow.id)
+        )
+        return [_match(r) for r in rows]
+
+    async def of_city(self, city_id: int) -> list[Match]:
+        rows = await self.db.scalars(
+            select(MatchRow).where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id)).order_by(MatchRow.id)
+        )
+        return [_match(r) for r in rows]
+
+    async def transition(
+        self, match_id: int, from_statuses: Iterable[MatchStatus], to: MatchStatus, now_utc: datetime, reason: str | None = None
+    ) -> bool:
+        """Move a match on only if it is still in one of ``from_statuses``; True for the one caller that did."""
+        result = await self.db.execute(
+            update(MatchRow)
+            .where(MatchRow.id == match_id, MatchRow.status.in_([s.value for s in from_statuses]))
+            .values(status=to.value, reason=reason, updated_at=now_utc)
+        )
+        return result.rowcount == 1
+
+    async def set_outcome(self, match_id: int, outcome: str, now_utc: datetime) -> None:
+        await self.db.execute(update(MatchRow).where(MatchRow.id == match_id).values(outcome=outcome, updated_at=now_utc))
+
+    async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
+        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
+        self.db.add_all(
+            ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)
+        )
+        await self.db.flush()
+
+    async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
+        rows = await self.db.scalars(
+            select(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id).order_by(ProposedSlotRow.rank)
+        )
+        return [(r.start_utc, r.comfort) for r in rows]
+
+
+class SessionRepository(_Repository):
+    async def add(
+        self,
+        *,
+        match_id: int,
+        start_utc: datetime,
+        duration_minutes: int,
+        meeting_link: str,
+        ical_uid: str,
+        confirmed_by: int | None,
+        now_utc: datetime,
+    ) -> Session | None:
+        """Create the session of a match; None if the match has one already."""
+        row = SessionRow(
+            match_id=match_id,
+            start_utc=start_utc,
+            duration_minutes=duration_minutes,
+            meeting_link=meeting_link,
+            ical_uid=ical_uid,
+            sequence=0,
+            status=SessionStatus.CONFIRMED.value,
+            confirmed_by=confirmed_by,
+            created_at=now_utc,
+            updated_at=now_utc,
+        )
+        try:
+            async with self.db.begin_nested():
+                self.db.add(row)
+        except IntegrityError:
+            return None
+        return _session(row)
+
+    async def get(self, session_id: int) -> Session | None:
+        row = await self.db.get(SessionRow, session_id)
+        return _session(row) if row else None
+
+    async def of_match(self, match_id: int) -> Session | None:
+        row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
+        return _session(row) if row else None
+
+    async def list_upcoming(self, *, after_utc: datetime, city_id: int | None = None) -> list[Session]:
+        query = select(SessionRow).where(
+            SessionRow.status == SessionStatus.CONFIRMED.value, SessionRow.start_utc >= after_utc
+        )
+        if city_id is not None:
+            query = query.join(MatchRow, MatchRow.id == SessionRow.match_id).where(
+                or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id)
+            )
+        rows = await self.db.scalars(query.order_by(SessionRow.start_utc, SessionRow.id))
+        return [_session(r) for r in rows]
+
+    async def list_confirmed(self) -> list[Session]:
+        rows = await self.db.scalars(
+            select(SessionRow).where(SessionRow.status == SessionStatus.CONFIRMED.value).order_by(SessionRow.start_utc)
+        )
+        return [_session(r) for r in rows]
+
+    async def reschedule(self, session_id: int, *, expected_sequence: int, start_utc: datetime, now_utc: datetime) -> Session | None:
+        """Move a confirmed session; the sequence only ever rises. None if someone changed it first."""
+        result = await self.db.execute(
+            update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                SessionRow.sequence == expected_sequence,
+                SessionRow.status == SessionStatus.CONFIRMED.value,
+            )
+            .values(start_utc=start_utc, sequence=SessionRow.sequence + 1, updated_at=now_utc)
+        )
+        return await self._reloaded(session_id) if result.rowcount == 1 else None
+
+    async def cancel(self, session_id: int, *, now_utc: datetime) -> Session | None:
+        """Cancel once; the cancellation raises the sequence too. None if already cancelled."""
+        result = await self.db.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.CONFIRMED.value)
+            .values(status=SessionStatus.CANCELLED.value, sequence=SessionRow.sequence + 1, updated_at=now_utc)
+        )
+        return await self._reloaded(session_id) if result.rowcount == 1 else None
+
+    async def _reloaded(self, session_id: int) -> Session:
+        row = await self.db.get(SessionRow, session_id, populate_existing=True)
+        assert row is not None
+        return _session(row)
+
+    async def add_participants(self, session_id: int, contact_ids: Iterable[int]) -> None:
+        existing = set(
+            await self.db.scalars(select(ParticipantRow.contact_id).where(ParticipantRow.session_id == session_id))
+        )
+        self.db.add_all(
+            ParticipantRow(session_id=session_id, contact_id=c, answer=Attendance.PENDING.value)
+            for c in dict.fromkeys(contact_ids)
+            if c not in existing
+        )
+        await self.db.flush()
+
+    async def participants(self, session_id: int) -> list[tuple[Contact, Attendance]]:
+        rows = await self.db.execute(
+            select(ContactRow, ParticipantRow.answer)
+            .join(ParticipantRow, ParticipantRow.contact_id == ContactRow.id)
+            .where(ParticipantRow.session_id == session_id)
+            .order_by(ContactRow.id)
+        )
+        return [(_contact(c), Attendance(a)) for c, a in rows]
+
+    async def answer(self, session_id: int, contact_id: int, answer: Attendance, now_utc: datetime) -> bool:
+        result = await self.db.execute(
+            update(ParticipantRow)
+            .where(ParticipantRow.session_id == session_id, ParticipantRow.contact_id == contact_id)
+            .values(answer=answer.value, answered_at=now_utc)
+        )
+        return result.rowcount == 1
+
+
+class OutboxRepository(_Repository):
+    async def enqueue(
+        self,
+        *,
+        dedupe_key: str,
+        kind: str,
+        channel: Channel,
+        contact_id: int,
+        due_utc: datetime,
+        payload: dict[str, Any],
+        session_id: int | None = None,
+    ) -> OutgoingMessage | None:
+        """Queue a message once; None if one with this key is queued already."""
+        row = OutboxRow(
+            dedupe_key=dedupe_key,
+            kind=kind,
+            channel=channel.value,
+            contact_id=contact_id,
+            session_id=session_id,
+            payload=payload,
+            due_at=due_utc,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+        )
+        try:
+            async with self.db.begin_nested():
+                self.db.add(row)
+        except IntegrityError:
+            return None
+        return _message(row)
+
+    async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
+        """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
+
+        PostgreSQL: the inner ``SELECT … FOR UPDATE SKIP LOCKED`` makes concurrent claimers take
+        disjoint rows without waiting. SQLite: ignores the locking clause, but runs one writer at a
+        time, and the ``status = 'pending'`` condition of the UPDATE is re-checked by the writer
+        that goes second, so it claims nothing twice.
+        """
+        due = (
+            select(OutboxRow.id)
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc)
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(await self.db.scalars(due))
+        if not ids:
+            return []
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.status == OutboxStatus.PENDING.value)
+            .values(
+                status=OutboxStatus.CLAIMED.value,
+                claimed_by=worker,
+                claimed_at=now_utc,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow.id)
+        )
+        claimed = set(result.scalars())
+        rows = await self.db.scalars(
+            select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.due_at, OutboxRow.id).execution_options(populate_existing=True)
+        )
+        return [_message(r) for r in rows]
+
+    async def mark(self, message_id: int, status: OutboxStatus, *, now_utc: datetime, error: str | None = None) -> None:
+        values: dict[str, Any] = {"status": status.value, "last_error": error}
+        if status is OutboxStatus.SENT:
+            values["sent_at"] = now_utc
+        await self.db.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
+
+    async def release(self, message_id: int, *, due_utc: datetime, error: str | None = None) -> None:
+        """Give a claimed message back to the queue, due again at ``due_utc`` (retry with backoff)."""
+        await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message_id, OutboxRow.status == OutboxStatus.CLAIMED.value)
+            .values(status=OutboxStatus.PENDING.value, due_at=due_utc, claimed_by=None, claimed_at=None, last_error=error)
+        )
+
+    async def drop_pending_for_session(self, session_id: int, kinds: Iterable[str], reason: str) -> int:
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.session_id == session_id,
+                OutboxRow.kind.in_(list(kinds)),
+                OutboxRow.status == OutboxStatus.PENDING.value,
+            )
+            .values(status=OutboxStatus.DROPPED.value, last_error=reason)
+        )
+        return result.rowcount
+
+    async def next_due(self) -> datetime | None:
+        return await self.db.scalar(
+            select(func.min(OutboxRow.due_at)).where(OutboxRow.status == OutboxStatus.PENDING.value)
+        )
+
+    async def get(self, message_id: int) -> OutgoingMessage | None:
+        row = await self.db.get(OutboxRow, message_id, populate_existing=True)
+        return _message(row) if row else None
+
+    async def list(self, *, status: OutboxStatus | None = None) -> list[OutgoingMessage]:
+        query = select(OutboxRow).order_by(OutboxRow.due_at, OutboxRow.id)
+        if status is not None:
+            query = query.where(OutboxRow.status == status.value)
+        return [_message(r) for r in await self.db.scalars(query)]

@@ -1,0 +1,81 @@
+"""The unit of work: one database transaction per service call, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    CityRepository,
+    ContactRepository,
+    InterestRepository,
+    InviteCodeRepository,
+    MatchRepository,
+    OutboxRepository,
+    SessionRepository,
+    TopicRepository,
+)
+
+
+class SqlUnitOfWork:
+    """``async with uow: …; await uow.commit()``; leaving the block without commit rolls back.
+
+    A unit of work is used for one transaction at a time and never shared between tasks; make a
+    new one (``uow_factory()``) per service call.
+    """
+
+    cities: CityRepository
+    contacts: ContactRepository
+    invite_codes: InviteCodeRepository
+    topics: TopicRepository
+    interests: InterestRepository
+    matches: MatchRepository
+    sessions: SessionRepository
+    outbox: OutboxRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._db_session: AsyncSession | None = None
+
+    async def __aenter__(self) -> "SqlUnitOfWork":
+        if self._db_session is not None:
+            raise RuntimeError("this unit of work is already in use; make a new one per transaction")
+        db = self._db_session = self._session_factory()
+        self.cities = CityRepository(db)
+        self.contacts = ContactRepository(db)
+        self.invite_codes = InviteCodeRepository(db)
+        self.topics = TopicRepository(db)
+        self.interests = InterestRepository(db)
+        self.matches = MatchRepository(db)
+        self.sessions = SessionRepository(db)
+        self.outbox = OutboxRepository(db)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._db_session is not None
+        try:
+            await self._db_session.rollback()  # a no-op after commit; undoes everything otherwise
+        finally:
+            await self._db_session.close()
+            self._db_session = None
+
+    async def commit(self) -> None:
+        assert self._db_session is not None, "commit outside `async with`"
+        await self._db_session.commit()
+
+    async def rollback(self) -> None:
+        assert self._db_session is not None, "rollback outside `async with`"
+        await self._db_session.rollback()
+
+
+class UnitOfWorkFactory:
+    """Makes a fresh unit of work per call: ``async with uow_factory() as uow``."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._session_factory)

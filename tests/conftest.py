@@ -1,0 +1,75 @@
+"""Shared fixtures: a fresh, migrated database on SQLite and on PostgreSQL for every storage test.
+
+PostgreSQL is the server at ``TANDEM_TEST_POSTGRES_URL`` (default: the local server, database
+``test``). Each test gets a database of its own, created from that one and dropped afterwards.
+Where no server answers, the PostgreSQL cases are skipped — unless ``TANDEM_REQUIRE_POSTGRES=1``
+(set by ``.ci/run``), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage.db import create_engine, create_session_factory, upgrade_async
+from storage.uow import UnitOfWorkFactory
+
+POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1"
+
+
+async def _postgres_admin() -> AsyncEngine | None:
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        await engine.dispose()
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (TANDEM_REQUIRE_POSTGRES=1) but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL}")
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> AsyncIterator[str]:
+    """The URL of a new, empty database (no tables) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
+        return
+    admin = await _postgres_admin()
+    assert admin is not None
+    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(empty_database_url: str) -> str:
+    """A new database on each backend, migrated to the newest schema."""
+    await upgrade_async(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(create_session_factory(engine))

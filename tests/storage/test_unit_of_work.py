@@ -1,0 +1,110 @@
+"""The unit of work owns the transaction: nothing is kept unless it commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.domain import Role
+from storage.uow import UnitOfWorkFactory
+
+NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)
+
+
+async def add_panjin(uow_factory: UnitOfWorkFactory, commit: bool) -> int:
+    async with uow_factory() as uow:
+        city = await uow.cities.add(name="Panjin", country="cn", timezone="Asia/Shanghai", group="China", now_utc=NOW)
+        if commit:
+            await uow.commit()
+        return city.id
+
+
+async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+    await add_panjin(uow_factory, commit=False)
+    async with uow_factory() as uow:
+        assert await uow.cities.list() == []
+
+
+async def test_an_error_inside_the_block_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.cities.add(name="Panjin", country="CN", timezone="Asia/Shanghai", group="China", now_utc=NOW)
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        assert await uow.cities.by_name("panjin") is None
+
+
+async def test_commit_keeps_the_work_and_values_come_back_as_domain_objects(uow_factory: UnitOfWorkFactory) -> None:
+    city_id = await add_panjin(uow_factory, commit=True)
+    async with uow_factory() as uow:
+        city = await uow.cities.get(city_id)
+    assert city is not None
+    assert (city.name, city.country, city.timezone, city.group) == ("Panjin", "CN", "Asia/Shanghai", "China")
+
+
+async def test_instants_come_back_aware_in_utc_whatever_zone_they_were_written_in(uow_factory: UnitOfWorkFactory) -> None:
+    from zoneinfo import ZoneInfo
+
+    city_id = await add_panjin(uow_factory, commit=True)
+    shanghai_nine = datetime(2027, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    async with uow_factory() as uow:
+        await uow.invite_codes.add(
+            code_hash="a" * 64, city_id=city_id, role=Role.CONTACT, created_by=1001, now_utc=NOW, expires_at=shanghai_nine
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        code = await uow.invite_codes.by_hash("a" * 64)
+    assert code is not None
+    assert code.expires_at == datetime(2027, 4, 1, 1, 0, tzinfo=timezone.utc)
+    assert code.expires_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> None:
+    from sqlalchemy.exc import StatementError
+
+    async with uow_factory() as uow:
+        with pytest.raises(StatementError, match="naive datetime"):
+            await uow.cities.add(name="X", country="DE", timezone="Europe/Berlin", group="EU", now_utc=datetime(2027, 1, 1))
+
+
+async def test_an_interest_is_unique_per_city_and_topic(uow_factory: UnitOfWorkFactory) -> None:
+    city_id = await add_panjin(uow_factory, commit=True)
+    async with uow_factory() as uow:
+        await uow.topics.sync([("wetlands", {"en": "Wetlands"})])
+        topic = await uow.topics.by_key("wetlands")
+        assert topic is not None
+        assert await uow.interests.add(city_id, topic.id, "1,200 km² reserve") is True
+        assert await uow.interests.add(city_id, topic.id) is False  # a double tap keeps the first
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [(i.topic_id, i.note) for i in await uow.interests.of_city(city_id)] == [(topic.id, "1,200 km² reserve")]
+
+
+async def test_database_refuses_a_match_of_a_city_with_itself_and_unknown_statuses(uow_factory: UnitOfWorkFactory) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    city_id = await add_panjin(uow_factory, commit=True)
+    async with uow_factory() as uow:
+        await uow.topics.sync([("wetlands", {"en": "Wetlands"})])
+        await uow.commit()
+    async with uow_factory() as uow:
+        db = uow.matches.db
+        with pytest.raises(IntegrityError):
+            await db.execute(
+                text(
+                    "INSERT INTO matches (city_a_id, city_b_id, topic_id, status, created_at, updated_at) "
+                    "VALUES (:c, :c, 1, 'open', :t, :t)"
+                ),
+                {"c": city_id, "t": NOW},
+            )
+    async with uow_factory() as uow:
+        with pytest.raises(IntegrityError):
+            await uow.contacts.db.execute(
+                text(
+                    "INSERT INTO contacts (role, language, display_name, reachable, created_at) "
+                    "VALUES ('boss', 'en', 'X', true, :t)"
+                ),
+                {"t": NOW},
+            )
