@@ -229,6 +229,11 @@ class _Reader:
             raise self.fail(key, f'"{value}" is not one of {", ".join(choices)}')
         return value
 
+    def overridable(self, key: str, env: Mapping[str, str], variable: str, default: str = "") -> str:
+        """A string that the environment variable ``variable`` overrides when it is set."""
+        value = self.get(key, str, default)
+        return env.get(variable) or value
+
     def sub(self, key: str) -> "_Reader":
         self.used.add(key)
         return _Reader(self.table.get(key, {}), self._name(key), self.source)
@@ -249,14 +254,14 @@ def check_zone(name: str, fail: Any) -> None:
 def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
     admin = r.get("admin_chat_id", int, None)
     config = TelegramConfig(
-        token=Secret(env.get("TANDEM_TELEGRAM_TOKEN") or r.get("token", str, "")),
+        token=Secret(r.overridable("token", env, "TANDEM_TELEGRAM_TOKEN", "")),
         mode=r.choice("mode", ("polling", "webhook"), "polling"),
         api_base_url=r.get("api_base_url", str, DEFAULT_API_BASE_URL),
         file_base_url=r.get("file_base_url", str, DEFAULT_FILE_BASE_URL),
-        webhook_url=env.get("TANDEM_WEBHOOK_URL") or r.get("webhook_url", str, ""),
+        webhook_url=r.overridable("webhook_url", env, "TANDEM_WEBHOOK_URL", ""),
         webhook_listen=r.get("webhook_listen", str, "127.0.0.1"),
         webhook_port=r.positive_int("webhook_port", 8443),
-        webhook_secret=Secret(env.get("TANDEM_WEBHOOK_SECRET") or r.get("webhook_secret", str, "")),
+        webhook_secret=Secret(r.overridable("webhook_secret", env, "TANDEM_WEBHOOK_SECRET", "")),
         admin_chat_id=admin,
     )
     r.finish()
@@ -271,7 +276,7 @@ def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
 
 
 def _database(r: _Reader, env: Mapping[str, str]) -> DatabaseConfig:
-    url = env.get("TANDEM_DATABASE_URL") or r.get("url", str, DEFAULT_DATABASE_URL)
+    url = r.overridable("url", env, "TANDEM_DATABASE_URL", DEFAULT_DATABASE_URL)
     config = DatabaseConfig(url=url, echo=r.get("echo", bool, False))
     r.finish()
     if not url.startswith(tuple(d + "://" for d in ASYNC_DRIVERS)):
@@ -407,8 +412,8 @@ def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
         host=r.get("host", str, d.host),
         port=r.positive_int("port", d.port),
         security=r.choice("security", ("starttls", "tls", "none"), d.security),
-        username=env.get("TANDEM_SMTP_USERNAME") or r.get("username", str, ""),
-        password=Secret(env.get("TANDEM_SMTP_PASSWORD") or r.get("password", str, "")),
+        username=r.overridable("username", env, "TANDEM_SMTP_USERNAME", ""),
+        password=Secret(r.overridable("password", env, "TANDEM_SMTP_PASSWORD", "")),
         sender=r.get("sender", str, ""),
         timeout=r.duration("timeout", d.timeout),
     )

@@ -83,7 +83,9 @@ async def check_schema(engine: AsyncEngine) -> None:
     try:
         current = await current_revision(engine)
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise DatabaseError(f"cannot reach the database at {_safe_url(engine)}: {_first_line(exc)}") from None
+        raise DatabaseError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {first_line(exc)}"
+        ) from None
     head = head_revision()
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
@@ -103,11 +105,16 @@ async def upgrade_async(url: str) -> None:
     await asyncio.to_thread(upgrade, url)
 
 
-def _safe_url(engine: AsyncEngine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable url>"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a driver error, which is the one that says what went wrong."""
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip().splitlines()
     return text[0] if text else type(original).__name__

@@ -1,0 +1,28 @@
+# Two commands set up a fresh machine: `make demo` and `make test`. Each creates the virtual
+# environment in .venv (Python 3.11+) and installs Tandem with what it needs, once.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Tandem needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## run: apply migrations and run the bot (needs TANDEM_TELEGRAM_TOKEN; see README)
+run: $(STAMP)
+	$(BIN)/tandem db upgrade $(if $(CONFIG),--config $(CONFIG))
+	$(BIN)/tandem run $(if $(CONFIG),--config $(CONFIG))
+
+## test: the whole test suite (SQLite always; PostgreSQL when a server answers)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,145 @@
+"""The ``tandem`` command. Expected failures end with one clear line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+NO_TOKEN_HELP = (
+    "no Telegram bot token: create a bot with @BotFather (https://t.me/BotFather, /newbot) and set "
+    "TANDEM_TELEGRAM_TOKEN or [telegram] token in your config; to see Tandem work without a token, "
+    "run `tandem demo`"
+)
+
+
+class CliError(Exception):
+    """An expected failure; the message is shown as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tandem",
+        description="Tandem arranges bilateral online discussions between cities of a cooperation programme, on Telegram.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
+    _config_option(run)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create the schema or bring it up to date (Alembic migrations)")
+    _config_option(upgrade)
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="TOML configuration file (default: ./tandem.toml if it exists, else built-in defaults "
+        "plus TANDEM_* environment variables)",
+    )
+
+
+def _load(path: Path | None) -> Config:
+    if path is None and Path("tandem.toml").is_file():
+        path = Path("tandem.toml")
+    return load_config(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(_load(args.config))
+        if args.command == "db" and args.db_command == "upgrade":
+            return _db_upgrade(_load(args.config))
+    except (ConfigError, CliError) as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    raise AssertionError(f"unhandled command {args}")  # argparse only lets known commands through
+
+
+def _db_upgrade(config: Config) -> int:
+    from bot.logging_setup import configure_logging
+    from storage.db import DatabaseError, first_line, safe_url, upgrade
+
+    configure_logging([config.telegram.token, config.email.password])
+    try:
+        upgrade(config.database.url)
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - driver errors differ per backend; one line is what helps
+        raise CliError(f"cannot upgrade the database at {safe_url(config.database.url)}: {first_line(exc)}") from None
+    print(f"database at {safe_url(config.database.url)} is up to date")
+    return EXIT_OK
+
+
+def _run(config: Config) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+    from bot.logging_setup import configure_logging
+    from storage.db import DatabaseError
+
+    if not config.telegram.token:
+        raise CliError(NO_TOKEN_HELP)
+    configure_logging([config.telegram.token, config.telegram.webhook_secret, config.email.password])
+    try:
+        asyncio.run(_preflight_database(config))
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    application = build_application(config)
+    try:
+        if config.telegram.mode == "webhook":
+            application.run_webhook(
+                listen=config.telegram.webhook_listen,
+                port=config.telegram.webhook_port,
+                webhook_url=config.telegram.webhook_url,
+                secret_token=config.telegram.webhook_secret,
+            )
+        else:
+            application.run_polling()
+    except InvalidToken:
+        raise CliError("Telegram rejected the bot token (mistyped or revoked): copy the current one from @BotFather") from None
+    except NetworkError as exc:
+        raise CliError(f"cannot reach the Telegram Bot API at {config.telegram.api_base_url}: {exc.message}") from None
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    return EXIT_OK
+
+
+async def _preflight_database(config: Config) -> None:
+    """Check the database before talking to Telegram, and without creating anything."""
+    from sqlalchemy.engine import make_url
+
+    from storage.db import DatabaseError, check_schema, create_engine
+
+    url = make_url(config.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).is_file():
+            raise DatabaseError(f"no database file at {url.database}: run `tandem db upgrade` to create it")
+    engine = create_engine(config.database.url)
+    try:
+        await check_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

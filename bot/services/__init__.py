@@ -1,0 +1,18 @@
+"""The use cases. Each service call opens one unit of work and returns domain objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.ports import UnitOfWorkFactory
+
+
+@dataclass
+class Services:
+    """Everything a handler or job may call, built once by the composition root."""
+
+    config: Config
+    clock: Clock
+    uow_factory: UnitOfWorkFactory

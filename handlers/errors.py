@@ -1,0 +1,24 @@
+"""The global error handler: log first, then tell the admin chat (never the token)."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram.ext import ContextTypes
+
+log = logging.getLogger(__name__)
+
+
+async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an unexpected error, then report it to the configured admin chat."""
+    log.error("unexpected error while handling an update", exc_info=context.error)
+    config = context.bot_data.get("config")
+    admin_chat = getattr(getattr(config, "telegram", None), "admin_chat_id", None)
+    if admin_chat is None:
+        return
+    text = f"Tandem hit an unexpected error: <code>{html.escape(type(context.error).__name__)}: {html.escape(str(context.error))[:500]}</code>"
+    try:
+        await context.bot.send_message(admin_chat, text, parse_mode="HTML")
+    except Exception:  # noqa: BLE001 - the report is best effort; the log already has the error
+        log.warning("could not report the error to the admin chat %s", admin_chat)
