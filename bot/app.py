@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.services import Services
+from handlers.context import TandemContext
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -42,6 +43,7 @@ def build_application(
         .base_file_url(config.telegram.file_base_url)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .context_types(ContextTypes(context=TandemContext))
     )
     if rate_limiter == "default":
         rate_limiter = AIORateLimiter(max_retries=3)

@@ -6,6 +6,7 @@ core never imports the storage package.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Protocol
 
 
@@ -29,3 +30,25 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Wakeups(Protocol):
+    """How services ask for background work soon, without knowing the job queue."""
+
+    def outbox_changed(self, due_utc: datetime) -> None:
+        """Something was queued that is due at ``due_utc``: make sure the sender runs then."""
+        ...
+
+    def planning_needed(self) -> None:
+        """Interests, hours or days away changed: plan again shortly (debounced)."""
+        ...
+
+
+class NoWakeups:
+    """For code paths with no job queue (the CLI, unit tests of services)."""
+
+    def outbox_changed(self, due_utc: datetime) -> None:
+        return None
+
+    def planning_needed(self) -> None:
+        return None

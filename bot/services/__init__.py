@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.ports import UnitOfWorkFactory
+from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 
 
 @dataclass
@@ -16,3 +16,4 @@ class Services:
     config: Config
     clock: Clock
     uow_factory: UnitOfWorkFactory
+    wakeups: Wakeups = field(default_factory=NoWakeups)
