@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
+
+if TYPE_CHECKING:
+    from bot.services.availability import AvailabilityService
+    from bot.services.cities import CityService
+    from bot.services.interests import InterestService
+    from bot.services.matching import MatchingService
+    from bot.services.onboarding import OnboardingService
+    from bot.services.people import PeopleService
 
 
 @dataclass
@@ -17,3 +27,40 @@ class Services:
     clock: Clock
     uow_factory: UnitOfWorkFactory
     wakeups: Wakeups = field(default_factory=NoWakeups)
+
+    # The chat's use cases, built on first use; each reads ``wakeups`` at call time.
+    @cached_property
+    def people(self) -> "PeopleService":
+        from bot.services.people import PeopleService
+
+        return PeopleService(self)
+
+    @cached_property
+    def cities(self) -> "CityService":
+        from bot.services.cities import CityService
+
+        return CityService(self)
+
+    @cached_property
+    def onboarding(self) -> "OnboardingService":
+        from bot.services.onboarding import OnboardingService
+
+        return OnboardingService(self)
+
+    @cached_property
+    def interests(self) -> "InterestService":
+        from bot.services.interests import InterestService
+
+        return InterestService(self)
+
+    @cached_property
+    def availability(self) -> "AvailabilityService":
+        from bot.services.availability import AvailabilityService
+
+        return AvailabilityService(self)
+
+    @cached_property
+    def matching(self) -> "MatchingService":
+        from bot.services.matching import MatchingService
+
+        return MatchingService(self)
