@@ -256,6 +256,16 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class Tap:
+    """A button tap by a simulated user and the bot's ``answerCallbackQuery`` parameters."""
+
+    query_id: str
+    message_id: int
+    callback_data: str
+    answer: JSONDict | None
+
+
+@dataclass(frozen=True)
 class ApiCall:
     """One request the bot made, and how it was answered."""
 
@@ -445,6 +455,8 @@ class _Chat:
 @dataclass
 class _CallbackQuery:
     user_id: int
+    message_id: int
+    data: str
     answer: JSONDict | None = None
 
 
@@ -577,7 +589,7 @@ class FakeBotApi:
             if known is None:
                 raise _ApiError(404, "Not Found: method not found")
             chat_id = params.get("chat_id")
-            if chat_id is not None and self._is_blocked(chat_id):
+            if _reaches_the_user(name) and self._is_blocked(chat_id):
                 raise _ApiError(403, _BLOCKED)
             if self.flood_guard is not None and _counts_as_message(name):
                 retry_after = self.flood_guard.admit(_normalise_chat_id(chat_id))
@@ -609,7 +621,9 @@ class FakeBotApi:
                     self._faults.remove(planned)
                 return planned
         for plan in self._random_faults:
-            if plan.method not in (None, method.lower()) or method.lower() == "getupdates":
+            if plan.method is None and not _counts_as_message(method):
+                continue
+            if plan.method is not None and plan.method != method.lower():
                 continue
             if plan.rng.random() < plan.probability:
                 kind = plan.rng.choice(plan.kinds)
@@ -680,9 +694,11 @@ class FakeBotApi:
         retry_after: int = 1,
         seed: int = 0,
     ) -> None:
-        """Answer each call (of ``method``, or any but getUpdates) with one of ``kinds`` at random.
+        """Answer each call with probability ``probability`` with one of ``kinds``, at random.
 
-        Seeded, so a run with the same sequence of calls fails the same calls.
+        ``method`` ``None`` means every message the bot sends or edits (the calls Telegram's
+        flood limits count), so ``getMe`` at start and polling are left alone. Seeded: the same
+        sequence of calls fails the same calls. Random network faults are never ``applied``.
         """
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability must be within 0..1, got {probability}")
@@ -759,6 +775,21 @@ class FakeBotApi:
             raise LookupError(f"no callback query {query_id!r} was made by user_taps")
         return known.answer
 
+    def taps_by(self, user: FakeUser) -> list[Tap]:
+        """The user's button taps in order, each with the bot's answer (``None`` if unanswered)."""
+        return [
+            Tap(query_id, query.message_id, query.data, query.answer)
+            for query_id, query in self._callback_queries.items()
+            if query.user_id == user.id
+        ]
+
+    def command_menus(self) -> list[tuple[JSONDict, str, list[tuple[str, str]]]]:
+        """Every command menu set: ``(scope, language_code, [(command, description), ...])``."""
+        return [
+            (json.loads(scope), language, [(c["command"], c["description"]) for c in commands])
+            for (scope, language), commands in self._commands.items()
+        ]
+
     def commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
     ) -> list[tuple[str, str]]:
@@ -830,7 +861,7 @@ class FakeBotApi:
         if stored is None or stored.sender != "bot" or stored.deleted:
             raise LookupError(f"there is no bot message {message_id} to tap in chat {chat_key}")
         query_id = str(next(self._callback_counter))
-        self._callback_queries[query_id] = _CallbackQuery(user.id)
+        self._callback_queries[query_id] = _CallbackQuery(user.id, message_id, callback_data)
         query = {
             "id": query_id,
             "from": user.to_dict(),
@@ -1187,6 +1218,27 @@ class FakeBotApi:
                 waiter.set_result(value)
         self._poll_waiters.clear()
 
+    async def push_to_webhook(self, update: JSONDict, listen_url: str) -> int:
+        """Deliver an update the way Telegram calls a webhook; returns the HTTP status.
+
+        ``listen_url`` is where the bot's own webhook server listens locally (the URL given to
+        ``setWebhook`` is the public one and is not called). The secret token set with
+        ``setWebhook`` goes into ``X-Telegram-Bot-Api-Secret-Token``, as Telegram sends it.
+        """
+        import httpx
+
+        if self._webhook is None:
+            raise LookupError("no webhook is set: Telegram would not push this update")
+        host = urlsplit(listen_url).hostname or ""
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"updates are pushed to loopback addresses only, not {host!r}")
+        headers = {"Content-Type": "application/json"}
+        if self._webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(self._webhook["secret_token"])
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(listen_url, content=json.dumps(update), headers=headers)
+        return response.status_code
+
     def release_pollers(self) -> None:
         """Answer every waiting long poll now (with what is queued); used when shutting down."""
         self._wake_pollers(None)
@@ -1261,6 +1313,15 @@ def decode_parameters(raw: Mapping[str, str]) -> JSONDict:
     return decoded
 
 
+def offline_bot(api: FakeBotApi) -> Bot:
+    """A real ``telegram.Bot`` whose two request objects both answer from ``api``.
+
+    Both matter: a ``Bot`` given only ``request=`` still polls api.telegram.org through its
+    default ``get_updates_request``.
+    """
+    return Bot(api.token, request=OfflineRequest(api), get_updates_request=OfflineRequest(api))
+
+
 def as_update(update: JSONDict, bot: Bot) -> Update:
     """The ``telegram.Update`` for an update dict, ready for ``Application.process_update``."""
     return Update.de_json(update, bot)
@@ -1288,6 +1349,11 @@ def _int_param(params: JSONDict, name: str) -> int:
         return int(params[name])
     except (KeyError, TypeError, ValueError):
         raise _bad_request(f"{name} is invalid") from None
+
+
+def _reaches_the_user(method: str) -> bool:
+    """Whether a blocked user's chat refuses this method (messages, edits, chat actions)."""
+    return _counts_as_message(method) or method.lower() == "sendchataction"
 
 
 def _counts_as_message(method: str) -> bool:
@@ -1510,8 +1576,9 @@ def _upload_from_field(name: str, field_tuple: tuple[str, Any, str]) -> Uploaded
 class OfflineRequest(BaseRequest):
     """python-telegram-bot's request layer answered in-process by a :class:`FakeBotApi`.
 
-    Use one for ``ApplicationBuilder().request(...)`` and another (or the same) for
-    ``.get_updates_request(...)``; they may share a ``FakeBotApi``. Injected network faults are
+    Use one for ``ApplicationBuilder().request(...)`` and another for
+    ``.get_updates_request(...)`` -- always both, or polling goes to api.telegram.org; they may
+    share a ``FakeBotApi``. Injected network faults are
     raised as ``TimedOut`` / ``NetworkError``, the exceptions ``HTTPXRequest`` raises.
     """
 
@@ -1675,8 +1742,10 @@ __all__ = [
     "OfflineRequest",
     "SentDocument",
     "SentMessage",
+    "Tap",
     "UploadedFile",
     "as_update",
     "decode_parameters",
+    "offline_bot",
     "serve_bot_api",
 ]
