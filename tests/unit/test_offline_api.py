@@ -634,7 +634,7 @@ class ManualSeconds:
 
 async def test_flood_guard_allows_one_message_per_second_per_chat(bot: Bot, api: FakeBotApi) -> None:
     seconds = ManualSeconds()
-    api.flood_guard = FloodGuard(time_source=seconds)
+    api.flood_guard = FloodGuard(time_source=seconds, tolerance=0.0)
     await bot.send_message(ALICE.id, "eins")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(ALICE.id, "zwei")
@@ -647,7 +647,7 @@ async def test_flood_guard_allows_one_message_per_second_per_chat(bot: Bot, api:
 
 async def test_flood_guard_allows_thirty_messages_per_second_overall(api: FakeBotApi) -> None:
     seconds = ManualSeconds()
-    api.flood_guard = FloodGuard(time_source=seconds)
+    api.flood_guard = FloodGuard(time_source=seconds, tolerance=0.0)
     api.require_known_chats = False
     for chat_id in range(1, 31):
         assert (await api.answer("sendMessage", {"chat_id": chat_id, "text": "x"})).status_code == 200
@@ -661,7 +661,9 @@ async def test_flood_guard_allows_thirty_messages_per_second_overall(api: FakeBo
 async def test_flood_guard_allows_twenty_messages_per_minute_in_a_group(api: FakeBotApi) -> None:
     seconds = ManualSeconds()
     # Per-chat pacing relaxed so that only the group limit speaks.
-    api.flood_guard = FloodGuard(time_source=seconds, per_chat_per_second=100, per_chat_burst=100)
+    api.flood_guard = FloodGuard(
+        time_source=seconds, tolerance=0.0, per_chat_per_second=100, per_chat_burst=100
+    )
     api.require_known_chats = False
     for _ in range(20):
         assert (await api.answer("sendMessage", {"chat_id": -100123, "text": "x"})).status_code == 200
