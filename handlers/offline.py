@@ -329,7 +329,7 @@ class FloodGuard:
         waits = []
         for key, rate, burst in buckets:
             level = self._level(key, rate, now)
-            if level + 1 > burst * (1 + self.tolerance):
+            if level + 1 > burst * (1 + self.tolerance) + 1e-9:  # 1e-9: float drift
                 waits.append((level + 1 - burst) / rate)
         if waits:
             return max(1, math.ceil(max(waits)))
