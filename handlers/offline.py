@@ -24,7 +24,8 @@ A conversation test reads like this::
     application = build_application(config, request=OfflineRequest(api))  # our factory
     alice = FakeUser(id=1001, first_name="Alice", language_code="de")
     async with application:
-        await application.process_update(as_update(api.user_sends(alice, "/start"), application.bot))
+        start = api.user_sends(alice, "/start")
+        await application.process_update(as_update(start, application.bot))
         [welcome] = api.sent_to(alice)
         assert welcome.text.startswith("Willkommen")
         tap = api.user_taps(alice, welcome.message_id, welcome.button("Deutsch").callback_data)
@@ -299,9 +300,9 @@ class FloodGuard:
     (its burst of 30 requests queues in the HTTP connection pool while later ones catch up).
     Measured over the loopback endpoint: 150 messages paced by ``AIORateLimiter`` overflowed an
     exact bucket by up to 0.9 of a message (13 answered 429); with the 10 % margin, 300 messages
-    met no 429. A sender without rate limiting (about 365 messages/s here) overflows by dozens. Telegram documents 1 msg/s per chat,
-    30/s overall and 20/min per group; note that ``AIORateLimiter`` limits overall and per group
-    but not per private chat. Limits apply to messages: ``send*`` (except ``sendChatAction``),
+    met no 429. A sender without rate limiting (about 365 messages/s here) overflows by dozens.
+    Telegram documents 1 msg/s per chat, 30/s overall and 20/min per group; note that
+    ``AIORateLimiter`` limits overall and per group but not per private chat. Limits apply to messages: ``send*`` (except ``sendChatAction``),
     ``copy*``, ``forward*`` and ``editMessage*``. ``time_source`` returns seconds; pass e.g.
     ``lambda: clock().timestamp()`` to measure on the injected clock.
     """
@@ -386,6 +387,7 @@ def _bad_request(reason: str) -> _ApiError:
 
 
 _BLOCKED = "Forbidden: bot was blocked by the user"
+_MENU_BUTTON_TYPES = ("commands", "web_app", "default")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -740,7 +742,9 @@ class FakeBotApi:
             return list(self._calls)
         return [call for call in self._calls if call.method.lower() == method.lower()]
 
-    def sent_to(self, chat_id: int | FakeUser, *, include_deleted: bool = False) -> list[SentMessage]:
+    def sent_to(
+        self, chat_id: int | FakeUser, *, include_deleted: bool = False
+    ) -> list[SentMessage]:
         """What the bot has sent into a chat, in order, each as it looks now."""
         return [
             message
@@ -1145,7 +1149,7 @@ class FakeBotApi:
         chat_id = params.get("chat_id")
         key = None if chat_id is None else _normalise_chat_id(chat_id)
         button = params.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+        if not isinstance(button, dict) or button.get("type") not in _MENU_BUTTON_TYPES:
             raise _bad_request("menu button type is invalid")
         self._menu_buttons[key] = dict(button)  # type: ignore[index]
         return True
@@ -1154,7 +1158,8 @@ class FakeBotApi:
         self, params: JSONDict, files: Mapping[str, UploadedFile]
     ) -> JSONDict:
         chat_id = params.get("chat_id")
-        return dict(self.menu_button(None if chat_id is None else _normalise_chat_id(chat_id)))  # type: ignore[arg-type]
+        key = None if chat_id is None else _normalise_chat_id(chat_id)
+        return dict(self.menu_button(key))  # type: ignore[arg-type]
 
     async def _get_chat(self, params: JSONDict, files: Mapping[str, UploadedFile]) -> JSONDict:
         chat = self._chats.get(_normalise_chat_id(params.get("chat_id")))
@@ -1434,7 +1439,8 @@ def _rendered_text(
     if required and not text.strip():
         raise _bad_request("message text is empty")
     if _utf16_len(text) > limit:
-        raise _bad_request("message is too long" if limit == MAX_TEXT_UTF16_UNITS else "message caption is too long")
+        kind = "message" if limit == MAX_TEXT_UTF16_UNITS else "message caption"
+        raise _bad_request(f"{kind} is too long")
     return text
 
 
@@ -1486,7 +1492,8 @@ def _plain_from_html(raw: str) -> str:
             open_tags.pop()
     if open_tags:
         raise _bad_request(
-            f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
+            "can't parse entities: Can't find end tag corresponding to start tag "
+            f'"{open_tags[-1]}"'
         )
     parts.append(raw[position:])
     return html.unescape("".join(parts))
@@ -1568,8 +1575,9 @@ def _split_bot_url(url: str) -> tuple[str | None, str]:
     if not segments:
         return None, ""
     method = segments[-1]
-    token = segments[-2].removeprefix("bot") if len(segments) >= 2 and segments[-2].startswith("bot") else None
-    return token, method
+    if len(segments) >= 2 and segments[-2].startswith("bot"):
+        return segments[-2].removeprefix("bot"), method
+    return None, method
 
 
 def _upload_from_field(name: str, field_tuple: tuple[str, Any, str]) -> UploadedFile:

@@ -59,7 +59,12 @@ ALICE = FakeUser(id=1001, first_name="Alice", language_code="de", username="alic
 BOB = FakeUser(id=2002, first_name="Bo", language_code="zh")
 
 YES_NO = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("Ja", callback_data="yes:1"), InlineKeyboardButton("Nein", callback_data="no:1")]]
+    [
+        [
+            InlineKeyboardButton("Ja", callback_data="yes:1"),
+            InlineKeyboardButton("Nein", callback_data="no:1"),
+        ]
+    ]
 )
 
 
@@ -225,7 +230,9 @@ async def test_strings_that_look_like_json_stay_strings(bot: Bot, api: FakeBotAp
 
 async def test_html_text_is_stored_as_the_reader_sees_it(bot: Bot, api: FakeBotApi) -> None:
     await bot.send_message(
-        ALICE.id, '<b>Panjin</b> &amp; <a href="https://x.example">Lisboa</a> &lt;3', parse_mode="HTML"
+        ALICE.id,
+        '<b>Panjin</b> &amp; <a href="https://x.example">Lisboa</a> &lt;3',
+        parse_mode="HTML",
     )
     assert api.last_sent_to(ALICE).text == "Panjin & Lisboa <3"
     assert api.calls("sendMessage")[0].params["text"].startswith("<b>Panjin</b>")
@@ -282,13 +289,17 @@ async def test_the_bot_cannot_write_first_to_a_user_who_never_wrote_to_it(bot: B
 
 async def test_commands_are_kept_per_scope_and_language(bot: Bot, api: FakeBotApi) -> None:
     coordinator_scope = BotCommandScopeChat(chat_id=ALICE.id)
-    await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("help", "Hilfe")], language_code="de")
+    await bot.set_my_commands(
+        [BotCommand("start", "Start"), BotCommand("help", "Hilfe")], language_code="de"
+    )
     await bot.set_my_commands(
         [BotCommand("pending", "Offene Treffen")], scope=coordinator_scope, language_code="de"
     )
 
     assert api.commands(language_code="de") == [("start", "Start"), ("help", "Hilfe")]
-    assert api.commands({"type": "chat", "chat_id": ALICE.id}, "de") == [("pending", "Offene Treffen")]
+    assert api.commands({"type": "chat", "chat_id": ALICE.id}, "de") == [
+        ("pending", "Offene Treffen")
+    ]
     assert api.commands() == []
     assert [(scope["type"], language) for scope, language, _ in api.command_menus()] == [
         ("default", "de"),
@@ -436,7 +447,8 @@ async def test_tap_is_answered_and_edits_the_message_it_was_on(api: FakeBotApi) 
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CallbackQueryHandler(choose))
     async with application:
-        await application.process_update(as_update(api.user_sends(ALICE, "/start"), application.bot))
+        hello = api.user_sends(ALICE, "/start")
+        await application.process_update(as_update(hello, application.bot))
         welcome = api.last_sent_to(ALICE)
         tap = api.user_taps(ALICE, welcome.message_id, welcome.button("Ja").callback_data)
         assert tap["callback_query"]["message"]["text"] == "Willkommen, Code -"
@@ -632,7 +644,9 @@ class ManualSeconds:
         return self.now
 
 
-async def test_flood_guard_allows_one_message_per_second_per_chat(bot: Bot, api: FakeBotApi) -> None:
+async def test_flood_guard_allows_one_message_per_second_per_chat(
+    bot: Bot, api: FakeBotApi
+) -> None:
     seconds = ManualSeconds()
     api.flood_guard = FloodGuard(time_source=seconds, tolerance=0.0)
     await bot.send_message(ALICE.id, "eins")
@@ -650,7 +664,8 @@ async def test_flood_guard_allows_thirty_messages_per_second_overall(api: FakeBo
     api.flood_guard = FloodGuard(time_source=seconds, tolerance=0.0)
     api.require_known_chats = False
     for chat_id in range(1, 31):
-        assert (await api.answer("sendMessage", {"chat_id": chat_id, "text": "x"})).status_code == 200
+        answer = await api.answer("sendMessage", {"chat_id": chat_id, "text": "x"})
+        assert answer.status_code == 200
     refused = await api.answer("sendMessage", {"chat_id": 31, "text": "x"})
     assert refused.status_code == 429
     assert refused.payload["parameters"]["retry_after"] == 1
@@ -666,7 +681,8 @@ async def test_flood_guard_allows_twenty_messages_per_minute_in_a_group(api: Fak
     )
     api.require_known_chats = False
     for _ in range(20):
-        assert (await api.answer("sendMessage", {"chat_id": -100123, "text": "x"})).status_code == 200
+        answer = await api.answer("sendMessage", {"chat_id": -100123, "text": "x"})
+        assert answer.status_code == 200
     refused = await api.answer("sendMessage", {"chat_id": -100123, "text": "x"})
     # The bucket is full (20) and drains 20/60 = 1/3 message per second: one more fits in 3 s.
     assert (refused.status_code, refused.payload["parameters"]["retry_after"]) == (429, 3)
@@ -690,7 +706,9 @@ async def test_http_endpoint_answers_a_real_bot_over_httpx(api: FakeBotApi) -> N
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
         async with Bot(api.token, base_url=base_url) as bot:
             assert bot.username == "tandem_demo_bot"
-            await bot.send_message(ALICE.id, "<b>Hallo</b> 42", parse_mode="HTML", reply_markup=YES_NO)
+            await bot.send_message(
+                ALICE.id, "<b>Hallo</b> 42", parse_mode="HTML", reply_markup=YES_NO
+            )
             document = await bot.send_document(ALICE.id, b"BEGIN:VCALENDAR", filename="a.ics")
             api.queue_update(api.user_sends(ALICE, "/start"))
             [update] = await bot.get_updates(timeout=5)
