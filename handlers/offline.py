@@ -302,9 +302,10 @@ class FloodGuard:
     exact bucket by up to 0.9 of a message (13 answered 429); with the 10 % margin, 300 messages
     met no 429. A sender without rate limiting (about 365 messages/s here) overflows by dozens.
     Telegram documents 1 msg/s per chat, 30/s overall and 20/min per group; note that
-    ``AIORateLimiter`` limits overall and per group but not per private chat. Limits apply to messages: ``send*`` (except ``sendChatAction``),
-    ``copy*``, ``forward*`` and ``editMessage*``. ``time_source`` returns seconds; pass e.g.
-    ``lambda: clock().timestamp()`` to measure on the injected clock.
+    ``AIORateLimiter`` limits overall and per group but not per private chat. Limits apply to
+    messages: ``send*`` (except ``sendChatAction``), ``copy*``, ``forward*`` and
+    ``editMessage*``. ``time_source`` returns seconds; pass e.g. ``lambda:
+    clock().timestamp()`` to measure on the injected clock.
     """
 
     per_chat_per_second: float = 1.0
