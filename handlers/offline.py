@@ -258,12 +258,19 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class Tap:
-    """A button tap by a simulated user and the bot's ``answerCallbackQuery`` parameters."""
+    """A button tap by a simulated user and the bot's ``answerCallbackQuery`` parameters.
+
+    ``answer`` is ``None`` while unanswered and ``{}`` after a plain ``query.answer()``.
+    """
 
     query_id: str
     message_id: int
     callback_data: str
     answer: JSONDict | None
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
 
 
 @dataclass(frozen=True)
@@ -778,7 +785,11 @@ class FakeBotApi:
         return list(self._chats)
 
     def callback_answer(self, query: JSONDict | str) -> JSONDict | None:
-        """The bot's ``answerCallbackQuery`` parameters for a tap (update or query id), if any."""
+        """The bot's ``answerCallbackQuery`` parameters for a tap (update or query id).
+
+        ``None`` while unanswered; ``{}`` after a plain ``query.answer()`` -- so test with
+        ``is not None``, not truthiness.
+        """
         query_id = query if isinstance(query, str) else query["callback_query"]["id"]
         known = self._callback_queries.get(query_id)
         if known is None:

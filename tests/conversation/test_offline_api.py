@@ -464,6 +464,15 @@ async def test_tap_is_answered_and_edits_the_message_it_was_on(api: FakeBotApi) 
     assert api.last_sent_to(ALICE).message_id == welcome.message_id
 
 
+async def test_a_plain_answer_counts_as_answered(api: FakeBotApi) -> None:
+    message = await api.answer("sendMessage", {"chat_id": ALICE.id, "text": "Termin?"})
+    tap = api.user_taps(ALICE, message.payload["result"]["message_id"], "yes:1")
+    assert api.callback_answer(tap) is None
+    await api.answer("answerCallbackQuery", {"callback_query_id": tap["callback_query"]["id"]})
+    assert api.callback_answer(tap) == {}
+    assert api.taps_by(ALICE)[0].answered
+
+
 def test_nobody_can_tap_a_message_that_is_not_there(api: FakeBotApi) -> None:
     with pytest.raises(LookupError, match="no bot message 5"):
         api.user_taps(ALICE, 5, "yes:1")
