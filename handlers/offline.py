@@ -21,8 +21,15 @@ services, rate limiter and job queue all run unchanged. This module provides the
 A conversation test reads like this::
 
     api = FakeBotApi(clock=lambda: NOW_UTC)
-    application = build_application(config, request=OfflineRequest(api))  # our factory
+    application = (  # in Tandem: the same factory as ``tandem run``, given these two requests
+        ApplicationBuilder()
+        .token(api.token)
+        .request(OfflineRequest(api))
+        .get_updates_request(OfflineRequest(api))
+        .build()
+    )
     alice = FakeUser(id=1001, first_name="Alice", language_code="de")
+    api.meet(alice)  # or let alice's first update introduce her
     async with application:
         start = api.user_sends(alice, "/start")
         await application.process_update(as_update(start, application.bot))
@@ -34,8 +41,8 @@ A conversation test reads like this::
         assert api.callback_answer(tap) is not None               # the button was answered
 
 Feeding updates through polling instead (``api.queue_update(...)`` and
-``application.updater.start_polling()``) also works; both ``ApplicationBuilder().request(...)`` and
-``.get_updates_request(...)`` may be ``OfflineRequest`` objects sharing one ``FakeBotApi``.
+``application.updater.start_polling()``) also works. Always replace both request objects (or use
+:func:`offline_bot`): a ``Bot`` given only ``request=`` still polls api.telegram.org.
 
 Fidelity, and where it stops. The simulation follows https://core.telegram.org/bots/api for what
 Tandem uses; where Telegram's behaviour matters to our code it is copied, including the error
