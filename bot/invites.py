@@ -46,13 +46,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
 from bot.domain import InvalidInputError, SessionStatus, utc
 from bot.i18n import format_instant, gettext, normalize_language
+from bot.meeting_links import check_link
 
 PRODID = "-//Tandem//Tandem city cooperation invites//EN"
 DEFAULT_ALARM_MINUTES = 15
@@ -115,7 +115,7 @@ class InviteEvent:
         if not self.topic_titles:
             raise InvalidInputError("an invite needs a topic title")
         _check_email(self.organizer_email, "organizer")
-        _check_link(self.meeting_link)
+        check_link(self.meeting_link)
         for zone in (self.city_a.zone, self.city_b.zone):
             _zone(zone)
 
@@ -498,12 +498,6 @@ def _zone(name: str) -> ZoneInfo:
 def _check_email(address: str, who: str) -> None:
     if not _EMAIL.match(address):
         raise InvalidInputError(f"the {who}'s e-mail address {address!r} is not an address like name@example.org")
-
-
-def _check_link(link: str) -> None:
-    parts = urlsplit(link)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise InvalidInputError(f"the meeting link {link!r} is not an http(s) address")
 
 
 def _clean_text(text: str) -> str:
