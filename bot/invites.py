@@ -511,6 +511,12 @@ def _parameter_text(text: str) -> str:
     return _clean_text(text).replace("\n", " ").replace('"', "'")
 
 
+# Latin letters that NFKD does not split into a base letter and a mark (Łódź, Tromsø, Straße).
+_LATIN_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE",
+                                "đ": "d", "Đ": "D", "ı": "i", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})
+
+
 def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    """ASCII words of ``name`` for a file name; scripts without a Latin form (盘锦) are left out."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_LATIN_LETTERS)).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
