@@ -5,7 +5,7 @@ with accept/decline buttons::
 
     multipart/mixed
       multipart/alternative
-        text/plain; charset=utf-8                      the invitation in the reader's language
+        text/plain; charset=utf-8 (base64)             the invitation in the reader's language
         text/calendar; charset=UTF-8; method=REQUEST   the same .ics (method = the file's METHOD)
       application/ics; name=tandem-….ics               the .ics again, as a file to save or open
 
@@ -82,7 +82,8 @@ def build_text_email(
     message["Date"] = format_datetime(utc(date_utc))
     if message_id is not None:
         message["Message-ID"] = message_id
-    message.set_content(body, charset="utf-8")
+    # base64 rather than 8bit: a relay without 8BITMIME cannot mangle Chinese text then.
+    message.set_content(body, charset="utf-8", cte="base64")
     return message
 
 

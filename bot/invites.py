@@ -20,12 +20,17 @@ sequence not lower than the last REQUEST, since the stored value only ever incre
 DAYLIGHT ``BYMONTH=3;BYDAY=-1SU`` at 02:00 and STANDARD ``BYMONTH=10;BYDAY=-1SU`` at 03:00;
 Asia/Shanghai a single STANDARD at +0800 with no rule. Outlook keeps one yearly rule per part
 and ignores RDATEs, so icalendar's default VTIMEZONE (RDATEs since 1970) can make Outlook apply
-Shanghai's 1986-1991 summer time to a 2027 meeting; a single current rule cannot. The rule is
-checked against zoneinfo: every transition between the zone's rule and zoneinfo in the covered
-years must coincide to the second, with the same offsets. When a zone's year cannot be written
-as one yearly rule (a zone that changes its standard offset that year, Morocco's Ramadan
-pauses, …), the file uses UTC times (``DTSTART:20270331T070000Z``) and no VTIMEZONE: every
-client maps UTC correctly and shows it in the reader's own zone. We prefer the zone over UTC
+Shanghai's 1986-1991 summer time to a 2027 meeting; a single current rule cannot. Like Outlook's
+own VTIMEZONEs, ours describe the zone as it is in the covered years, not its history.
+
+The rule is read off zoneinfo's transitions (the last week of a month becomes ``-1SU``, other
+weeks ``1SU``..``4SU``) and then checked: in the covered years the rule's transitions and
+zoneinfo's must coincide to the second, with the same offsets before and after. Zones whose
+law is not a plain weekday rule (Chile's "Sunday on or after the 2nd", Israel's "Friday before
+the last Sunday") still get an exact rule for any one year. When the covered years cannot be
+written as one yearly rule (Samoa dropping summer time in 2021; an export spanning Mexico City's
+2022 and 2023), the file uses UTC times (``DTSTART:20270331T070000Z``) and no VTIMEZONE: every
+client maps UTC correctly and shows it in the reader's own zone. We prefer the zone to UTC
 throughout because clients then show the meeting in the zone it was planned for and the file
 reads right to a human; UTC stays the safe fallback.
 
