@@ -71,6 +71,9 @@ async def _post_init(application: Application) -> None:
         clock=application.bot_data["clock"],
         uow_factory=UnitOfWorkFactory(create_session_factory(engine)),
     )
+    # The chat: topics from the config into the database, and the localized command menus.
+    await application.bot_data[SERVICES_KEY].interests.sync_topics()
+    await handlers.help.set_command_menus(application.bot, config)
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -28,7 +28,9 @@ from bot.domain import (
     Role,
     Topic,
 )
-from bot.notifications import Queued, queue
+from bot import callback_data
+from bot.i18n import gettext
+from bot.notifications import Button, Notification, Queued, RenderContext, queue, renderer
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
@@ -188,5 +190,79 @@ class MatchingService(ServiceBase):
             return match, person.city.id
         raise user_error(PermissionDeniedError, "Only the contacts of the two cities may answer for this match.")
 
+
+
+# ---- Notices, rendered at send time in the recipient's language -----------------------------
+
+
+def notice_text(view: MatchView, language: str) -> str:
+    lines = [
+        gettext(
+            language, "New partner for {city}: {partner} ({country}) is also interested in “{topic}”.",
+            city=view.own_city.name if view.own_city else "", partner=view.partner.name,
+            country=view.partner.country, topic=view.topic.title(language),
+        )
+    ]
+    if view.partner_note:
+        lines.append(gettext(language, "Their note: {note}", note=view.partner_note))
+    lines.append(gettext(language, "A coordinator will propose times that suit both cities. Would you like to meet them?"))
+    return "\n".join(lines)
+
+
+def ended_text(view: MatchView, why: str, language: str) -> str:
+    if why == "declined":
+        return gettext(
+            language, "{partner} has declined the meeting on “{topic}”. Nothing more is planned for this pair.",
+            partner=view.partner.name, topic=view.topic.title(language),
+        )
+    return gettext(
+        language, "{partner} is no longer interested in “{topic}”, so that meeting will not take place.",
+        partner=view.partner.name, topic=view.topic.title(language),
+    )
+
+
+def _as_email(render: RenderContext, recipient: Contact, subject: str, body: str) -> Notification:
+    from bot.email import build_text_email
+
+    programme = render.config.programme
+    email = build_text_email(
+        sender_name=programme.organizer_name, sender_email=render.config.email.sender or programme.organizer_email,
+        recipient_name=recipient.display_name, recipient_email=recipient.email or "", subject=subject, body=body,
+        date_utc=render.now_utc,
+    )
+    return Notification(text=body, email=email)
+
+
+@renderer(MATCH_NOTICE)
+async def render_match_notice(render: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """Who the partner is, with accept / decline; dropped if the match ended before it was sent."""
+    view = await notice_view(render.uow, recipient, message)
+    if view is None:
+        return None
+    language = recipient.language
+    text = notice_text(view, language)
+    if message.channel is Channel.EMAIL:
+        subject = gettext(language, "New partner city: {partner}", partner=view.partner.name)
+        return _as_email(render, recipient, subject, text)
+    buttons = (
+        (
+            Button(gettext(language, "Yes, let's meet"), callback_data.ACCEPT_MATCH.build(view.match.id)),
+            Button(gettext(language, "Decline"), callback_data.DECLINE_MATCH.build(view.match.id)),
+        ),
+    )
+    return Notification(text=text, buttons=buttons)
+
+
+@renderer(MATCH_ENDED)
+async def render_match_ended(render: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """The partner declined or dropped the topic."""
+    view = await notice_view(render.uow, recipient, message)
+    if view is None:
+        return None
+    text = ended_text(view, str(message.payload.get("why")), recipient.language)
+    if message.channel is Channel.EMAIL:
+        subject = gettext(recipient.language, "Meeting with {partner} will not take place", partner=view.partner.name)
+        return _as_email(render, recipient, subject, text)
+    return Notification(text=text)
 
 __all__ = ["Interest", "MatchView", "MatchingService", "eligible", "match_new_interest", "close_withdrawn", "notice_view"]
