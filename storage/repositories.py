@@ -120,8 +120,8 @@ def _minutes(value: time) -> int:
 
 
 def _time(minutes: int) -> time:
-    # 1440 (midnight at the end of the day) has no ``time``; the domain spells it 23:59:59.999999.
-    return time.max if minutes >= 1440 else time(minutes // 60, minutes % 60)
+    # 1440 (midnight at the end of the day) has no ``time``; a window's end of 00:00 means 24:00.
+    return time(0) if minutes >= 1440 else time(minutes // 60, minutes % 60)
 
 
 class _Repository:
@@ -182,7 +182,7 @@ class CityRepository(_Repository):
                 city_id=city_id,
                 weekday=w.weekday,
                 start_minute=_minutes(w.start),
-                end_minute=1440 if w.end == time.max else _minutes(w.end),
+                end_minute=1440 if w.end == time(0) else _minutes(w.end),
             )
             for w in windows
         )
