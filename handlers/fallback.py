@@ -46,8 +46,10 @@ async def unknown_command(update: Update, context: TandemContext) -> None:
 async def cancel(update: Update, context: TandemContext) -> None:
     """/cancel: stop waiting for free text."""
     stopped = await context.services.people.stop_waiting(by=update.effective_user.id)
-    text = "Cancelled. What next? /help lists what you can do." if stopped else "There was nothing to cancel."
-    await update.effective_message.reply_text(t(context.language, text))
+    if stopped:
+        await update.effective_message.reply_text(t(context.language, "Cancelled. What next? /help lists what you can do."))
+    else:
+        await update.effective_message.reply_text(t(context.language, "There was nothing to cancel."))
 
 
 async def stale_button(update: Update, context: TandemContext) -> None:

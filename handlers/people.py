@@ -52,5 +52,7 @@ async def forget(update: Update, context: TandemContext) -> None:
         return
     deleted = await context.services.people.forget(by=query.from_user.id)
     await query.answer()
-    text = "Your personal data has been deleted. Goodbye!" if deleted else "There was no personal data to delete."
-    await keyboards.show(query, t(language, text))
+    if deleted:
+        await keyboards.show(query, t(language, "Your personal data has been deleted. Goodbye!"))
+    else:
+        await keyboards.show(query, t(language, "There was no personal data to delete."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,6 @@ HOURS_PRESETS: dict[str, str] = {
     "afternoon": "Mon-Fri 13:00-17:00",
     "split": "Mon-Fri 09:00-12:00, 14:00-17:30",
 }
-# The planner writes a window that ends at midnight as time(0); storage keeps it as time.max.
-_MIDNIGHT = time(0)
 
 
 @dataclass(frozen=True)
@@ -45,14 +43,6 @@ class AwayView:
     days: tuple[date, ...]  # today (in the city's zone) and later
 
 
-def _to_storage(windows: tuple[WeeklyWindow, ...]) -> list[WeeklyWindow]:
-    return [WeeklyWindow(w.weekday, w.start, time.max if w.end == _MIDNIGHT else w.end) for w in windows]
-
-
-def _from_storage(windows: tuple[WeeklyWindow, ...]) -> tuple[WeeklyWindow, ...]:
-    return tuple(WeeklyWindow(w.weekday, w.start, _MIDNIGHT if w.end == time.max else w.end) for w in windows)
-
-
 class AvailabilityService(ServiceBase):
     async def hours(self, *, by: int, city_id: int | None = None) -> HoursView:
         async with self.uow() as uow:
@@ -66,7 +56,7 @@ class AvailabilityService(ServiceBase):
         windows = parse_weekly_hours(HOURS_PRESETS.get(text, text))
         async with self.uow() as uow:
             person, city = await self.city_to_manage(uow, by, city_id)
-            await uow.cities.set_weekly_hours(city.id, _to_storage(windows))
+            await uow.cities.set_weekly_hours(city.id, windows)
             if person.waiting_for == HOURS_STEP:
                 await self.wait(uow, by, None)
             view = await self._hours_view(uow, city)
@@ -139,13 +129,13 @@ class AvailabilityService(ServiceBase):
     async def _hours_view(self, uow: Any, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
 
-        own = _from_storage(await uow.cities.weekly_hours(city.id))
+        own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
             for partner in await uow.cities.list():
                 if not eligible(self.config, city, partner):
                     continue
-                theirs = _from_storage(await uow.cities.weekly_hours(partner.id))
+                theirs = await uow.cities.weekly_hours(partner.id)
                 if not theirs:
                     continue
                 shared = weekly_overlap(own, city.timezone, theirs, partner.timezone, self._today(city))
