@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
@@ -13,7 +14,7 @@ IDENTIFY = -1  # resolves the sender once per update, before any handler of grou
 def register(application: Application) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(object, people.identify), group=IDENTIFY)
+    application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)
     for handler in [
         # Everyone
         CommandHandler("start", start.start, filters=private),
@@ -45,7 +46,8 @@ def register(application: Application) -> None:
         CommandHandler("invite", admin.invite, filters=private),
         CommandHandler("act", admin.act_for_city, filters=private),
         CommandHandler("addemail", admin.add_email_contact, filters=private),
-        # Whatever is left: free text by step, unknown commands, stale or forged buttons
+        # Whatever is left (keep last; new commands and buttons go above): free text by step,
+        # unknown commands, stale or forged buttons
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, fallback.free_text),
         MessageHandler(private & filters.COMMAND, fallback.unknown_command),
         CallbackQueryHandler(fallback.stale_button),
