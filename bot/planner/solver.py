@@ -1,0 +1,246 @@
+"""Batch planning: most-constrained-first, ejection-chain repair, then local search for the score.
+
+Why not plain greedy: a hub with a two-hour daily overlap fits two 60-minute meetings a day only
+if they sit at 15:00 and 16:00; the greedy puts the first one at 15:30 (the most comfortable) and
+the day holds one. The repair finds such cases: to place request R at 15:00 it moves the blocking
+meeting M from 15:30 to 16:00, and when M's only other slot is taken by N it moves N too (an
+ejection chain, a bounded augmenting path). Every search is bounded by work counts, never by the
+clock, so the same problem always gives the same plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.planner.engine import DAY_SLOTS, Candidates, Occupancy, Prepared, build_candidates
+from bot.planner.problem import NoTimeReason, PlanningProblem, PlanResult
+from bot.planner.reasons import explain_request
+
+MAX_BLOCKERS = 2  # meetings a move may displace at once
+REPAIR_DEPTH = 3  # links of an ejection chain
+REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
+IMPROVE_PASSES = 4
+SWAP_TRIES = 12  # better candidates per meeting the swap pass looks at
+
+
+@dataclass
+class Search:
+    """The mutable assignment: request -> candidate index (-1 unscheduled), with an undo journal."""
+
+    candidates: Candidates
+    durations: list[int]
+    keys_a: list[int]
+    keys_b: list[int]
+    caps_a: list[int]
+    caps_b: list[int]
+    occupancy: Occupancy
+
+    def __post_init__(self) -> None:
+        self.assignment = [-1] * len(self.durations)
+        self.journal: list[tuple[int, int]] = []
+
+    @classmethod
+    def of(cls, prepared: Prepared, candidates: Candidates, occupancy: Occupancy) -> Search:
+        requests = prepared.problem.requests
+        keys = [prepared.keys(request) for request in requests]
+        return cls(
+            candidates,
+            [request.duration_minutes for request in requests],
+            [key_a for key_a, _ in keys],
+            [key_b for _, key_b in keys],
+            [prepared.caps[key_a // DAY_SLOTS] for key_a, _ in keys],
+            [prepared.caps[key_b // DAY_SLOTS] for _, key_b in keys],
+            occupancy,
+        )
+
+    def fits(self, request: int, k: int) -> bool:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        occupancy = self.occupancy
+        return occupancy.fits(self.keys_a[request] + c.day_a[k], self.caps_a[request], start, end) and occupancy.fits(
+            self.keys_b[request] + c.day_b[k], self.caps_b[request], start, end
+        )
+
+    def _place(self, request: int, k: int) -> None:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        self.occupancy.add(self.keys_a[request] + c.day_a[k], start, end, request)
+        self.occupancy.add(self.keys_b[request] + c.day_b[k], start, end, request)
+
+    def _unplace(self, request: int, k: int) -> None:
+        c = self.candidates
+        self.occupancy.remove(self.keys_a[request] + c.day_a[k], request)
+        self.occupancy.remove(self.keys_b[request] + c.day_b[k], request)
+
+    def assign(self, request: int, k: int) -> None:
+        """Move ``request`` to candidate ``k`` (-1: unschedule), remembering how to undo it."""
+        old = self.assignment[request]
+        if old >= 0:
+            self._unplace(request, old)
+        if k >= 0:
+            self._place(request, k)
+        self.assignment[request] = k
+        self.journal.append((request, old))
+
+    def rollback(self, mark: int) -> None:
+        while len(self.journal) > mark:
+            request, old = self.journal.pop()
+            current = self.assignment[request]
+            if current >= 0:
+                self._unplace(request, current)
+            if old >= 0:
+                self._place(request, old)
+            self.assignment[request] = old
+
+    def best_fit(self, request: int, better_than: float | None = None) -> int:
+        """The best-scoring candidate that fits now (-1 if none beats ``better_than``)."""
+        score = self.candidates.score
+        for k in range(self.candidates.offsets[request], self.candidates.offsets[request + 1]):
+            if better_than is not None and score[k] <= better_than:
+                return -1
+            if self.fits(request, k):
+                return k
+        return -1
+
+    def blocker_sets(self, request: int, k: int) -> list[frozenset[int]]:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        side_a = self.occupancy.blockers(self.keys_a[request] + c.day_a[k], self.caps_a[request], start, end)
+        if side_a is None:
+            return []
+        side_b = self.occupancy.blockers(self.keys_b[request] + c.day_b[k], self.caps_b[request], start, end)
+        if side_b is None:
+            return []
+        options = {a | b for a in side_a for b in side_b}
+        return sorted((o for o in options if len(o) <= MAX_BLOCKERS), key=lambda o: (len(o), sorted(o)))
+
+    def insert(self, request: int, depth: int, chain: frozenset[int], budget: list[int]) -> bool:
+        """Place ``request``, displacing up to ``MAX_BLOCKERS`` meetings that are re-placed recursively."""
+        k = self.best_fit(request)
+        if k >= 0:
+            self.assign(request, k)
+            return True
+        if depth == 0:
+            return False
+        offsets = self.candidates.offsets
+        for k in range(offsets[request], offsets[request + 1]):
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            for blockers in self.blocker_sets(request, k):
+                if blockers & chain:
+                    continue
+                mark = len(self.journal)
+                for blocker in sorted(blockers):
+                    self.assign(blocker, -1)
+                self.assign(request, k)
+                next_chain = chain | blockers | {request}
+                if all(self.insert(blocker, depth - 1, next_chain, budget) for blocker in sorted(blockers)):
+                    return True
+                self.rollback(mark)
+        return False
+
+    def score_of(self, request: int) -> float:
+        k = self.assignment[request]
+        return self.candidates.score[k] if k >= 0 else 0.0
+
+
+def _greedy(search: Search, order: list[int]) -> None:
+    for request in order:
+        k = search.best_fit(request)
+        if k >= 0:
+            search.assign(request, k)
+
+
+def _repair(search: Search, order: list[int]) -> None:
+    for request in order:
+        if search.assignment[request] < 0 and search.candidates.offsets[request] < search.candidates.offsets[request + 1]:
+            search.insert(request, REPAIR_DEPTH, frozenset(), [REPAIR_BUDGET])
+    search.journal.clear()
+
+
+def _improve(search: Search, order: list[int]) -> None:
+    """Move meetings to better free slots, then try swaps that displace one meeting for a net gain."""
+    score = search.candidates.score
+    for _ in range(IMPROVE_PASSES):
+        gained = False
+        for request in order:
+            current = search.assignment[request]
+            if current < 0:
+                continue
+            search.assign(request, -1)
+            better = search.best_fit(request, better_than=score[current])
+            search.assign(request, better if better >= 0 else current)
+            gained |= better >= 0
+        for request in order:
+            gained |= _swap(search, request)
+        search.journal.clear()
+        if not gained:
+            break
+
+
+def _swap(search: Search, request: int) -> bool:
+    current = search.assignment[request]
+    if current < 0:
+        return False
+    score = search.candidates.score
+    offsets = search.candidates.offsets
+    tried = 0
+    for k in range(offsets[request], offsets[request + 1]):
+        if score[k] <= score[current] or tried >= SWAP_TRIES:
+            return False
+        tried += 1
+        mark = len(search.journal)
+        search.assign(request, -1)
+        for blockers in search.blocker_sets(request, k):
+            if len(blockers) != 1:
+                continue
+            (blocker,) = blockers
+            before = score[current] + score[search.assignment[blocker]]
+            inner = len(search.journal)
+            search.assign(blocker, -1)
+            search.assign(request, k)
+            moved = search.best_fit(blocker)
+            if moved >= 0 and score[k] + score[moved] > before + 1e-9:
+                search.assign(blocker, moved)
+                return True
+            search.rollback(inner)
+        search.rollback(mark)
+    return False
+
+
+def plan(problem: PlanningProblem) -> PlanResult:
+    """Plan every request of ``problem``; same problem, same result."""
+    prepared = Prepared(problem)
+    candidates = build_candidates(problem, prepared.clock, problem.requests, prepared.pieces)
+    search = Search.of(prepared, candidates, prepared.occupancy())
+    offsets = candidates.offsets
+    count = len(problem.requests)
+    order = sorted(range(count), key=lambda r: (offsets[r + 1] - offsets[r], r))
+    _greedy(search, order)
+    _repair(search, order)
+    _improve(search, order)
+    _repair(search, order)
+    _improve(search, order)
+    return _result(prepared, search)
+
+
+def _result(prepared: Prepared, search: Search) -> PlanResult:
+    problem, clock, c = prepared.problem, prepared.clock, search.candidates
+    scheduled = {}
+    comfort = {}
+    unscheduled: dict[object, NoTimeReason] = {}
+    total = 0.0
+    for index, request in enumerate(problem.requests):
+        k = search.assignment[index]
+        if k >= 0:
+            scheduled[request.id] = clock.instant(c.start[k])
+            comfort[request.id] = c.comfort[k]
+            total += c.score[k]
+    for index, request in enumerate(problem.requests):
+        if search.assignment[index] < 0:
+            unscheduled[request.id] = explain_request(prepared, request, search.occupancy).reason
+    return PlanResult(scheduled, unscheduled, comfort, total)
