@@ -47,7 +47,7 @@ class CityCalendar:
         object.__setattr__(self, "days_away", frozenset(self.days_away))
         check_zone(self.tz)
         if self.country is not None:
-            public_holidays(self.country, self.subdivision, 2000)  # fail early on unknown codes
+            public_holidays(self.country, self.subdivision, 2024)  # fail early on unknown codes
 
     def windows_on(self, weekday: int) -> tuple[WeeklyWindow, ...]:
         return tuple(window for window in self.windows if window.weekday == weekday)

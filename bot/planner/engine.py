@@ -82,11 +82,21 @@ def overlap_pieces(left: Sequence[Piece], right: Sequence[Piece]) -> list[tuple[
     return result
 
 
+# A run of one request's candidates on one pair of local days: (day a, day b, first k, end k, best score)
+Bucket = tuple[int, int, int, int, float]
+
+
 @dataclass
 class Candidates:
-    """Flat candidate columns; request ``r`` owns indexes ``offsets[r]:offsets[r + 1]``, best first."""
+    """Flat candidate columns; request ``r`` owns indexes ``offsets[r]:offsets[r + 1]``.
+
+    Within a request, candidates are grouped into ``buckets`` by their pair of local days (a full
+    day rules out a whole bucket with one look), buckets ordered by their best score, candidates in
+    a bucket best score first, ties to the earlier start.
+    """
 
     offsets: list[int]
+    buckets: list[list[Bucket]]
     start: array  # minute
     day_a: array  # local day index in city a
     day_b: array
@@ -95,6 +105,11 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.start)
+
+    def by_score(self, request: int) -> list[int]:
+        """The request's candidate indexes, best score first (ties: earlier start)."""
+        ks = range(self.offsets[request], self.offsets[request + 1])
+        return sorted(ks, key=lambda k: (-self.score[k], self.start[k]))
 
 
 def comfort_of(start: np.ndarray, duration: np.ndarray, span_start: np.ndarray, span_end: np.ndarray) -> np.ndarray:
@@ -144,8 +159,7 @@ def build_candidates(
             db.append(b[4])
     objective = problem.objective
     if not request_col:
-        empty_i, empty_d = array("i"), array("d")
-        return Candidates([0] * (len(requests) + 1), empty_i, array("i"), array("i"), empty_d, array("d"))
+        return Candidates([0] * (len(requests) + 1), [[] for _ in requests], array("i"), array("i"), array("i"), array("d"), array("d"))
     req = np.asarray(request_col, dtype=np.int64)
     lo = np.asarray(lo_col, dtype=np.int64)
     hi = np.asarray(hi_col, dtype=np.int64)
@@ -161,16 +175,42 @@ def build_candidates(
     )
     earliness = 1.0 - (start - clock.horizon_start_minute) / clock.horizon_minutes
     score = objective.comfort_weight * comfort + objective.earliness_weight * earliness
-    # Best score first within each request; ties go to the earlier start (deterministic).
-    order = np.lexsort((start, -score, request_of))
+    day_a = np.asarray(da, dtype=np.int64)[owner]
+    day_b = np.asarray(db, dtype=np.int64)[owner]
+    # Bucket = (request, day a, day b); rank buckets within a request by their best score.
+    bucket_key = (request_of * DAY_SLOTS + day_a) * DAY_SLOTS + day_b
+    bucket_keys, bucket_of = np.unique(bucket_key, return_inverse=True)
+    bucket_top = np.full(len(bucket_keys), -np.inf)
+    np.maximum.at(bucket_top, bucket_of, score)
+    bucket_first = np.full(len(bucket_keys), np.iinfo(np.int64).max)
+    np.minimum.at(bucket_first, bucket_of, start)
+    bucket_request = bucket_keys // (DAY_SLOTS * DAY_SLOTS)
+    bucket_rank = np.empty(len(bucket_keys), dtype=np.int64)
+    bucket_rank[np.lexsort((bucket_first, -bucket_top, bucket_request))] = np.arange(len(bucket_keys))
+    order = np.lexsort((start, -score, bucket_rank[bucket_of]))
+    ranked = bucket_rank[bucket_of][order]
     offsets = np.searchsorted(request_of[order], np.arange(len(requests) + 1)).tolist()
+    bounds = np.flatnonzero(np.diff(ranked)) + 1
+    run_starts = np.concatenate(([0], bounds)).tolist()
+    run_ends = np.concatenate((bounds, [len(order)])).tolist()
+    sorted_score = score[order]
+    sorted_day_a = day_a[order]
+    sorted_day_b = day_b[order]
+    buckets: list[list[Bucket]] = [[] for _ in requests]
+    run_request = request_of[order][run_starts].tolist()
+    run_day_a = sorted_day_a[run_starts].tolist()
+    run_day_b = sorted_day_b[run_starts].tolist()
+    run_top = sorted_score[run_starts].tolist()
+    for n, request_index in enumerate(run_request):
+        buckets[request_index].append((run_day_a[n], run_day_b[n], run_starts[n], run_ends[n], run_top[n]))
     return Candidates(
         offsets,
+        buckets,
         array("i", start[order].astype(np.int32).tobytes()),
-        array("i", np.asarray(da, dtype=np.int32)[owner][order].tobytes()),
-        array("i", np.asarray(db, dtype=np.int32)[owner][order].tobytes()),
+        array("i", sorted_day_a.astype(np.int32).tobytes()),
+        array("i", sorted_day_b.astype(np.int32).tobytes()),
         array("d", comfort[order].tobytes()),
-        array("d", score[order].tobytes()),
+        array("d", sorted_score.tobytes()),
     )
 
 
@@ -235,6 +275,20 @@ class Occupancy:
         raise KeyError(owner)
 
 
+class _PiecesByCity(dict):  # type: ignore[type-arg]
+    """City id -> open pieces, computed on first use (a pair query needs two cities, not all)."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        super().__init__()
+        self.prepared = prepared
+
+    def __missing__(self, city_id: CityId) -> list[Piece]:
+        prepared = self.prepared
+        pieces = city_pieces(prepared.problem.cities[city_id], prepared.problem, prepared.clock)
+        self[city_id] = pieces
+        return pieces
+
+
 class Prepared:
     """One problem turned into minutes: clock, city indexes, open pieces, caps and fixed occupancy."""
 
@@ -244,7 +298,7 @@ class Prepared:
         self.city_ids: list[CityId] = list(problem.cities)
         self.city_index = {city_id: index for index, city_id in enumerate(self.city_ids)}
         self.caps = [problem.cap_of(city_id) for city_id in self.city_ids]
-        self.pieces = {city_id: city_pieces(problem.cities[city_id], problem, self.clock) for city_id in self.city_ids}
+        self.pieces = _PiecesByCity(self)
         self._raw_pieces: dict[CityId, list[Piece]] = {}
 
     def raw_pieces(self, city_id: CityId) -> list[Piece]:

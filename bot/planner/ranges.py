@@ -121,12 +121,14 @@ def _day_clock(zone_name: str, day: date) -> _DayClock:
     if before == after:
         return _DayClock(before, before, None)
     # Binary search the second the offset changes (tzdata transitions fall on whole seconds).
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) // 2
-        if _offset(zone, middle) == before:
-            low = middle
+    low_s, high_s = 0, int((high - low).total_seconds())
+    while high_s - low_s > 1:
+        middle_s = (low_s + high_s) // 2
+        if _offset(zone, low + timedelta(seconds=middle_s)) == before:
+            low_s = middle_s
         else:
-            high = middle
+            high_s = middle_s
+    high = low + timedelta(seconds=high_s)
     # A change belongs to the day whose wall clock it touches: the day of the gap (spring forward)
     # or of the repeated hour (fall back). Santiago falls back at Sunday 00:00 to Saturday 23:00:
     # the repeated hour 23:00-24:00 is Saturday's, although the change happens "at" Sunday 00:00.

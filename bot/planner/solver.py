@@ -94,15 +94,43 @@ class Search:
                 self._place(request, old)
             self.assignment[request] = old
 
-    def best_fit(self, request: int, better_than: float | None = None) -> int:
-        """The best-scoring candidate that fits now (-1 if none beats ``better_than``)."""
-        score = self.candidates.score
-        for k in range(self.candidates.offsets[request], self.candidates.offsets[request + 1]):
-            if better_than is not None and score[k] <= better_than:
-                return -1
-            if self.fits(request, k):
-                return k
-        return -1
+    def best_fit(self, request: int, better_than: float = float("-inf"), budget: list[int] | None = None) -> int:
+        """The best-scoring candidate that fits now and beats ``better_than``, or -1."""
+        cap_a, cap_b = self.caps_a[request], self.caps_b[request]
+        if cap_a <= 0 or cap_b <= 0:
+            return -1
+        days = self.occupancy.days
+        key_a, key_b = self.keys_a[request], self.keys_b[request]
+        duration = self.durations[request]
+        starts, scores = self.candidates.start, self.candidates.score
+        best, best_score = -1, better_than
+        looked = 0
+        for day_a, day_b, first, end, top in self.candidates.buckets[request]:
+            if top <= best_score:
+                break
+            looked += 1
+            taken_a = days.get(key_a + day_a)
+            if taken_a and len(taken_a) >= cap_a:
+                continue
+            taken_b = days.get(key_b + day_b)
+            if taken_b and len(taken_b) >= cap_b:
+                continue
+            for k in range(first, end):
+                score = scores[k]
+                if score <= best_score:
+                    break
+                looked += 1
+                start = starts[k]
+                finish = start + duration
+                if taken_a and any(s < finish and start < e for s, e, _ in taken_a):
+                    continue
+                if taken_b and any(s < finish and start < e for s, e, _ in taken_b):
+                    continue
+                best, best_score = k, score
+                break
+        if budget is not None:
+            budget[0] -= looked
+        return best
 
     def blocker_sets(self, request: int, k: int) -> list[frozenset[int]]:
         c = self.candidates
@@ -119,28 +147,30 @@ class Search:
 
     def insert(self, request: int, depth: int, chain: frozenset[int], budget: list[int]) -> bool:
         """Place ``request``, displacing up to ``MAX_BLOCKERS`` meetings that are re-placed recursively."""
-        k = self.best_fit(request)
+        k = self.best_fit(request, budget=budget)
         if k >= 0:
             self.assign(request, k)
             return True
         if depth == 0:
             return False
-        offsets = self.candidates.offsets
-        for k in range(offsets[request], offsets[request + 1]):
-            if budget[0] <= 0:
-                return False
-            budget[0] -= 1
-            for blockers in self.blocker_sets(request, k):
-                if blockers & chain:
-                    continue
-                mark = len(self.journal)
-                for blocker in sorted(blockers):
-                    self.assign(blocker, -1)
-                self.assign(request, k)
-                next_chain = chain | blockers | {request}
-                if all(self.insert(blocker, depth - 1, next_chain, budget) for blocker in sorted(blockers)):
-                    return True
-                self.rollback(mark)
+        for _, _, first, end, _ in self.candidates.buckets[request]:
+            tried: set[frozenset[int]] = set()  # one day pair: the same blockers give the same outcome
+            for k in range(first, end):
+                if budget[0] <= 0:
+                    return False
+                budget[0] -= 1
+                for blockers in self.blocker_sets(request, k):
+                    if blockers & chain or blockers in tried:
+                        continue
+                    tried.add(blockers)
+                    mark = len(self.journal)
+                    for blocker in sorted(blockers):
+                        self.assign(blocker, -1)
+                    self.assign(request, k)
+                    next_chain = chain | blockers | {request}
+                    if all(self.insert(blocker, depth - 1, next_chain, budget) for blocker in sorted(blockers)):
+                        return True
+                    self.rollback(mark)
         return False
 
     def score_of(self, request: int) -> float:
@@ -183,32 +213,42 @@ def _improve(search: Search, order: list[int]) -> None:
 
 
 def _swap(search: Search, request: int) -> bool:
+    """Take a better slot held by one other meeting, moving that one to its best free slot, if it pays."""
     current = search.assignment[request]
     if current < 0:
         return False
-    score = search.candidates.score
-    offsets = search.candidates.offsets
+    candidates = search.candidates
+    score = candidates.score
+    assignment = search.assignment
     tried = 0
-    for k in range(offsets[request], offsets[request + 1]):
-        if score[k] <= score[current] or tried >= SWAP_TRIES:
-            return False
-        tried += 1
-        mark = len(search.journal)
-        search.assign(request, -1)
-        for blockers in search.blocker_sets(request, k):
-            if len(blockers) != 1:
-                continue
-            (blocker,) = blockers
-            before = score[current] + score[search.assignment[blocker]]
-            inner = len(search.journal)
-            search.assign(blocker, -1)
-            search.assign(request, k)
-            moved = search.best_fit(blocker)
-            if moved >= 0 and score[k] + score[moved] > before + 1e-9:
-                search.assign(blocker, moved)
-                return True
-            search.rollback(inner)
-        search.rollback(mark)
+    for _, _, first, end, top in candidates.buckets[request]:
+        if top <= score[current] or tried >= SWAP_TRIES:
+            break
+        for k in range(first, end):
+            if score[k] <= score[current] or tried >= SWAP_TRIES:
+                break
+            tried += 1
+            for blockers in search.blocker_sets(request, k):
+                others = blockers - {request}
+                if len(others) != 1:
+                    continue
+                (blocker,) = others
+                held = assignment[blocker]
+                # Cheap bound first: even the blocker's best slot anywhere must make up the loss.
+                if score[k] - score[current] + candidates.buckets[blocker][0][4] - score[held] <= 1e-9:
+                    continue
+                mark = len(search.journal)
+                search.assign(request, -1)
+                search.assign(blocker, -1)
+                if not search.fits(request, k):
+                    search.rollback(mark)
+                    continue
+                search.assign(request, k)
+                moved = search.best_fit(blocker, better_than=score[current] + score[held] - score[k] + 1e-9)
+                if moved >= 0:
+                    search.assign(blocker, moved)
+                    return True
+                search.rollback(mark)
     return False
 
 
@@ -242,5 +282,9 @@ def _result(prepared: Prepared, search: Search) -> PlanResult:
             total += c.score[k]
     for index, request in enumerate(problem.requests):
         if search.assignment[index] < 0:
-            unscheduled[request.id] = explain_request(prepared, request, search.occupancy).reason
+            has_candidates = c.offsets[index] < c.offsets[index + 1]
+            # A request that had free-standing candidates lost them to other sessions or caps.
+            unscheduled[request.id] = (
+                NoTimeReason.ALL_TAKEN if has_candidates else explain_request(prepared, request, search.occupancy).reason
+            )
     return PlanResult(scheduled, unscheduled, comfort, total)
