@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="tandem,greedy,cpsat")
     parser.add_argument("--cpsat-seconds", type=float, default=60.0, help="limit per CP-SAT phase (count, then score)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default="benchmarks/planner/out", help="where instances and solutions go")
+    parser.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "tandem-planner-bench"), help="where instances and solutions go")
     parser.add_argument("--example", default=str(EXAMPLE), help="a shared instance to validate as well ('' to skip)")
     args = parser.parse_args(argv)
     out_dir = Path(args.out)
