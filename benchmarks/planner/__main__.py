@@ -39,7 +39,7 @@ def _pair_query_speed() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.planner", description=__doc__)
     parser.add_argument("--sizes", default="small,medium,large,xl")
-    parser.add_argument("--solvers", default="tandem,greedy,cpsat")
+    parser.add_argument("--solvers", default="tandem,greedy,cpsat,cpsat-warm", help="any of tandem, greedy, cpsat, cpsat-warm")
     parser.add_argument("--cpsat-seconds", type=float, default=60.0, help="limit per CP-SAT phase (count, then score)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "tandem-planner-bench"), help="where instances and solutions go")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         path = out_dir / f"{size}-s{args.seed}.json"
         path.write_text(json.dumps(generate(size, args.seed)))
         instances.append(path)
-    header = f"{'instance':<14}{'solver':<8}{'sched':>7}{'/req':>7}{'comfort':>10}{'score':>10}{'time s':>9}{'RSS MiB':>9}  valid  notes"
+    header = f"{'instance':<14}{'solver':<11}{'sched':>7}{'/req':>7}{'comfort':>10}{'score':>10}{'time s':>9}{'RSS MiB':>9}  valid  notes"
     print(header)
     print("-" * len(header))
     for path in instances:
@@ -69,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
             report = validate(instance, solution)
             stats = solution["stats"]
             notes = []
-            if solver == "cpsat":
+            if solver.startswith("cpsat"):
                 notes.append(f"count {stats.get('count_status')} (bound {stats.get('count_bound')}), score {stats.get('score_status')}")
             if not report.valid:
                 notes.append("; ".join(report.examples))
             print(
-                f"{path.stem:<14}{solver:<8}{report.scheduled:>7}{report.requests:>7}{report.comfort:>10.2f}"
+                f"{path.stem:<14}{solver:<11}{report.scheduled:>7}{report.requests:>7}{report.comfort:>10.2f}"
                 f"{report.score:>10.2f}{stats['total_s']:>9.2f}{stats['peak_rss_mib']:>9.0f}  "
                 f"{'yes' if report.valid else 'NO'}    {' '.join(notes)}  (process {wall:.1f} s)",
                 flush=True,

@@ -41,8 +41,13 @@ def greedy(problem: PlanningProblem) -> dict[str, datetime]:
     return scheduled
 
 
-def cpsat(problem: PlanningProblem, seconds: float, workers: int = 2) -> tuple[dict[str, datetime], dict[str, Any]]:
-    """Two phases, ``seconds`` each: maximize the count; then, count fixed, maximize the score."""
+def cpsat(
+    problem: PlanningProblem, seconds: float, workers: int = 2, hint: dict[str, datetime] | None = None
+) -> tuple[dict[str, datetime], dict[str, Any]]:
+    """Two phases, ``seconds`` each: maximize the count; then, count fixed, maximize the score.
+
+    ``hint`` (a greedy plan, for the warm-started variant) seeds the count phase.
+    """
     from ortools.sat.python import cp_model
 
     prepared = Prepared(problem)
@@ -83,6 +88,12 @@ def cpsat(problem: PlanningProblem, seconds: float, workers: int = 2) -> tuple[d
             active = [(end, k) for end, k in active if end > point]
             if len(active) > 1:
                 model.AddAtMostOne(x[k] for _, k in active)
+    if hint:
+        clock = prepared.clock
+        for r, request in enumerate(problem.requests):
+            wanted = hint.get(request.id)
+            for k in range(c.offsets[r], c.offsets[r + 1]):
+                model.AddHint(x[k], wanted is not None and clock.instant(c.start[k]) == wanted)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = workers
@@ -99,6 +110,7 @@ def cpsat(problem: PlanningProblem, seconds: float, workers: int = 2) -> tuple[d
     info["count_bound"] = round(solver.BestObjectiveBound())
     info["count_s"] = solver.WallTime()
     first_phase = {k for k in taken if solver.Value(x[k])}
+    model.ClearHints()
     for k in taken:
         model.AddHint(x[k], k in first_phase)
     model.Add(count >= best_count)

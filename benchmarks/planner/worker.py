@@ -30,8 +30,12 @@ def main(argv: list[str]) -> int:
     else:
         if solver == "greedy":
             scheduled = greedy(problem)
-        else:
+        elif solver == "cpsat":
             scheduled, extra = cpsat(problem, seconds)
+        elif solver == "cpsat-warm":  # CP-SAT seeded with the greedy plan
+            scheduled, extra = cpsat(problem, seconds, hint=greedy(problem))
+        else:
+            raise SystemExit(f"unknown solver {solver!r}")
         result = PlanResult(scheduled, {}, {}, 0.0)
     elapsed = time.perf_counter() - started
     solution = solution_json(raw, problem, result, elapsed)

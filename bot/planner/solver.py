@@ -4,8 +4,13 @@ Why not plain greedy: a hub with a two-hour daily overlap fits two 60-minute mee
 if they sit at 15:00 and 16:00; the greedy puts the first one at 15:30 (the most comfortable) and
 the day holds one. The repair finds such cases: to place request R at 15:00 it moves the blocking
 meeting M from 15:30 to 16:00, and when M's only other slot is taken by N it moves N too (an
-ejection chain, a bounded augmenting path). Every search is bounded by work counts, never by the
+ejection chain, a bounded augmenting path). When no chain exists, one-out-two-in exchanges trade
+a long meeting for two short ones. Then local search raises the score: moves to better free
+slots, and swaps that displace one meeting. Every search is bounded by work counts, never by the
 clock, so the same problem always gives the same plan.
+
+Order of the passes (benchmarks/planner decides what pays): greedy, repair, exchange, moves,
+repair, exchange, moves and swaps.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from bot.planner.reasons import explain_request
 MAX_BLOCKERS = 2  # meetings a move may displace at once
 REPAIR_DEPTH = 3  # links of an ejection chain
 REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
-IMPROVE_PASSES = 4
-SWAP_TRIES = 12  # better candidates per meeting the swap pass looks at
+EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
+EXCHANGE_WORK_PER_REQUEST = 100  # and in all, so that hopeless requests cannot eat the time
+IMPROVE_PASSES = 2
+SWAP_TRIES = 8  # better candidates per meeting the swap pass looks at
 
 
 @dataclass
@@ -154,15 +161,13 @@ class Search:
         if depth == 0:
             return False
         for _, _, first, end, _ in self.candidates.buckets[request]:
-            tried: set[frozenset[int]] = set()  # one day pair: the same blockers give the same outcome
             for k in range(first, end):
                 if budget[0] <= 0:
                     return False
                 budget[0] -= 1
                 for blockers in self.blocker_sets(request, k):
-                    if blockers & chain or blockers in tried:
+                    if blockers & chain:
                         continue
-                    tried.add(blockers)
                     mark = len(self.journal)
                     for blocker in sorted(blockers):
                         self.assign(blocker, -1)
@@ -192,8 +197,60 @@ def _repair(search: Search, order: list[int]) -> None:
     search.journal.clear()
 
 
-def _improve(search: Search, order: list[int]) -> None:
-    """Move meetings to better free slots, then try swaps that displace one meeting for a net gain."""
+def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) -> None:
+    """One out, two in: give request R the slot of meeting M, then fill M's freed time with another.
+
+    A hub day with two common hours holds one 90-minute meeting or two 60-minute ones; when the
+    90-minute one cannot move, swapping it for two shorter requests still adds one to the count.
+    """
+    waiting_by_city: dict[int, list[int]] = {}
+    for request in order:
+        if search.assignment[request] < 0:
+            for city in city_of[request]:
+                waiting_by_city.setdefault(city, []).append(request)
+    candidates = search.candidates
+    work_left = EXCHANGE_WORK_PER_REQUEST * len(order)
+    for request in order:
+        if search.assignment[request] >= 0 or candidates.offsets[request] == candidates.offsets[request + 1]:
+            continue
+        if work_left <= 0:
+            break
+        allowance = min(EXCHANGE_BUDGET, work_left)
+        budget = [allowance]
+        done = False
+        for _, _, first, end, _ in candidates.buckets[request]:
+            for k in range(first, end):
+                if done or budget[0] <= 0:
+                    break
+                budget[0] -= 1
+                for blockers in search.blocker_sets(request, k):
+                    if len(blockers) != 1:
+                        continue
+                    (blocker,) = blockers
+                    mark = len(search.journal)
+                    search.assign(blocker, -1)
+                    search.assign(request, k)
+                    if search.insert(blocker, 2, frozenset((request, blocker)), budget):
+                        done = True
+                        break
+                    fillers = dict.fromkeys(
+                        other
+                        for city in city_of[blocker]
+                        for other in waiting_by_city.get(city, ())
+                        if other != request and search.assignment[other] < 0
+                    )
+                    if any(search.insert(other, 1, frozenset((request, blocker, other)), budget) for other in fillers):
+                        done = True
+                        break
+                    search.rollback(mark)
+            if done or budget[0] <= 0:
+                break
+        work_left -= allowance - max(budget[0], 0)
+    search.journal.clear()
+
+
+def _improve(search: Search, order: list[int], *, swaps: bool) -> None:
+    """Move meetings to better free slots, then (``swaps``) try swaps that displace one meeting for a net gain."""
     score = search.candidates.score
     for _ in range(IMPROVE_PASSES):
         gained = False
@@ -205,8 +262,9 @@ def _improve(search: Search, order: list[int]) -> None:
             better = search.best_fit(request, better_than=score[current])
             search.assign(request, better if better >= 0 else current)
             gained |= better >= 0
-        for request in order:
-            gained |= _swap(search, request)
+        if swaps:
+            for request in order:
+                gained |= _swap(search, request)
         search.journal.clear()
         if not gained:
             break
@@ -259,12 +317,16 @@ def plan(problem: PlanningProblem) -> PlanResult:
     search = Search.of(prepared, candidates, prepared.occupancy())
     offsets = candidates.offsets
     count = len(problem.requests)
+    # Most constrained first: fewest candidate slots, ties by input order.
     order = sorted(range(count), key=lambda r: (offsets[r + 1] - offsets[r], r))
+    city_of = [(search.keys_a[r] // DAY_SLOTS, search.keys_b[r] // DAY_SLOTS) for r in range(count)]
     _greedy(search, order)
     _repair(search, order)
-    _improve(search, order)
+    _exchange(search, order, city_of)
+    _improve(search, order, swaps=False)
     _repair(search, order)
-    _improve(search, order)
+    _exchange(search, order, city_of)
+    _improve(search, order, swaps=True)
     return _result(prepared, search)
 
 
