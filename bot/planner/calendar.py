@@ -67,11 +67,10 @@ def public_holidays(country: str, subdivision: str | None, year: int) -> holiday
     """The ``holidays`` calendar of one country (and subdivision) for one year, cached."""
     try:
         return holidays.country_holidays(country, subdiv=subdivision, years=year, language="en_US")
-    except NotImplementedError:
+    except (NotImplementedError, ValueError) as error:
+        if subdivision is not None and "subdivision" in str(error):
+            raise InvalidInputError(f'unknown subdivision "{subdivision}" of country "{country}"') from None
         raise InvalidInputError(f'unknown country "{country}" (expected an ISO code such as CN)') from None
-    except ValueError as error:
-        message = str(error).splitlines()[0]
-        raise InvalidInputError(f'country "{country}": {message}') from None
 
 
 class DayKind:
