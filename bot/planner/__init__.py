@@ -18,6 +18,7 @@ from bot.planner.problem import (
     PlanResult,
     Slot,
 )
+from bot.planner.queries import alternatives, candidate_slots, explain, weekly_overlap
 from bot.planner.ranges import DateRange
 from bot.planner.solver import plan
 
@@ -33,8 +34,12 @@ __all__ = [
     "PlanResult",
     "PlanningProblem",
     "Slot",
+    "alternatives",
+    "candidate_slots",
+    "explain",
     "parse_days_away",
     "parse_weekly_hours",
     "plan",
     "render_weekly_hours",
+    "weekly_overlap",
 ]

@@ -76,6 +76,8 @@ class PlanningProblem:
             raise InvalidInputError(
                 f"the horizon ends ({self.horizon_end}) before it starts ({self.horizon_start})"
             )
+        if (self.horizon_end - self.horizon_start).days >= 4000:
+            raise InvalidInputError("the horizon is longer than 4,000 days")
         if not 0 < self.granularity_minutes <= 1440 or 1440 % self.granularity_minutes:
             raise InvalidInputError(
                 f"granularity {self.granularity_minutes} min does not divide a day (try 5, 10, 15, 30 or 60)"
