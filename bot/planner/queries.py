@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import InvalidInputError
@@ -18,7 +18,7 @@ from bot.planner.problem import (
     RequestId,
     Slot,
 )
-from bot.planner.ranges import DateRange, intersect
+from bot.planner.ranges import intersect
 from bot.planner.reasons import explain_request
 
 _QUERY_ID = "pair-query"

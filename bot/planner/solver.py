@@ -178,10 +178,6 @@ class Search:
                     self.rollback(mark)
         return False
 
-    def score_of(self, request: int) -> float:
-        k = self.assignment[request]
-        return self.candidates.score[k] if k >= 0 else 0.0
-
 
 def _greedy(search: Search, order: list[int]) -> None:
     for request in order:
