@@ -1,0 +1,1 @@
+"""Planner benchmark: Tandem's planner vs a plain greedy vs OR-Tools CP-SAT, validated independently."""

@@ -1,0 +1,52 @@
+"""Run one solver on one instance in a fresh process: ``python -m benchmarks.planner.worker SOLVER IN OUT [SECONDS]``.
+
+A process per run keeps the peak memory figure (``ru_maxrss``) honest. Writes the solution JSON
+(with ``stats.total_s`` and ``stats.peak_rss_mib``) to OUT.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from benchmarks.planner.baselines import cpsat, greedy
+from bot.planner.instance import read_instance, solution_json
+from bot.planner.problem import PlanResult
+from bot.planner.solver import plan
+
+
+def main(argv: list[str]) -> int:
+    solver, instance_path, output_path = argv[:3]
+    seconds = float(argv[3]) if len(argv) > 3 else 60.0
+    started = time.perf_counter()
+    with open(instance_path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    problem = read_instance(raw)
+    extra = {}
+    if solver == "tandem":
+        result = plan(problem)
+    else:
+        if solver == "greedy":
+            scheduled = greedy(problem)
+        elif solver == "cpsat":
+            scheduled, extra = cpsat(problem, seconds)
+        elif solver == "cpsat-warm":  # CP-SAT seeded with the greedy plan
+            scheduled, extra = cpsat(problem, seconds, hint=greedy(problem))
+        else:
+            raise SystemExit(f"unknown solver {solver!r}")
+        result = PlanResult(scheduled, {}, {}, 0.0)
+    elapsed = time.perf_counter() - started
+    solution = solution_json(raw, problem, result, elapsed)
+    solution["solver"] = solver
+    solution["unscheduled"] = [request.id for request in problem.requests if request.id not in result.scheduled]
+    solution["stats"].update(extra)
+    solution["stats"]["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open(output_path, "w", encoding="utf-8") as handle:
+        json.dump(solution, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

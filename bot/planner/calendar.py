@@ -1,0 +1,151 @@
+"""A city's planning calendar: weekly windows, holidays, make-up working days and days away.
+
+Stage one of the pipeline: the rules of one city become concrete UTC windows, one local day at a
+time (``open_windows``). Everything later works on those windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from bot.domain import InvalidInputError, WeeklyWindow
+from bot.planner.availability import normalize_windows, window_end_minutes
+from bot.planner.ranges import DateRange, wall_window_to_utc
+
+CityId = Hashable
+
+
+@dataclass(frozen=True)
+class CityCalendar:
+    """Everything the planner knows about one city's time.
+
+    ``make_up_days_are_working_days``: official weekend working days (China's 调休, which
+    ``holidays`` lists as ``weekend_workdays``) are working days with the hours of the weekday they
+    pay back. Example: in 2026 Saturday 14 February is worked so that Friday 20 February can be
+    part of the Spring Festival break, so Saturday 14 February gets the city's Friday hours. When
+    ``holidays`` does not say which day a make-up day pays back, it gets Monday's hours. The batch
+    format (planner-format.md) reads each weekday's windows literally, so its loader turns this off.
+    """
+
+    id: CityId
+    tz: str
+    country: str | None
+    subdivision: str | None
+    windows: tuple[WeeklyWindow, ...]
+    days_away: frozenset[date] = field(default_factory=frozenset)
+    max_per_day: int | None = None
+    make_up_days_are_working_days: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", normalize_windows(self.windows))
+        object.__setattr__(self, "days_away", frozenset(self.days_away))
+        check_zone(self.tz)
+        if self.country is not None:
+            public_holidays(self.country, self.subdivision, 2024)  # fail early on unknown codes
+
+    def windows_on(self, weekday: int) -> tuple[WeeklyWindow, ...]:
+        return tuple(window for window in self.windows if window.weekday == weekday)
+
+
+@lru_cache(maxsize=1024)
+def check_zone(name: str) -> ZoneInfo:
+    """The zone, or ``InvalidInputError`` naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(f'unknown time zone "{name}"') from None
+
+
+@lru_cache(maxsize=4096)
+def public_holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    """The ``holidays`` calendar of one country (and subdivision) for one year, cached."""
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, years=year, language="en_US")
+    except (NotImplementedError, ValueError) as error:
+        if subdivision is not None and "subdivision" in str(error):
+            raise InvalidInputError(f'unknown subdivision "{subdivision}" of country "{country}"') from None
+        raise InvalidInputError(f'unknown country "{country}" (expected an ISO code such as CN)') from None
+
+
+class DayKind:
+    WORKING = "working"
+    HOLIDAY = "holiday"
+    AWAY = "away"
+
+
+def make_up_weekday(calendar: CityCalendar, day: date) -> int | None:
+    """The weekday whose hours an official weekend working day uses, or None if ``day`` is not one."""
+    if calendar.country is None or not calendar.make_up_days_are_working_days:
+        return None
+    official = public_holidays(calendar.country, calendar.subdivision, day.year)
+    if day not in official.weekend_workdays:
+        return None
+    # ``special_public_holidays`` maps year -> (to_month, to_day, from_month, from_day[, from_year])
+    # for each swap: the weekend day ``from`` is worked so that weekday ``to`` is off.
+    for year in (day.year, day.year + 1, day.year - 1):
+        swaps = getattr(official, "special_public_holidays", {}).get(year, ())
+        if swaps and isinstance(swaps[0], int):
+            swaps = (swaps,)
+        for swap in swaps:
+            if len(swap) >= 4:
+                from_year = swap[4] if len(swap) == 5 else year
+                if date(from_year, swap[2], swap[3]) == day:
+                    return date(year, swap[0], swap[1]).weekday()
+    return 0
+
+
+def day_kind(calendar: CityCalendar, day: date) -> str:
+    """Whether a local date is a working day, a public holiday or a day away of the city."""
+    if day in calendar.days_away:
+        return DayKind.AWAY
+    if calendar.country is not None:
+        official = public_holidays(calendar.country, calendar.subdivision, day.year)
+        if day in official:
+            return DayKind.HOLIDAY
+    return DayKind.WORKING
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    """One window of one local day, in UTC: where meetings may sit, and the span comfort is measured on."""
+
+    local_date: date
+    ranges: tuple[DateRange, ...]  # usually one; two when a fall-back hour is cut out
+    span: DateRange  # the whole merged window, for comfort
+
+
+def local_dates(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def open_windows(
+    calendar: CityCalendar, start: date, end: date, *, skip_closed_days: bool = True
+) -> list[OpenWindow]:
+    """The city's windows on the local dates ``start..end``, holidays and days away left out.
+
+    With ``skip_closed_days=False`` holidays and days away are kept (to explain why nothing fits).
+    """
+    result: list[OpenWindow] = []
+    for day in local_dates(start, end):
+        weekday = day.weekday()
+        if skip_closed_days and day_kind(calendar, day) != DayKind.WORKING:
+            continue
+        substitute = make_up_weekday(calendar, day) if skip_closed_days else None
+        if substitute is not None and not calendar.windows_on(weekday):
+            weekday = substitute
+        for window in calendar.windows_on(weekday):
+            start_minute = window.start.hour * 60 + window.start.minute
+            pieces = wall_window_to_utc(calendar.tz, day, start_minute, window_end_minutes(window))
+            if pieces:
+                span = DateRange(pieces[0].start_utc, pieces[-1].end_utc)
+                result.append(OpenWindow(day, tuple(pieces), span))
+    return result

@@ -1,0 +1,127 @@
+"""What the chat asks the planner: a pair's best slots, alternatives to a plan, why not, overlaps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain import InvalidInputError
+from bot.planner.calendar import CityCalendar, CityId, open_windows
+from bot.planner.engine import Prepared, build_candidates
+from bot.planner.problem import (
+    FixedSession,
+    MeetingRequest,
+    NoTimeExplanation,
+    PlanningProblem,
+    PlanResult,
+    RequestId,
+    Slot,
+)
+from bot.planner.ranges import intersect
+from bot.planner.reasons import explain_request
+
+_QUERY_ID = "pair-query"
+
+
+def candidate_slots(
+    problem: PlanningProblem,
+    city_a_id: CityId,
+    city_b_id: CityId,
+    duration_minutes: int,
+    busy: Iterable[FixedSession] = (),
+    limit: int | None = None,
+) -> list[Slot]:
+    """Free slots for two cities, most comfortable first, then earliest.
+
+    ``busy`` adds sessions to the problem's fixed ones; both occupy time and count toward the caps.
+    """
+    request = MeetingRequest(_QUERY_ID, city_a_id, city_b_id, duration_minutes)
+    return _free_slots(problem, request, busy, limit)
+
+
+def _free_slots(
+    problem: PlanningProblem, request: MeetingRequest, busy: Iterable[FixedSession], limit: int | None
+) -> list[Slot]:
+    for city_id in (request.city_a, request.city_b):
+        if city_id not in problem.cities:
+            raise InvalidInputError(f"unknown city {city_id!r}")
+    prepared = Prepared(problem)
+    candidates = build_candidates(problem, prepared.clock, [request], prepared.pieces)
+    occupancy = prepared.occupancy(busy)
+    key_a, key_b = prepared.keys(request)
+    cap_a, cap_b = problem.cap_of(request.city_a), problem.cap_of(request.city_b)
+    free = []
+    for k in range(len(candidates)):
+        start = candidates.start[k]
+        end = start + request.duration_minutes
+        if occupancy.fits(key_a + candidates.day_a[k], cap_a, start, end) and occupancy.fits(
+            key_b + candidates.day_b[k], cap_b, start, end
+        ):
+            free.append((-candidates.comfort[k], start))
+    free.sort()
+    clock = prepared.clock
+    chosen = free if limit is None else free[:limit]
+    return [
+        Slot(clock.instant(start), clock.instant(start + request.duration_minutes), -negative_comfort)
+        for negative_comfort, start in chosen
+    ]
+
+
+def _other_sessions(problem: PlanningProblem, result: PlanResult, request_id: RequestId) -> list[FixedSession]:
+    sessions = []
+    for request in problem.requests:
+        start = result.scheduled.get(request.id)
+        if start is not None and request.id != request_id:
+            end = start + timedelta(minutes=request.duration_minutes)
+            sessions.append(FixedSession((request.city_a, request.city_b), start, end))
+    return sessions
+
+
+def alternatives(problem: PlanningProblem, result: PlanResult, request_id: RequestId, k: int) -> list[Slot]:
+    """The ``k`` best slots for one request with every other planned meeting kept; the planned one first."""
+    request = problem.request(request_id)
+    slots = _free_slots(problem, request, _other_sessions(problem, result, request_id), None)
+    planned = result.scheduled.get(request_id)
+    if planned is not None:
+        slots.sort(key=lambda slot: slot.start_utc != planned)  # stable: the rest keep their rank
+    return slots[:k]
+
+
+def explain(problem: PlanningProblem, request_id: RequestId, result: PlanResult | None = None) -> NoTimeExplanation:
+    """Why ``request_id`` has no time, given the other meetings of ``result`` (if any)."""
+    request = problem.request(request_id)
+    if result is not None and request_id in result.scheduled:
+        raise InvalidInputError(f"request {request_id!r} is planned; there is nothing to explain")
+    prepared = Prepared(problem)
+    occupancy = prepared.occupancy(_other_sessions(problem, result, request_id) if result else ())
+    return explain_request(prepared, request, occupancy)
+
+
+def weekly_overlap(
+    city_a: CityCalendar, city_b: CityCalendar, week_start: date
+) -> list[tuple[int, time, time]]:
+    """Where the two cities' usual hours overlap in the week from ``week_start``, in city A's time.
+
+    Holidays and days away are ignored (this describes a usual week); DST is not: pick the week
+    you mean. An overlap that runs to A's midnight ends at ``time(0)``. Example: Panjin 13:30-17:30
+    with Ravenna 09:00-13:00 in a summer week gives (weekday, 15:00, 17:30) in Panjin's time.
+    """
+    zone = ZoneInfo(city_a.tz)
+    week_end = week_start + timedelta(days=6)
+    a_windows = open_windows(city_a, week_start, week_end, skip_closed_days=False)
+    b_ranges = sorted(
+        piece
+        for window in open_windows(city_b, week_start - timedelta(days=1), week_end + timedelta(days=1), skip_closed_days=False)
+        for piece in window.ranges
+    )
+    result = []
+    for window in a_windows:
+        for overlap in intersect(list(window.ranges), b_ranges):
+            result.append((window.local_date.weekday(), _local_time(overlap.start_utc, zone), _local_time(overlap.end_utc, zone)))
+    return result
+
+
+def _local_time(instant_utc: datetime, zone: ZoneInfo) -> time:
+    local = instant_utc.astimezone(zone)
+    return time(local.hour, local.minute)

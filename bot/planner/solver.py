@@ -1,0 +1,348 @@
+"""Batch planning: most-constrained-first, ejection-chain repair, then local search for the score.
+
+Why not plain greedy: a hub with a two-hour daily overlap fits two 60-minute meetings a day only
+if they sit at 15:00 and 16:00; the greedy puts the first one at 15:30 (the most comfortable) and
+the day holds one. The repair finds such cases: to place request R at 15:00 it moves the blocking
+meeting M from 15:30 to 16:00, and when M's only other slot is taken by N it moves N too (an
+ejection chain, a bounded augmenting path). When no chain exists, one-out-two-in exchanges trade
+a long meeting for two short ones. Then local search raises the score: moves to better free
+slots, and swaps that displace one meeting. Every search is bounded by work counts, never by the
+clock, so the same problem always gives the same plan.
+
+Order of the passes (benchmarks/planner decides what pays): greedy, repair, exchange, moves,
+repair, exchange, moves and swaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.planner.engine import DAY_SLOTS, Candidates, Occupancy, Prepared, build_candidates
+from bot.planner.problem import NoTimeReason, PlanningProblem, PlanResult
+from bot.planner.reasons import explain_request
+
+MAX_BLOCKERS = 2  # meetings a move may displace at once
+REPAIR_DEPTH = 3  # links of an ejection chain
+REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
+EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
+EXCHANGE_WORK_PER_REQUEST = 100  # and in all, so that hopeless requests cannot eat the time
+IMPROVE_PASSES = 2
+SWAP_TRIES = 8  # better candidates per meeting the swap pass looks at
+
+
+@dataclass
+class Search:
+    """The mutable assignment: request -> candidate index (-1 unscheduled), with an undo journal."""
+
+    candidates: Candidates
+    durations: list[int]
+    keys_a: list[int]
+    keys_b: list[int]
+    caps_a: list[int]
+    caps_b: list[int]
+    occupancy: Occupancy
+
+    def __post_init__(self) -> None:
+        self.assignment = [-1] * len(self.durations)
+        self.journal: list[tuple[int, int]] = []
+
+    @classmethod
+    def of(cls, prepared: Prepared, candidates: Candidates, occupancy: Occupancy) -> Search:
+        requests = prepared.problem.requests
+        keys = [prepared.keys(request) for request in requests]
+        return cls(
+            candidates,
+            [request.duration_minutes for request in requests],
+            [key_a for key_a, _ in keys],
+            [key_b for _, key_b in keys],
+            [prepared.caps[key_a // DAY_SLOTS] for key_a, _ in keys],
+            [prepared.caps[key_b // DAY_SLOTS] for _, key_b in keys],
+            occupancy,
+        )
+
+    def fits(self, request: int, k: int) -> bool:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        occupancy = self.occupancy
+        return occupancy.fits(self.keys_a[request] + c.day_a[k], self.caps_a[request], start, end) and occupancy.fits(
+            self.keys_b[request] + c.day_b[k], self.caps_b[request], start, end
+        )
+
+    def _place(self, request: int, k: int) -> None:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        self.occupancy.add(self.keys_a[request] + c.day_a[k], start, end, request)
+        self.occupancy.add(self.keys_b[request] + c.day_b[k], start, end, request)
+
+    def _unplace(self, request: int, k: int) -> None:
+        c = self.candidates
+        self.occupancy.remove(self.keys_a[request] + c.day_a[k], request)
+        self.occupancy.remove(self.keys_b[request] + c.day_b[k], request)
+
+    def assign(self, request: int, k: int) -> None:
+        """Move ``request`` to candidate ``k`` (-1: unschedule), remembering how to undo it."""
+        old = self.assignment[request]
+        if old >= 0:
+            self._unplace(request, old)
+        if k >= 0:
+            self._place(request, k)
+        self.assignment[request] = k
+        self.journal.append((request, old))
+
+    def rollback(self, mark: int) -> None:
+        while len(self.journal) > mark:
+            request, old = self.journal.pop()
+            current = self.assignment[request]
+            if current >= 0:
+                self._unplace(request, current)
+            if old >= 0:
+                self._place(request, old)
+            self.assignment[request] = old
+
+    def best_fit(self, request: int, better_than: float = float("-inf"), budget: list[int] | None = None) -> int:
+        """The best-scoring candidate that fits now and beats ``better_than``, or -1."""
+        cap_a, cap_b = self.caps_a[request], self.caps_b[request]
+        if cap_a <= 0 or cap_b <= 0:
+            return -1
+        days = self.occupancy.days
+        key_a, key_b = self.keys_a[request], self.keys_b[request]
+        duration = self.durations[request]
+        starts, scores = self.candidates.start, self.candidates.score
+        best, best_score = -1, better_than
+        looked = 0
+        for day_a, day_b, first, end, top in self.candidates.buckets[request]:
+            if top <= best_score:
+                break
+            looked += 1
+            taken_a = days.get(key_a + day_a)
+            if taken_a and len(taken_a) >= cap_a:
+                continue
+            taken_b = days.get(key_b + day_b)
+            if taken_b and len(taken_b) >= cap_b:
+                continue
+            for k in range(first, end):
+                score = scores[k]
+                if score <= best_score:
+                    break
+                looked += 1
+                start = starts[k]
+                finish = start + duration
+                if taken_a and any(s < finish and start < e for s, e, _ in taken_a):
+                    continue
+                if taken_b and any(s < finish and start < e for s, e, _ in taken_b):
+                    continue
+                best, best_score = k, score
+                break
+        if budget is not None:
+            budget[0] -= looked
+        return best
+
+    def blocker_sets(self, request: int, k: int) -> list[frozenset[int]]:
+        c = self.candidates
+        start = c.start[k]
+        end = start + self.durations[request]
+        side_a = self.occupancy.blockers(self.keys_a[request] + c.day_a[k], self.caps_a[request], start, end)
+        if side_a is None:
+            return []
+        side_b = self.occupancy.blockers(self.keys_b[request] + c.day_b[k], self.caps_b[request], start, end)
+        if side_b is None:
+            return []
+        options = {a | b for a in side_a for b in side_b}
+        return sorted((o for o in options if len(o) <= MAX_BLOCKERS), key=lambda o: (len(o), sorted(o)))
+
+    def insert(self, request: int, depth: int, chain: frozenset[int], budget: list[int]) -> bool:
+        """Place ``request``, displacing up to ``MAX_BLOCKERS`` meetings that are re-placed recursively."""
+        k = self.best_fit(request, budget=budget)
+        if k >= 0:
+            self.assign(request, k)
+            return True
+        if depth == 0:
+            return False
+        for _, _, first, end, _ in self.candidates.buckets[request]:
+            for k in range(first, end):
+                if budget[0] <= 0:
+                    return False
+                budget[0] -= 1
+                for blockers in self.blocker_sets(request, k):
+                    if blockers & chain:
+                        continue
+                    mark = len(self.journal)
+                    for blocker in sorted(blockers):
+                        self.assign(blocker, -1)
+                    self.assign(request, k)
+                    next_chain = chain | blockers | {request}
+                    if all(self.insert(blocker, depth - 1, next_chain, budget) for blocker in sorted(blockers)):
+                        return True
+                    self.rollback(mark)
+        return False
+
+
+def _greedy(search: Search, order: list[int]) -> None:
+    for request in order:
+        k = search.best_fit(request)
+        if k >= 0:
+            search.assign(request, k)
+
+
+def _repair(search: Search, order: list[int]) -> None:
+    for request in order:
+        if search.assignment[request] < 0 and search.candidates.offsets[request] < search.candidates.offsets[request + 1]:
+            search.insert(request, REPAIR_DEPTH, frozenset(), [REPAIR_BUDGET])
+    search.journal.clear()
+
+
+def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) -> None:
+    """One out, two in: give request R the slot of meeting M, then fill M's freed time with another.
+
+    A hub day with two common hours holds one 90-minute meeting or two 60-minute ones; when the
+    90-minute one cannot move, swapping it for two shorter requests still adds one to the count.
+    """
+    waiting_by_city: dict[int, list[int]] = {}
+    for request in order:
+        if search.assignment[request] < 0:
+            for city in city_of[request]:
+                waiting_by_city.setdefault(city, []).append(request)
+    candidates = search.candidates
+    work_left = EXCHANGE_WORK_PER_REQUEST * len(order)
+    for request in order:
+        if search.assignment[request] >= 0 or candidates.offsets[request] == candidates.offsets[request + 1]:
+            continue
+        if work_left <= 0:
+            break
+        allowance = min(EXCHANGE_BUDGET, work_left)
+        budget = [allowance]
+        done = False
+        for _, _, first, end, _ in candidates.buckets[request]:
+            for k in range(first, end):
+                if done or budget[0] <= 0:
+                    break
+                budget[0] -= 1
+                for blockers in search.blocker_sets(request, k):
+                    if len(blockers) != 1:
+                        continue
+                    (blocker,) = blockers
+                    mark = len(search.journal)
+                    search.assign(blocker, -1)
+                    search.assign(request, k)
+                    if search.insert(blocker, 2, frozenset((request, blocker)), budget):
+                        done = True
+                        break
+                    fillers = dict.fromkeys(
+                        other
+                        for city in city_of[blocker]
+                        for other in waiting_by_city.get(city, ())
+                        if other != request and search.assignment[other] < 0
+                    )
+                    if any(search.insert(other, 1, frozenset((request, blocker, other)), budget) for other in fillers):
+                        done = True
+                        break
+                    search.rollback(mark)
+            if done or budget[0] <= 0:
+                break
+        work_left -= allowance - max(budget[0], 0)
+    search.journal.clear()
+
+
+def _improve(search: Search, order: list[int], *, swaps: bool) -> None:
+    """Move meetings to better free slots, then (``swaps``) try swaps that displace one meeting for a net gain."""
+    score = search.candidates.score
+    for _ in range(IMPROVE_PASSES):
+        gained = False
+        for request in order:
+            current = search.assignment[request]
+            if current < 0:
+                continue
+            search.assign(request, -1)
+            better = search.best_fit(request, better_than=score[current])
+            search.assign(request, better if better >= 0 else current)
+            gained |= better >= 0
+        if swaps:
+            for request in order:
+                gained |= _swap(search, request)
+        search.journal.clear()
+        if not gained:
+            break
+
+
+def _swap(search: Search, request: int) -> bool:
+    """Take a better slot held by one other meeting, moving that one to its best free slot, if it pays."""
+    current = search.assignment[request]
+    if current < 0:
+        return False
+    candidates = search.candidates
+    score = candidates.score
+    assignment = search.assignment
+    tried = 0
+    for _, _, first, end, top in candidates.buckets[request]:
+        if top <= score[current] or tried >= SWAP_TRIES:
+            break
+        for k in range(first, end):
+            if score[k] <= score[current] or tried >= SWAP_TRIES:
+                break
+            tried += 1
+            for blockers in search.blocker_sets(request, k):
+                others = blockers - {request}
+                if len(others) != 1:
+                    continue
+                (blocker,) = others
+                held = assignment[blocker]
+                # Cheap bound first: even the blocker's best slot anywhere must make up the loss.
+                if score[k] - score[current] + candidates.buckets[blocker][0][4] - score[held] <= 1e-9:
+                    continue
+                mark = len(search.journal)
+                search.assign(request, -1)
+                search.assign(blocker, -1)
+                if not search.fits(request, k):
+                    search.rollback(mark)
+                    continue
+                search.assign(request, k)
+                moved = search.best_fit(blocker, better_than=score[current] + score[held] - score[k] + 1e-9)
+                if moved >= 0:
+                    search.assign(blocker, moved)
+                    return True
+                search.rollback(mark)
+    return False
+
+
+def plan(problem: PlanningProblem) -> PlanResult:
+    """Plan every request of ``problem``; same problem, same result."""
+    prepared = Prepared(problem)
+    candidates = build_candidates(problem, prepared.clock, problem.requests, prepared.pieces)
+    search = Search.of(prepared, candidates, prepared.occupancy())
+    offsets = candidates.offsets
+    count = len(problem.requests)
+    # Most constrained first: fewest candidate slots, ties by input order.
+    order = sorted(range(count), key=lambda r: (offsets[r + 1] - offsets[r], r))
+    city_of = [(search.keys_a[r] // DAY_SLOTS, search.keys_b[r] // DAY_SLOTS) for r in range(count)]
+    _greedy(search, order)
+    _repair(search, order)
+    _exchange(search, order, city_of)
+    _improve(search, order, swaps=False)
+    _repair(search, order)
+    _exchange(search, order, city_of)
+    _improve(search, order, swaps=True)
+    return _result(prepared, search)
+
+
+def _result(prepared: Prepared, search: Search) -> PlanResult:
+    problem, clock, c = prepared.problem, prepared.clock, search.candidates
+    scheduled = {}
+    comfort = {}
+    unscheduled: dict[object, NoTimeReason] = {}
+    total = 0.0
+    for index, request in enumerate(problem.requests):
+        k = search.assignment[index]
+        if k >= 0:
+            scheduled[request.id] = clock.instant(c.start[k])
+            comfort[request.id] = c.comfort[k]
+            total += c.score[k]
+    for index, request in enumerate(problem.requests):
+        if search.assignment[index] < 0:
+            has_candidates = c.offsets[index] < c.offsets[index + 1]
+            # A request that had free-standing candidates lost them to other sessions or caps.
+            unscheduled[request.id] = (
+                NoTimeReason.ALL_TAKEN if has_candidates else explain_request(prepared, request, search.occupancy).reason
+            )
+    return PlanResult(scheduled, unscheduled, comfort, total)
