@@ -102,8 +102,13 @@ def _run(config: Config) -> int:
     configure_logging([config.telegram.token, config.telegram.webhook_secret, config.email.password])
     try:
         asyncio.run(_preflight_database(config))
+        asyncio.run(_preflight_token(config))
     except DatabaseError as exc:
         raise CliError(str(exc)) from None
+    except InvalidToken:
+        raise CliError("Telegram rejected the bot token (mistyped or revoked): copy the current one from @BotFather") from None
+    except NetworkError as exc:
+        raise CliError(f"cannot reach the Telegram Bot API at {config.telegram.api_base_url}: {exc.message}") from None
     application = build_application(config)
     try:
         if config.telegram.mode == "webhook":
@@ -122,6 +127,14 @@ def _run(config: Config) -> int:
     except DatabaseError as exc:
         raise CliError(str(exc)) from None
     return EXIT_OK
+
+
+async def _preflight_token(config: Config) -> None:
+    """Ask Telegram who we are before starting, so a bad token is one line, not a retry loop's traceback."""
+    from telegram import Bot
+
+    async with Bot(config.telegram.token, base_url=config.telegram.api_base_url, base_file_url=config.telegram.file_base_url):
+        pass  # initialising calls getMe
 
 
 async def _preflight_database(config: Config) -> None:

@@ -155,6 +155,7 @@ class Session:
     ical_uid: str
     sequence: int
     status: SessionStatus
+    confirmed_by: int | None = None  # Telegram user id; None for automatic confirmation
 
     @property
     def end_utc(self) -> datetime:

@@ -37,7 +37,7 @@ class SecretRedactingFilter(logging.Filter):
 def configure_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     install_redaction(secrets)
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -45,9 +45,18 @@ class Notification:
     email: EmailMessage | None = None  # the whole e-mail, for the e-mail channel
 
 
-# (uow, recipient, message) -> the message to send, or None when it is no longer wanted (the
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may use: the open unit of work (read only), the config, the send time."""
+
+    uow: Any
+    config: Any  # bot.config.Config
+    now_utc: datetime
+
+
+# (context, recipient, message) -> the message to send, or None when it is no longer wanted (the
 # delivery service then marks it dropped, with a log line).
-Renderer = Callable[[Any, Contact, OutgoingMessage], Awaitable[Notification | None]]
+Renderer = Callable[[RenderContext, Contact, OutgoingMessage], Awaitable[Notification | None]]
 
 RENDERERS: dict[str, Renderer] = {}
 

@@ -96,6 +96,7 @@ def _session(row: SessionRow) -> Session:
         ical_uid=row.ical_uid,
         sequence=row.sequence,
         status=SessionStatus(row.status),
+        confirmed_by=row.confirmed_by,
     )
 
 
