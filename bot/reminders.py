@@ -22,7 +22,8 @@ reading the clock and committing). Worked numbers, offsets 24 h and 1 h:
 A reminder that *was* queued but could not be sent in time because the bot was down is a different
 case: the renderer sends it when the bot is back if the session has not begun, marked as late
 (more than :data:`LATE_AFTER` after its due time), and returns None (dropped, logged) once the
-session has begun.
+session has begun -- or once the next, closer reminder is due too (back 30 min before the start,
+the bot sends the 1 h reminder, late, and drops the 24 h one instead of sending both).
 
 Dedupe keys name the session, its SEQUENCE, the offset, the contact and the channel
 (``reminder:<session>:<sequence>:<offset seconds>:<contact>:<channel>``), so queuing twice is a
@@ -110,8 +111,10 @@ async def queue_reminders(
     if session.status is not SessionStatus.CONFIRMED:
         await drop_reminders(uow, session.id, f"session {session.id} is {session.status.value}")
         return []
+    offsets = sorted(set(offsets), reverse=True)
     wanted: list[Queued] = []
     for when in reminder_times(session.start_utc, offsets, now_utc):
+        smaller = [o for o in offsets if o < when.offset]
         for contact in participants:
             for channel in reminder_channels(contact, by_email=by_email):
                 payload: dict[str, Any] = {
@@ -119,6 +122,8 @@ async def queue_reminders(
                     "sequence": session.sequence,
                     "offset_seconds": int(when.offset.total_seconds()),
                 }
+                if smaller:  # a late 24 h reminder is pointless once the 1 h one is due
+                    payload["next_offset_seconds"] = int(smaller[0].total_seconds())
                 if contact.city_id is None:
                     payload["zone"] = coordinator_zone
                 wanted.append(
@@ -215,7 +220,7 @@ def reminder_text(
         )
     )
     lines.append(gettext(language, "When: {when}", when=when))
-    lines.append(gettext(language, "Join: {link}", link=session.meeting_link))
+    lines.append(gettext(language, "Join the meeting: {link}", link=session.meeting_link))
     return subject, "\n".join(lines)
 
 
@@ -233,6 +238,10 @@ async def render_reminder(uow: Any, recipient: Contact, message: OutgoingMessage
         return None
     if now_utc >= session.start_utc:
         log.warning("reminder %s dropped: session %s began at %s, before it could be sent", message.id, session_id, session.start_utc)
+        return None
+    next_offset = message.payload.get("next_offset_seconds")
+    if isinstance(next_offset, int) and now_utc >= session.start_utc - timedelta(seconds=next_offset):
+        log.info("reminder %s dropped: the next, closer reminder of session %s is due already", message.id, session_id)
         return None
     language = normalize_language(recipient.language)
     view = await _session_view(uow, session, language)

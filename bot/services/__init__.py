@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
+
+if TYPE_CHECKING:
+    from bot.services.delivery import DeliveryService
 
 
 @dataclass
@@ -17,3 +21,4 @@ class Services:
     clock: Clock
     uow_factory: UnitOfWorkFactory
     wakeups: Wakeups = field(default_factory=NoWakeups)
+    delivery: DeliveryService | None = None  # sends the outbox; set by the composition root

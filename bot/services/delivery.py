@@ -55,6 +55,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from bot.clock import Clock
+from bot.email import DeliveryError as MailDeliveryError
 from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role, utc
 from bot.i18n import gettext, normalize_language
 from bot.notifications import RENDERERS, Notification, Queued, queue, renderer
@@ -413,8 +414,9 @@ class EmailChannel:
             email["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
         try:
             await self.sender.send(email)
-        except Exception as exc:  # noqa: BLE001 - the mailer's errors say whether retrying helps
-            temporary = getattr(exc, "temporary", True)  # bot.email.DeliveryError; OSError & co: yes
-            if temporary:
+        except MailDeliveryError as exc:  # the mailer says whether retrying can help
+            if exc.temporary:
                 raise TransientSendError(str(exc)) from exc
             raise RejectedError(str(exc)) from exc
+        except OSError as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
