@@ -28,7 +28,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from telegram.ext import Application, JobQueue
+from telegram.ext import Application, Job, JobQueue
 
 from bot.clock import Clock
 from bot.domain import utc
@@ -64,7 +64,7 @@ class JobQueueWakeups:
         """Make sure ``deliver`` runs no later than ``due_utc``."""
         when = self.real_instant(due_utc)
         scheduled = self.job_queue.get_jobs_by_name(DELIVER_JOB)
-        if any(job.next_t is not None and job.next_t <= when for job in scheduled):
+        if any((at := _next_run(job)) is not None and at <= when for job in scheduled):
             return  # it already runs earlier; that pass reschedules for the rest
         for job in scheduled:
             job.schedule_removal()
@@ -76,6 +76,15 @@ class JobQueueWakeups:
             job.schedule_removal()
         when = datetime.now(timezone.utc) + self.planning_debounce
         self.job_queue.run_once(planning_job, when=when, name=PLANNING_JOB)
+
+
+def _next_run(job: Job[Any]) -> datetime | None:
+    """When a one-shot job runs; also before the scheduler has started (post_init)."""
+    try:
+        return job.next_t
+    except AttributeError:  # APScheduler gives pending jobs no next_run_time until it starts
+        run_date = getattr(job.job.trigger, "run_date", None)
+        return run_date if isinstance(run_date, datetime) else None
 
 
 async def deliver_job(context: TandemContext) -> None:
