@@ -20,7 +20,7 @@ from telegram.ext import AIORateLimiter, Application
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import config_from_mapping
-from bot.domain import OutboxStatus
+from bot.domain import OutboxStatus, Role
 from bot.notifications import Button, Document, Notification
 from bot.reminders import queue_reminders
 from bot.services import Services
@@ -179,8 +179,14 @@ async def test_a_restart_in_the_middle_loses_nothing_and_sends_nothing_twice(
     programme: Programme, database_url: str, api: FakeBotApi
 ) -> None:
     pings = 40
-    for n in range(pings):
-        await ping(programme.uow_factory, [programme.lisbon_contact, programme.panjin_contact][n % 2].id, n)
+    async with programme.uow_factory() as uow:  # one chat each: Telegram allows one message a second per chat
+        people = [
+            await uow.contacts.add(display_name=f"P{n}", role=Role.PARTICIPANT, language="en", now_utc=NOW, chat_id=7000 + n)
+            for n in range(pings)
+        ]
+        await uow.commit()
+    for n, person in enumerate(people):
+        await ping(programme.uow_factory, person.id, n)
     async with programme.uow_factory() as uow:
         await queue_reminders(uow, programme.session, programme.participants, OFFSETS, NOW)
         await uow.commit()
