@@ -84,6 +84,9 @@ async def _post_init(application: Application) -> None:
         wakeups=wakeups,
         delivery=DeliveryService(uow_factory, clock, _channels(application, config, clock), wakeups=wakeups),
     )
+    # The chat: topics from the config into the database, and the localized command menus.
+    await application.bot_data[SERVICES_KEY].interests.sync_topics()
+    await handlers.help.set_command_menus(application.bot, config)
     start_jobs(application)
 
 

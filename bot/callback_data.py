@@ -12,7 +12,7 @@ so a button names the exact slot it was drawn for and a re-plan cannot make it m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from bot.domain import InvalidInputError, utc
 
@@ -84,6 +84,37 @@ RESCHEDULE_TO = ButtonAction("mvto", ("session_id", "sequence", "start_utc"))
 CANCEL_SESSION = ButtonAction("cx", ("session_id", "sequence"))
 # Participants
 ATTEND = ButtonAction("att", ("session_id", "flag"))  # flag 1: I'll attend, 0: I can't
+
+
+# Everyone
+CHOOSE_LANGUAGE = ButtonAction("lang", ("code",))
+FORGET_ME = ButtonAction("fg", ("flag",))  # flag 1: delete my data, 0: keep it
+# City contacts (and coordinators acting for a city). The city travels in every button, so a
+# press is checked against the presser's city again, and a kept button cannot reach another city.
+CHOOSE_TOPIC = ButtonAction("tp", ("city_id", "topic_id", "flag"))  # flag: the state wanted, so a double tap repeats it
+TOPIC_NOTE = ButtonAction("tn", ("city_id", "topic_id"))
+TOPICS_DONE = ButtonAction("td", ("city_id",))
+HOURS_PRESET = ButtonAction("hp", ("city_id", "preset"))
+HOURS_TYPE = ButtonAction("hf", ("city_id",))
+AWAY_ADD = ButtonAction("aa", ("city_id",))
+AWAY_REMOVE = ButtonAction("ar", ("city_id", "day"))  # day as YYYYMMDD
+ACCEPT_MATCH = ButtonAction("ma", ("match_id",))
+DECLINE_MATCH = ButtonAction("md", ("match_id",))
+
+
+def day_field(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def parse_day(raw: object) -> date:
+    """A ``day`` field back as a date; ForgedButtonError for anything that is not one."""
+    text = str(raw)
+    if len(text) != 8 or not text.isdigit():
+        raise ForgedButtonError("bad day")
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise ForgedButtonError("bad day") from None
 
 
 def parse_any(data: str | None, *actions: ButtonAction) -> tuple[ButtonAction, tuple[object, ...]]:

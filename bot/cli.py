@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
     _config_option(run)
 
+    export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV")
+    _config_option(export)
+    export.add_argument("--out", metavar="DIR", type=Path, default=Path("tandem-export"), help="output folder (default: ./tandem-export)")
+
+    import_ = commands.add_parser("import", help="import cities from a CSV file (name,country,timezone,group[,subdivision])")
+    _config_option(import_)
+    import_.add_argument("csv_file", metavar="CITIES.csv", type=Path, help="UTF-8 CSV with a header row; nothing is imported if any row is bad")
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create the schema or bring it up to date (Alembic migrations)")
@@ -65,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(_load(args.config))
+        if args.command == "import":
+            return _import_cities(_load(args.config), args.csv_file)
+        if args.command == "export":
+            return _export(_load(args.config), args.out)
         if args.command == "db" and args.db_command == "upgrade":
             return _db_upgrade(_load(args.config))
     except (ConfigError, CliError) as exc:
@@ -88,6 +100,60 @@ def _db_upgrade(config: Config) -> int:
         raise CliError(f"cannot upgrade the database at {safe_url(config.database.url)}: {first_line(exc)}") from None
     print(f"database at {safe_url(config.database.url)} is up to date")
     return EXIT_OK
+
+
+def _export(config: Config, out_dir: Path) -> int:
+    from bot.clock import SystemClock
+    from bot.services.schedule_export import export_schedule
+    from storage.db import DatabaseError, create_engine, create_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    async def export() -> int:
+        await _preflight_database(config)
+        engine = create_engine(config.database.url)
+        try:
+            files = await export_schedule(config, SystemClock(), UnitOfWorkFactory(create_session_factory(engine)), out_dir)
+        finally:
+            await engine.dispose()
+        print(f"{files.sessions} confirmed sessions written to {files.ics} and {files.csv}")
+        return EXIT_OK
+
+    try:
+        return asyncio.run(export())
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _import_cities(config: Config, path: Path) -> int:
+    """Add the cities of a CSV file; every bad row is one line with its line number, and then none is added."""
+    from bot.clock import SystemClock
+    from bot.domain import TandemError
+    from bot.services import Services
+    from storage.db import DatabaseError, create_engine, create_session_factory
+    from storage.uow import UnitOfWorkFactory
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+
+    async def import_cities() -> int:
+        await _preflight_database(config)
+        engine = create_engine(config.database.url)
+        try:
+            services = Services(config=config, clock=SystemClock(), uow_factory=UnitOfWorkFactory(create_session_factory(engine)))
+            cities = await services.cities.import_csv(text, by=None)
+        finally:
+            await engine.dispose()
+        print(f"{len(cities)} cities imported from {path}: {', '.join(c.name for c in cities)}")
+        return EXIT_OK
+
+    try:
+        return asyncio.run(import_cities())
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    except TandemError as exc:
+        raise CliError(f"{path}: {exc}") from None
 
 
 def _run(config: Config) -> int:

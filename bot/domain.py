@@ -130,7 +130,7 @@ class WeeklyWindow:
 
     weekday: int  # 0 = Monday
     start: time
-    end: time
+    end: time  # time(0) means 24:00: the window runs to the end of the day
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 class UnitOfWork(Protocol):
     cities: Any
     contacts: Any
+    conversations: Any
     invite_codes: Any
     topics: Any
     interests: Any

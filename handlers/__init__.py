@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import errors
+from bot import callback_data as buttons
+from handlers import admin, errors, fallback, help, hours, language, matches, people, start, topics
+
+IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
 
 
 def register(application: Application) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)
+    for handler in [
+        # Everyone
+        CommandHandler("start", start.start, filters=private),
+        CommandHandler("help", help.show_help, filters=private),
+        CommandHandler("language", language.choose_language, filters=private),
+        CommandHandler("mydata", people.send_my_data, filters=private),
+        CommandHandler("forget", people.ask_to_forget, filters=private),
+        CommandHandler("cancel", fallback.cancel, filters=private),
+        CallbackQueryHandler(language.set_language, pattern=buttons.CHOOSE_LANGUAGE.pattern),
+        CallbackQueryHandler(people.forget, pattern=buttons.FORGET_ME.pattern),
+        # City contacts (and coordinators acting for a city)
+        CommandHandler("topics", topics.show_topics, filters=private),
+        CommandHandler("hours", hours.show_hours, filters=private),
+        CommandHandler("away", hours.show_days_away, filters=private),
+        CommandHandler("colleague", start.invite_colleague, filters=private),
+        CallbackQueryHandler(topics.choose_topic, pattern=buttons.CHOOSE_TOPIC.pattern),
+        CallbackQueryHandler(topics.ask_note, pattern=buttons.TOPIC_NOTE.pattern),
+        CallbackQueryHandler(topics.finish_topics, pattern=buttons.TOPICS_DONE.pattern),
+        CallbackQueryHandler(hours.choose_preset, pattern=buttons.HOURS_PRESET.pattern),
+        CallbackQueryHandler(hours.ask_hours, pattern=buttons.HOURS_TYPE.pattern),
+        CallbackQueryHandler(hours.ask_days_away, pattern=buttons.AWAY_ADD.pattern),
+        CallbackQueryHandler(hours.remove_day_away, pattern=buttons.AWAY_REMOVE.pattern),
+        CallbackQueryHandler(matches.accept_match, pattern=buttons.ACCEPT_MATCH.pattern),
+        CallbackQueryHandler(matches.decline_match, pattern=buttons.DECLINE_MATCH.pattern),
+        # Coordinators (the services refuse everyone else)
+        CommandHandler("cities", admin.list_cities, filters=private),
+        CommandHandler("addcity", admin.add_city, filters=private),
+        CommandHandler("editcity", admin.edit_city, filters=private),
+        CommandHandler("invite", admin.invite, filters=private),
+        CommandHandler("act", admin.act_for_city, filters=private),
+        CommandHandler("addemail", admin.add_email_contact, filters=private),
+        # Whatever is left (keep last; new commands and buttons go above): free text by step,
+        # unknown commands, stale or forged buttons
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, fallback.free_text),
+        MessageHandler(private & filters.COMMAND, fallback.unknown_command),
+        CallbackQueryHandler(fallback.stale_button),
+    ]:
+        application.add_handler(handler)
     application.add_error_handler(errors.report_error)

@@ -266,3 +266,20 @@ class OutboxRow(Base):
     # Set (and committed) just before the message is handed to its channel: a claimed row without
     # it was never sent, so it can go back to the queue safely; one with it may have been sent.
     handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConversationRow(Base):
+    """What the bot waits for from one person, kept here so that a restart loses nothing.
+
+    ``step`` names the free text expected next (weekly hours, days away, a topic's note) with its
+    ``payload`` (which city, which topic); ``acting_city_id`` is the city a coordinator currently
+    acts for. Not product data: forgetting a person deletes the row.
+    """
+
+    __tablename__ = "conversations"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    step: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    acting_city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

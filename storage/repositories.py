@@ -36,6 +36,7 @@ from bot.domain import (
 from storage.models import (
     CityRow,
     ContactRow,
+    ConversationRow,
     DayAwayRow,
     InterestRow,
     InviteCodeRow,
@@ -119,8 +120,8 @@ def _minutes(value: time) -> int:
 
 
 def _time(minutes: int) -> time:
-    # 1440 (midnight at the end of the day) has no ``time``; the domain spells it 23:59:59.999999.
-    return time.max if minutes >= 1440 else time(minutes // 60, minutes % 60)
+    # 1440 (midnight at the end of the day) has no ``time``; a window's end of 00:00 means 24:00.
+    return time(0) if minutes >= 1440 else time(minutes // 60, minutes % 60)
 
 
 class _Repository:
@@ -181,7 +182,7 @@ class CityRepository(_Repository):
                 city_id=city_id,
                 weekday=w.weekday,
                 start_minute=_minutes(w.start),
-                end_minute=1440 if w.end == time.max else _minutes(w.end),
+                end_minute=1440 if w.end == time(0) else _minutes(w.end),
             )
             for w in windows
         )
@@ -540,6 +541,15 @@ class SessionRepository(_Repository):
         )
         return [(_contact(c), Attendance(a)) for c, a in rows]
 
+    async def participations(self, contact_id: int) -> list[tuple[int, Attendance, datetime | None]]:
+        """Every session ``contact_id`` is invited to, with the answer and when it was given (for /mydata)."""
+        rows = await self.db.execute(
+            select(ParticipantRow.session_id, ParticipantRow.answer, ParticipantRow.answered_at)
+            .where(ParticipantRow.contact_id == contact_id)
+            .order_by(ParticipantRow.session_id)
+        )
+        return [(s, Attendance(a), at) for s, a, at in rows]
+
     async def answer(self, session_id: int, contact_id: int, answer: Attendance, now_utc: datetime) -> bool:
         result = await self.db.execute(
             update(ParticipantRow)
@@ -751,3 +761,35 @@ class OutboxRepository(_Repository):
         if status is not None:
             query = query.where(OutboxRow.status == status.value)
         return [_message(r) for r in await self.db.scalars(query)]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the bot waits for from one person; an empty one when it waits for nothing."""
+
+    telegram_user_id: int
+    step: str | None = None
+    payload: dict[str, Any] | None = None
+    acting_city_id: int | None = None
+
+
+class ConversationRepository(_Repository):
+    async def get(self, telegram_user_id: int) -> Conversation:
+        row = await self.db.get(ConversationRow, telegram_user_id, populate_existing=True)
+        if row is None:
+            return Conversation(telegram_user_id)
+        return Conversation(row.telegram_user_id, row.step, dict(row.payload) or None, row.acting_city_id)
+
+    async def save(self, conversation: Conversation, *, now_utc: datetime) -> None:
+        row = await self.db.get(ConversationRow, conversation.telegram_user_id)
+        if row is None:
+            row = ConversationRow(telegram_user_id=conversation.telegram_user_id)
+            self.db.add(row)
+        row.step = conversation.step
+        row.payload = dict(conversation.payload or {})
+        row.acting_city_id = conversation.acting_city_id
+        row.updated_at = now_utc
+        await self.db.flush()
+
+    async def delete(self, telegram_user_id: int) -> None:
+        await self.db.execute(delete(ConversationRow).where(ConversationRow.telegram_user_id == telegram_user_id))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.repositories import (
     CityRepository,
     ContactRepository,
+    ConversationRepository,
     InterestRepository,
     InviteCodeRepository,
     MatchRepository,
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
 
     cities: CityRepository
     contacts: ContactRepository
+    conversations: ConversationRepository
     invite_codes: InviteCodeRepository
     topics: TopicRepository
     interests: InterestRepository
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         db = self._db_session = self._session_factory()
         self.cities = CityRepository(db)
         self.contacts = ContactRepository(db)
+        self.conversations = ConversationRepository(db)
         self.invite_codes = InviteCodeRepository(db)
         self.topics = TopicRepository(db)
         self.interests = InterestRepository(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
@@ -11,6 +12,12 @@ from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 
 if TYPE_CHECKING:
     from bot.services.delivery import DeliveryService
+    from bot.services.availability import AvailabilityService
+    from bot.services.cities import CityService
+    from bot.services.interests import InterestService
+    from bot.services.matching import MatchingService
+    from bot.services.onboarding import OnboardingService
+    from bot.services.people import PeopleService
 
 
 @dataclass
@@ -22,3 +29,40 @@ class Services:
     uow_factory: UnitOfWorkFactory
     wakeups: Wakeups = field(default_factory=NoWakeups)
     delivery: DeliveryService | None = None  # sends the outbox; set by the composition root
+
+    # The chat's use cases, built on first use; each reads ``wakeups`` at call time.
+    @cached_property
+    def people(self) -> "PeopleService":
+        from bot.services.people import PeopleService
+
+        return PeopleService(self)
+
+    @cached_property
+    def cities(self) -> "CityService":
+        from bot.services.cities import CityService
+
+        return CityService(self)
+
+    @cached_property
+    def onboarding(self) -> "OnboardingService":
+        from bot.services.onboarding import OnboardingService
+
+        return OnboardingService(self)
+
+    @cached_property
+    def interests(self) -> "InterestService":
+        from bot.services.interests import InterestService
+
+        return InterestService(self)
+
+    @cached_property
+    def availability(self) -> "AvailabilityService":
+        from bot.services.availability import AvailabilityService
+
+        return AvailabilityService(self)
+
+    @cached_property
+    def matching(self) -> "MatchingService":
+        from bot.services.matching import MatchingService
+
+        return MatchingService(self)

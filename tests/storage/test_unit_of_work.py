@@ -108,3 +108,17 @@ async def test_database_refuses_a_match_of_a_city_with_itself_and_unknown_status
                 ),
                 {"t": NOW},
             )
+
+
+async def test_weekly_hours_round_trip_including_a_window_that_runs_to_midnight(uow_factory: UnitOfWorkFactory) -> None:
+    from datetime import time
+
+    from bot.domain import WeeklyWindow
+
+    city_id = await add_panjin(uow_factory, commit=True)
+    windows = (WeeklyWindow(0, time(8, 30), time(11, 30)), WeeklyWindow(0, time(13, 30), time(17, 30)), WeeklyWindow(5, time(20, 0), time(0)))
+    async with uow_factory() as uow:
+        await uow.cities.set_weekly_hours(city_id, windows)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.cities.weekly_hours(city_id) == windows

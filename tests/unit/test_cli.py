@@ -110,3 +110,15 @@ def test_a_wrong_driver_is_refused_before_anything_connects(tmp_path: Path, caps
     code, _, err = run_cli(["db", "upgrade", "--config", str(path)], capsys)
     assert code == 2 and "database.url: must start with sqlite+aiosqlite://" in err
     assert not (tmp_path / "t.sqlite3").exists()
+
+
+def test_export_writes_both_files_and_refuses_a_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = tmp_path / "t.sqlite3"
+    config_path = write_config(tmp_path, database)
+    code, _, err = run_cli(["export", "--config", str(config_path), "--out", str(tmp_path / "out")], capsys)
+    assert code != 0 and "tandem db upgrade" in err and not database.exists()
+    assert run_cli(["db", "upgrade", "--config", str(config_path)], capsys)[0] == 0
+    code, out, _ = run_cli(["export", "--config", str(config_path), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and "0 confirmed sessions" in out
+    assert (tmp_path / "out" / "tandem-schedule.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert (tmp_path / "out" / "tandem-schedule.csv").exists()

@@ -5,7 +5,7 @@ crashed sender's claim can be returned to the queue without any risk of a duplic
 is the only ambiguous case (see bot/services/delivery.py).
 
 Revision ID: 0003_outbox_handed_over
-Revises: 0001_initial
+Revises: 0002_conversations
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_outbox_handed_over"
-down_revision = "0001_initial"
+down_revision = "0002_conversations"
 branch_labels = None
 depends_on = None
 

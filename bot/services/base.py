@@ -1,0 +1,78 @@
+"""What every chat service shares: the composition root's parts and who is acting."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Config
+from bot.domain import City, PermissionDeniedError, Role
+from bot.ports import UnitOfWork, Wakeups
+from bot.services.errors import user_error
+from bot.services.people_model import Person, resolve_person
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class ServiceBase:
+    """A use-case group; reads ``wakeups`` from the root at call time (the job queue may set it later)."""
+
+    def __init__(self, root: "Services") -> None:
+        self.root = root
+
+    @property
+    def config(self) -> Config:
+        return self.root.config
+
+    @property
+    def wakeups(self) -> Wakeups:
+        return self.root.wakeups
+
+    def now(self) -> datetime:
+        return self.root.clock.now()
+
+    def uow(self) -> UnitOfWork:
+        return self.root.uow_factory()
+
+    async def person(self, uow: Any, telegram_user_id: int, language_code: str | None = None) -> Person:
+        return await resolve_person(uow, self.config, telegram_user_id, language_code)
+
+    async def require_coordinator(self, uow: Any, by: int) -> Person:
+        person = await self.person(uow, by)
+        if not person.is_coordinator:
+            raise user_error(PermissionDeniedError, "Only the programme's coordinators may do this.")
+        return person
+
+    async def city_to_manage(self, uow: Any, by: int, city_id: int | None = None) -> tuple[Person, City]:
+        """The city ``by`` may change: their own (contacts), or the one named or acted for (coordinators).
+
+        Checked on every call, not only when a button is shown: a button kept from before someone
+        lost their role, or pressed for another city, changes nothing.
+        """
+        person = await self.person(uow, by)
+        if person.is_coordinator:
+            wanted = city_id if city_id is not None else person.acting_city_id
+            if wanted is None:
+                raise user_error(
+                    PermissionDeniedError, "Choose the city you act for first: /act <city>."
+                )
+            city = await uow.cities.get(wanted)
+            if city is None:
+                raise user_error(PermissionDeniedError, "That city no longer exists.")
+            return person, city
+        if person.role is Role.CONTACT and person.city is not None:
+            if city_id is not None and city_id != person.city.id:
+                raise user_error(PermissionDeniedError, "This button belongs to another city; it changes nothing for you.")
+            return person, person.city
+        if person.role is Role.PARTICIPANT:
+            raise user_error(
+                PermissionDeniedError, "Only your city's contact may change its topics, hours and days away."
+            )
+        raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+
+    async def wait(self, uow: Any, by: int, step: str | None, payload: dict[str, Any] | None = None) -> None:
+        """Remember inside ``uow`` which free text ``by`` is expected to send next (None: nothing)."""
+        conversation = await uow.conversations.get(by)
+        await uow.conversations.save(replace(conversation, step=step, payload=payload), now_utc=self.now())

@@ -1,0 +1,115 @@
+"""Invite links: one-time codes that make a Telegram user a city's contact or a contact's colleague.
+
+A code is 24 random URL-safe characters (``secrets``, 144 bits) and only its SHA-256 is stored, so
+reading the database grants nobody a city. It expires after ``[invites] code_ttl`` and is spent by
+the first person who opens it (a conditional update decides if two open it at once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain import City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role
+from bot.services.base import ServiceBase
+from bot.services.errors import user_error
+from bot.services.people_model import Person
+
+CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what Telegram allows in a /start payload
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Invitation:
+    code: str  # shown once, to whoever asked for the link; never stored
+    city: City
+    role: Role
+    expires_utc: datetime
+
+
+class OnboardingService(ServiceBase):
+    async def invite_contact(self, *, by: int, city_name: str) -> Invitation:
+        """A coordinator's one-time link that makes its opener the contact of ``city_name``."""
+        async with self.uow() as uow:
+            await self.require_coordinator(uow, by)
+            city = await uow.cities.by_name(city_name)
+            if city is None:
+                raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=city_name.strip())
+            invitation = await self._issue(uow, by, city, Role.CONTACT)
+            await uow.commit()
+            return invitation
+
+    async def invite_colleague(self, *, by: int) -> Invitation:
+        """A city contact's one-time link for a colleague, who then receives the city's invites."""
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            if person.role is not Role.CONTACT or person.city is None:
+                raise user_error(PermissionDeniedError, "Only a city's contact may invite colleagues.")
+            invitation = await self._issue(uow, by, person.city, Role.PARTICIPANT)
+            await uow.commit()
+            return invitation
+
+    async def _issue(self, uow: object, by: int, city: City, role: Role) -> Invitation:
+        code = secrets.token_urlsafe(18)
+        now = self.now()
+        expires = now + self.config.invites.code_ttl
+        await uow.invite_codes.add(  # type: ignore[attr-defined]
+            code_hash=hash_code(code), city_id=city.id, role=role, created_by=by, now_utc=now, expires_at=expires
+        )
+        return Invitation(code, city, role, expires)
+
+    async def join(self, *, by: int, chat_id: int, display_name: str, language_code: str | None, code: str) -> Person:
+        """Open an invite link: bind ``by`` to the code's city. A bad code binds nothing."""
+        now = self.now()
+        async with self.uow() as uow:
+            person = await self.person(uow, by, language_code)
+            invite = await uow.invite_codes.by_hash(hash_code(code)) if CODE_PATTERN.fullmatch(code) else None
+            if invite is None:
+                raise user_error(
+                    InvalidInputError, "This invite link is not valid. Please ask the programme coordinator for a new one."
+                )
+            city = await uow.cities.get(invite.city_id)
+            if person.is_coordinator:
+                raise user_error(ConflictError, "You are a coordinator; coordinators do not join a city. Use /act to work for one.")
+            if person.city is not None:
+                if person.city.id == invite.city_id and invite.used_at is not None:
+                    return person  # their own link, opened again: nothing to do
+                raise user_error(
+                    ConflictError,
+                    "You already speak for {city}. One Telegram account belongs to one city; use /forget first to leave it.",
+                    city=person.city.name,
+                )
+            if invite.used_at is not None:
+                raise user_error(
+                    InvalidInputError, "This invite link has been used already. Please ask the programme coordinator for a new one."
+                )
+            if invite.expires_at <= now:
+                raise user_error(
+                    InvalidInputError, "This invite link has expired. Please ask the programme coordinator for a new one."
+                )
+            assert city is not None  # the code's foreign key cascades: no city, no code
+            if person.contact is None:
+                contact = await uow.contacts.add(
+                    display_name=display_name[:120] or str(by),
+                    role=invite.role,
+                    language=person.language,
+                    now_utc=now,
+                    city_id=city.id,
+                    telegram_user_id=by,
+                    chat_id=chat_id,
+                )
+            else:
+                contact = await uow.contacts.update(person.contact.id, city_id=city.id, role=invite.role, chat_id=chat_id)
+            if not await uow.invite_codes.use(invite.id, contact_id=contact.id, now_utc=now):
+                # Someone else opened the same link a moment earlier; their transaction won.
+                raise user_error(
+                    InvalidInputError, "This invite link has been used already. Please ask the programme coordinator for a new one."
+                )
+            await uow.commit()
+            return await self.person(uow, by, language_code)

@@ -1,0 +1,157 @@
+"""/hours (usual meeting hours, with presets and free text, answered with the partners' overlap) and /away."""
+
+from __future__ import annotations
+
+import re
+
+from babel.dates import format_date, get_day_names
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import callback_data
+from bot.domain import InvalidInputError, WeeklyWindow
+from bot.i18n import normalize_language
+from bot.services.availability import HOURS_PRESETS, AwayView, HoursView
+from handlers import keyboards
+from handlers.context import TandemContext
+from handlers.texts import replies_to_errors, t
+
+MAX_OVERLAPS_SHOWN = 12
+_ENGLISH_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def localized_hours(text: str, language: str) -> str:
+    """The planner's canonical form ("Mon-Fri 09:00-12:00") with the reader's day names ("周一-周五 …")."""
+    names = get_day_names("abbreviated", locale=normalize_language(language))
+    return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", lambda m: names[_ENGLISH_DAYS.index(m.group(1))], text)
+
+
+def _windows_text(windows: tuple[WeeklyWindow, ...], language: str) -> str:
+    from bot.planner import render_weekly_hours
+
+    return localized_hours(render_weekly_hours(windows), language)
+
+
+def hours_text(view: HoursView, language: str) -> str:
+    if not view.windows:
+        return t(language, "{city} has no meeting hours yet. Choose a preset or type your own, in {zone} time.", city=view.city.name, zone=view.city.timezone)
+    lines = [t(language, "Meeting hours of {city} ({zone}): {hours}", city=view.city.name, zone=view.city.timezone, hours=localized_hours(view.text, language))]
+    for overlap in view.overlaps[:MAX_OVERLAPS_SHOWN]:
+        if overlap.windows:
+            lines.append(
+                t(language, "With {partner} ({zone}) you overlap {hours} your time.", partner=overlap.partner.name, zone=overlap.partner.timezone, hours=_windows_text(overlap.windows, language))
+            )
+        else:
+            lines.append(t(language, "With {partner} ({zone}) you have no common hours.", partner=overlap.partner.name, zone=overlap.partner.timezone))
+    if len(view.overlaps) > MAX_OVERLAPS_SHOWN:
+        lines.append(t(language, "… and {count} more partner cities.", count=len(view.overlaps) - MAX_OVERLAPS_SHOWN))
+    return "\n".join(lines)
+
+
+def hours_keyboard(view: HoursView, language: str) -> InlineKeyboardMarkup:
+    rows = [[(localized_hours(text, language), callback_data.HOURS_PRESET.build(view.city.id, key))] for key, text in HOURS_PRESETS.items()]
+    rows.append([(t(language, "Type my own hours"), callback_data.HOURS_TYPE.build(view.city.id))])
+    return keyboards.keyboard(rows)
+
+
+@replies_to_errors
+async def show_hours(update: Update, context: TandemContext) -> None:
+    """/hours: the current hours with overlaps and the presets; `/hours Mon-Fri 09:00-12:00` sets them directly."""
+    text = (update.effective_message.text or "").partition(" ")[2].strip()
+    by = update.effective_user.id
+    view = await context.services.availability.set_hours(by=by, text=text) if text else await context.services.availability.hours(by=by)
+    await update.effective_message.reply_text(hours_text(view, context.language), reply_markup=hours_keyboard(view, context.language))
+
+
+@replies_to_errors
+async def choose_preset(update: Update, context: TandemContext) -> None:
+    """A preset button: save those hours and redraw the message."""
+    query = update.callback_query
+    city_id, preset = callback_data.HOURS_PRESET.parse(query.data)
+    if preset not in HOURS_PRESETS:
+        raise callback_data.ForgedButtonError("unknown preset")
+    view = await context.services.availability.set_hours(by=query.from_user.id, text=str(preset), city_id=city_id)
+    await query.answer()
+    await keyboards.show(query, hours_text(view, context.language), hours_keyboard(view, context.language))
+
+
+@replies_to_errors
+async def ask_hours(update: Update, context: TandemContext) -> None:
+    """"Type my own": wait for the hours as the next message."""
+    query = update.callback_query
+    (city_id,) = callback_data.HOURS_TYPE.parse(query.data)
+    city = await context.services.availability.ask_hours(by=query.from_user.id, city_id=city_id)
+    await query.answer()
+    await query.message.reply_text(
+        t(context.language, "Send the usual meeting hours of {city} in {zone} time, for example: Mon-Fri 09:00-12:00, 14:00-17:30", city=city.name, zone=city.timezone)
+    )
+
+
+@replies_to_errors
+async def type_hours(update: Update, context: TandemContext) -> None:
+    """The free text after "Type my own": parse it; a mistake is explained and nothing is saved."""
+    by = update.effective_user.id
+    try:
+        payload = context.person.step_payload or {}
+        view = await context.services.availability.set_hours(by=by, text=update.effective_message.text, city_id=payload.get("city_id"))
+    except InvalidInputError as error:
+        if getattr(error, "msgid", None) is not None:
+            raise
+        await update.effective_message.reply_text(t(context.language, "I could not read these hours: {reason}. Nothing was saved; please send them again.", reason=str(error)))
+        return
+    await update.effective_message.reply_text(hours_text(view, context.language), reply_markup=hours_keyboard(view, context.language))
+
+
+def away_text(view: AwayView, language: str) -> str:
+    if not view.days:
+        return t(language, "{city} has no days away. Public holidays are left out automatically.", city=view.city.name)
+    days = ", ".join(format_date(d, "medium", locale=normalize_language(language)) for d in view.days)
+    return t(language, "Days away of {city}: {days}. Tap a day to remove it.", city=view.city.name, days=days)
+
+
+def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
+    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, callback_data.day_field(d)))] for d in view.days[:30]]
+    rows.append([(t(language, "Add days away"), callback_data.AWAY_ADD.build(view.city.id))])
+    return keyboards.keyboard(rows)
+
+
+@replies_to_errors
+async def show_days_away(update: Update, context: TandemContext) -> None:
+    """/away: the coming days away; `/away 2027-04-01..2027-04-03` adds directly."""
+    text = (update.effective_message.text or "").partition(" ")[2].strip()
+    by = update.effective_user.id
+    view = await context.services.availability.add_days_away(by=by, text=text) if text else await context.services.availability.days_away(by=by)
+    await update.effective_message.reply_text(away_text(view, context.language), reply_markup=away_keyboard(view, context.language))
+
+
+@replies_to_errors
+async def ask_days_away(update: Update, context: TandemContext) -> None:
+    """"Add days away": wait for dates as the next message."""
+    query = update.callback_query
+    (city_id,) = callback_data.AWAY_ADD.parse(query.data)
+    city = await context.services.availability.ask_days_away(by=query.from_user.id, city_id=city_id)
+    await query.answer()
+    await query.message.reply_text(t(context.language, "Send the days when {city} cannot meet, for example: 2027-04-01, 2027-04-06..2027-04-08", city=city.name))
+
+
+@replies_to_errors
+async def type_days_away(update: Update, context: TandemContext) -> None:
+    """The free text after "Add days away"."""
+    payload = context.person.step_payload or {}
+    try:
+        view = await context.services.availability.add_days_away(by=update.effective_user.id, text=update.effective_message.text, city_id=payload.get("city_id"))
+    except InvalidInputError as error:
+        if getattr(error, "msgid", None) is not None:
+            raise
+        await update.effective_message.reply_text(t(context.language, "I could not read these dates: {reason}. Nothing was saved; please send them again.", reason=str(error)))
+        return
+    await update.effective_message.reply_text(away_text(view, context.language), reply_markup=away_keyboard(view, context.language))
+
+
+@replies_to_errors
+async def remove_day_away(update: Update, context: TandemContext) -> None:
+    """🗑 a day: remove it (a double tap removes nothing more) and redraw."""
+    query = update.callback_query
+    city_id, day = callback_data.AWAY_REMOVE.parse(query.data)
+    view = await context.services.availability.remove_day_away(by=query.from_user.id, city_id=city_id, day=callback_data.parse_day(day))
+    await query.answer()
+    await keyboards.show(query, away_text(view, context.language), away_keyboard(view, context.language))

@@ -1,0 +1,58 @@
+"""Who is talking (resolved once per update), and everyone's own data: /mydata and /forget."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import Update
+
+from bot import callback_data
+from handlers import keyboards
+from handlers.context import TandemContext
+from handlers.texts import replies_to_errors, t
+
+
+async def identify(update: Update, context: TandemContext) -> None:
+    """Resolve the sender before any other handler runs, so every answer is in their language."""
+    user = update.effective_user
+    if user is not None:
+        context.person = await context.services.people.who(user.id, language_code=user.language_code)
+
+
+@replies_to_errors
+async def send_my_data(update: Update, context: TandemContext) -> None:
+    """/mydata: everything the bot keeps about the sender, as a JSON file."""
+    data = await context.services.people.export(by=update.effective_user.id)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await update.effective_message.reply_document(
+        document=content, filename="tandem-my-data.json", caption=t(context.language, "This is everything Tandem keeps about you.")
+    )
+
+
+async def ask_to_forget(update: Update, context: TandemContext) -> None:
+    """/forget: ask before deleting anything."""
+    language = context.language
+    await update.effective_message.reply_text(
+        t(language, "Delete your personal data (your contact entry and your answers)? Your city's topics and hours stay."),
+        reply_markup=keyboards.keyboard(
+            [[(t(language, "Delete my data"), callback_data.FORGET_ME.build(1)), (t(language, "Keep it"), callback_data.FORGET_ME.build(0))]]
+        ),
+    )
+
+
+@replies_to_errors
+async def forget(update: Update, context: TandemContext) -> None:
+    """The answer to /forget's question; pressing twice deletes nothing more."""
+    query = update.callback_query
+    (confirmed,) = callback_data.FORGET_ME.parse(query.data)
+    language = context.language
+    if not confirmed:
+        await query.answer()
+        await keyboards.show(query, t(language, "Nothing was deleted."))
+        return
+    deleted = await context.services.people.forget(by=query.from_user.id)
+    await query.answer()
+    if deleted:
+        await keyboards.show(query, t(language, "Your personal data has been deleted. Goodbye!"))
+    else:
+        await keyboards.show(query, t(language, "There was no personal data to delete."))

@@ -1,0 +1,55 @@
+"""What handlers share for words: translation, and domain errors turned into the reader's language."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import Update
+
+from bot.callback_data import ForgedButtonError
+from bot.domain import TandemError
+from bot.i18n import gettext
+from handlers.context import TandemContext
+
+log = logging.getLogger(__name__)
+CALLBACK_ANSWER_LIMIT = 200  # Telegram cuts answerCallbackQuery texts at 200 characters
+
+t = gettext  # t(language, "English text with {placeholders}", **values)
+
+Callback = TypeVar("Callback", bound=Callable[..., Awaitable[Any]])
+
+
+def error_text(error: TandemError, language: str) -> str:
+    """A domain error in the reader's language; errors without a msgid keep their own words."""
+    if isinstance(error, ForgedButtonError):
+        return t(language, "This button is not valid any more. Please use the latest message, or the menu.")
+    msgid = getattr(error, "msgid", None)
+    if msgid is not None:
+        return t(language, msgid, **getattr(error, "values", {}))
+    return t(language, "That did not work: {reason}", reason=str(error))
+
+
+def replies_to_errors(callback: Callback) -> Callback:
+    """Turn a domain error into a polite answer: an alert on a button, a reply to a message.
+
+    Nothing changed when a service raised (its unit of work rolled back), so the answer is all
+    there is to do. Anything that is not a domain error goes on to the global error handler.
+    """
+
+    @functools.wraps(callback)
+    async def answering(update: Update, context: TandemContext) -> Any:
+        try:
+            return await callback(update, context)
+        except TandemError as error:
+            text = error_text(error, context.language)
+            if update.callback_query is not None:
+                log.info("button %r refused for %s: %s", update.callback_query.data, update.effective_user.id if update.effective_user else None, error)
+                await update.callback_query.answer(text[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(text)
+            return None
+
+    return answering  # type: ignore[return-value]

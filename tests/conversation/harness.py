@@ -1,0 +1,117 @@
+"""Drive the real Application (``build_application``) with simulated people; only PTB's request layer is offline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.app import SERVICES_KEY, build_application
+from bot.clock import ManualClock
+from bot.config import Config, CoordinatorConfig, DatabaseConfig, ProgrammeConfig, Secret, TelegramConfig, TopicConfig
+from bot.domain import Channel, OutboxStatus, Pairing
+from bot.notifications import RENDERERS, RenderContext
+from bot.services import Services
+from handlers.keyboards import from_buttons
+from handlers.offline import FakeBotApi, FakeUser, OfflineRequest, SentMessage, as_update
+from storage.db import upgrade_async
+
+NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)  # a Monday, a week before the EU clocks change
+COORDINATOR_ID = 1001
+
+TOPICS = (
+    TopicConfig("wetlands", {"en": "Ecological protection of wetlands", "zh": "湿地生态保护", "de": "Ökologischer Schutz von Feuchtgebieten"}),
+    TopicConfig("tourism", {"en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanung"}),
+)
+
+
+def programme(coordinator_language: str = "en") -> ProgrammeConfig:
+    return ProgrammeConfig(
+        name="Panjin – EU pilot cities",
+        pairing=Pairing.ACROSS,
+        groups=("China", "EU"),
+        timezone="Europe/Berlin",
+        topics=TOPICS,
+        coordinators=(CoordinatorConfig(telegram_id=COORDINATOR_ID, name="Coordinator", language=coordinator_language),),
+    )
+
+
+@dataclass
+class Harness:
+    api: FakeBotApi
+    application: object
+    clock: ManualClock
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined, no-any-return]
+
+    async def send(self, user: FakeUser, text: str) -> list[SentMessage]:
+        """``user`` writes ``text``; returns what the bot sent them in answer (new messages only)."""
+        before = len(self.api.sent_to(user)) if user.id in self.api.chats() else 0
+        await self.application.process_update(as_update(self.api.user_sends(user, text), self.application.bot))  # type: ignore[attr-defined]
+        return self.api.sent_to(user)[before:]
+
+    async def tap(self, user: FakeUser, message: SentMessage, data: str) -> dict | None:
+        """``user`` taps a button with ``data`` on ``message``; returns the callback answer."""
+        update = self.api.user_taps(user, message.message_id, data)
+        await self.application.process_update(as_update(update, self.application.bot))  # type: ignore[attr-defined]
+        return self.api.callback_answer(update)
+
+    def current(self, user: FakeUser, message: SentMessage) -> SentMessage:
+        """The message as it looks now (edits applied)."""
+        return next(m for m in self.api.sent_to(user) if m.message_id == message.message_id)
+
+    async def deliver(self) -> int:
+        """Send what is due in the outbox on Telegram, rendered the way the delivery service does.
+
+        A stand-in for ``bot/services/delivery.py`` (not on main yet): claim, render with the
+        registered renderer, send, mark. Returns how many messages went out.
+        """
+        sent = 0
+        async with self.services.uow_factory() as uow:
+            claimed = await uow.outbox.claim_due(now_utc=self.clock.now(), worker="test")
+            for message in claimed:
+                recipient = await uow.contacts.get(message.contact_id)
+                notification = await RENDERERS[message.kind](RenderContext(uow, self.services.config, self.clock.now()), recipient, message)
+                if notification is None or message.channel is not Channel.TELEGRAM:
+                    await uow.outbox.mark(message.id, OutboxStatus.DROPPED if notification is None else OutboxStatus.SENT, now_utc=self.clock.now())
+                    continue
+                await self.application.bot.send_message(recipient.chat_id, notification.text, reply_markup=from_buttons(notification.buttons))  # type: ignore[attr-defined]
+                await uow.outbox.mark(message.id, OutboxStatus.SENT, now_utc=self.clock.now())
+                sent += 1
+            await uow.commit()
+        return sent
+
+
+async def start_harness(tmp_path: Path, *, coordinator_language: str = "en") -> Harness:
+    url = f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
+    await upgrade_async(url)
+    return await open_harness(url, coordinator_language=coordinator_language)
+
+
+async def open_harness(url: str, *, coordinator_language: str = "en", api: FakeBotApi | None = None, clock: ManualClock | None = None) -> Harness:
+    """Build and start the application on an already migrated database (also after a "restart")."""
+    clock = clock or ManualClock(NOW)
+    api = api or FakeBotApi(clock=clock.now)
+    config = Config(
+        telegram=TelegramConfig(token=Secret(api.token)),
+        database=DatabaseConfig(url=url),
+        programme=programme(coordinator_language),
+    )
+    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=None)
+    await application.initialize()
+    await application.post_init(application)  # what run_polling does after initialize
+    return Harness(api, application, clock)
+
+
+async def stop_harness(harness: Harness) -> None:
+    await harness.application.post_shutdown(harness.application)  # type: ignore[attr-defined]
+    await harness.application.shutdown()  # type: ignore[attr-defined]
+
+
+def invite_code(text: str) -> str:
+    found = re.search(r"\?start=([A-Za-z0-9_-]+)", text)
+    assert found, f"no deep link in {text!r}"
+    return found.group(1)
