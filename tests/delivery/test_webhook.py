@@ -53,7 +53,7 @@ async def test_the_webhook_processes_an_update_with_the_secret_token_and_refuses
     async def record(update: Update, context: Any) -> None:
         seen.append(update.update_id)
 
-    application.add_handler(TypeHandler(Update, record), group=-1)
+    application.add_handler(TypeHandler(Update, record), group=-100)  # before every handler of the bot
     port = free_port()
     async with initialized(application):
         # The same arguments `tandem run` gives run_webhook in webhook mode.
@@ -103,16 +103,19 @@ async def test_tandem_run_in_webhook_mode_checks_the_secret_delivers_due_reminde
         try:
             await eventually(lambda: api.webhook() is not None, timeout=30)
             assert api.webhook()["secret_token"] == SECRET and api.webhook()["url"] == "https://bot.example.org/"
-            await eventually(lambda: len(api.sent_to(programme.lisbon_contact.chat_id)) == 1, timeout=30)
+            await eventually(lambda: len(api.sent_to(programme.lisbon_contact.chat_id)) == 1, timeout=30)  # the reminder
             assert await post(port, api.user_sends(ALICE, "/help"), {HEADER: "guessed"}) == 403
             assert await post(port, api.user_sends(ALICE, "/help"), {}) == 403
             assert await post(port, api.user_sends(ALICE, "/help"), {HEADER: SECRET}) == 200
+            await eventually(lambda: len(api.sent_to(programme.lisbon_contact.chat_id)) == 2, timeout=30)
         finally:
             process.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, err.decode()[-2000:]
-    [reminder] = api.sent_to(programme.lisbon_contact.chat_id)
-    assert reminder.text.startswith("Erinnerung: Ihr Gespräch mit Panjin")
+    sent = api.sent_to(programme.lisbon_contact.chat_id)
+    reminders = [m for m in sent if (m.text or "").startswith("Erinnerung: Ihr Gespräch mit Panjin")]
+    assert len(reminders) == 1
+    assert len(sent) == 2, [m.text for m in sent]  # and one answer: to the /help that carried the secret
     async with uow_factory() as uow:
         assert [m.status for m in await uow.outbox.list()] == [OutboxStatus.SENT]
     await engine.dispose()
