@@ -13,11 +13,18 @@ from typing import Any
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+import bot.reminders  # noqa: F401 - registers the "reminder" renderer
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.domain import Channel
+from bot.email import SmtpMailer
+from bot.ports import MessageChannel
 from bot.services import Services
+from bot.services.delivery import DeliveryService, EmailChannel
 from handlers.context import TandemContext
+from handlers.jobs import JobQueueWakeups, start_jobs
+from handlers.notifier import TelegramChannel
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -66,17 +73,46 @@ async def _post_init(application: Application) -> None:
     engine = create_engine(config.database.url, echo=config.database.echo)
     application.bot_data[ENGINE_KEY] = engine
     await check_schema(engine)
+    clock: Clock = application.bot_data["clock"]
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    assert application.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
+    wakeups = JobQueueWakeups(application.job_queue, clock, planning_debounce=config.scheduling.planning_debounce)
     application.bot_data[SERVICES_KEY] = Services(
         config=config,
-        clock=application.bot_data["clock"],
-        uow_factory=UnitOfWorkFactory(create_session_factory(engine)),
+        clock=clock,
+        uow_factory=uow_factory,
+        wakeups=wakeups,
+        delivery=DeliveryService(uow_factory, clock, _channels(application, config, clock), wakeups=wakeups),
     )
     # The chat: topics from the config into the database, and the localized command menus.
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
     await handlers.help.set_command_menus(application.bot, config)
+    start_jobs(application)
+
+
+def _channels(application: Application, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
+    """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
+    channels: dict[Channel, MessageChannel] = {Channel.TELEGRAM: TelegramChannel(application.bot)}
+    if config.email.enabled:
+        mailer = SmtpMailer(
+            host=config.email.host,
+            port=config.email.port,
+            security=config.email.security,  # type: ignore[arg-type]
+            username=config.email.username or None,
+            password=config.email.password or None,
+            timeout=config.email.timeout.total_seconds(),
+        )
+        channels[Channel.EMAIL] = EmailChannel(
+            mailer, from_address=config.email.sender, from_name=config.programme.organizer_name, clock=clock
+        )
+    return channels
 
 
 async def _post_shutdown(application: Application) -> None:
+    """Return unsent claims to the queue (SIGTERM), then close the database."""
+    services: Services | None = application.bot_data.get(SERVICES_KEY)
+    if services is not None and services.delivery is not None:
+        await services.delivery.shutdown()
     engine = application.bot_data.pop(ENGINE_KEY, None)
     if engine is not None:
         await engine.dispose()

@@ -7,6 +7,7 @@ core never imports the storage package.
 from __future__ import annotations
 
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any, Callable, Protocol
 
 
@@ -53,3 +54,52 @@ class NoWakeups:
 
     def planning_needed(self) -> None:
         return None
+
+
+# --- Delivery: the channels the outbox is sent through, and how they fail -------------------
+#
+# The delivery service (bot/services/delivery.py) speaks only these types; each channel adapter
+# (handlers/notifier.py for Telegram, the e-mail channel over an ``EmailSender``) translates its
+# library's exceptions into them, so the core never imports ``telegram`` or ``aiosmtplib``.
+
+
+class SendError(Exception):
+    """A channel could not deliver one message; the subclass says what to do about it."""
+
+
+class RetryLaterError(SendError):
+    """The service asked us to wait (Telegram 429): try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientSendError(SendError):
+    """A network error, a timeout or a temporary server failure: retry with backoff.
+
+    A timeout is ambiguous (the request may have been carried out), so a retry can deliver a
+    message twice; see the delivery service's docstring.
+    """
+
+
+class RecipientBlockedError(SendError):
+    """The recipient cannot be reached on this channel any more (the user blocked the bot)."""
+
+
+class RejectedError(SendError):
+    """The service refused this message as it is (Telegram 400): retrying cannot help."""
+
+
+class MessageChannel(Protocol):
+    """Sends one rendered notification to one contact, or raises a ``SendError``."""
+
+    async def send(self, recipient: Any, notification: Any) -> None:
+        """``recipient`` is a ``bot.domain.Contact``, ``notification`` a ``bot.notifications.Notification``."""
+        ...
+
+
+class EmailSender(Protocol):
+    """Hands one complete e-mail to a mail server (``bot.email.SmtpMailer`` implements it)."""
+
+    async def send(self, message: EmailMessage) -> None: ...

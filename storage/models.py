@@ -263,6 +263,9 @@ class OutboxRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set (and committed) just before the message is handed to its channel: a claimed row without
+    # it was never sent, so it can go back to the queue safely; one with it may have been sent.
+    handed_over_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationRow(Base):

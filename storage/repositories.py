@@ -332,6 +332,10 @@ class TopicRepository(_Repository):
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
         return [Topic(r.id, r.key, dict(r.titles)) for r in rows]
 
+    async def get(self, topic_id: int) -> Topic | None:
+        row = await self.db.get(TopicRow, topic_id)
+        return Topic(row.id, row.key, dict(row.titles)) if row else None
+
     async def by_key(self, key: str) -> Topic | None:
         row = await self.db.scalar(select(TopicRow).where(TopicRow.key == key))
         return Topic(row.id, row.key, dict(row.titles)) if row else None
@@ -646,6 +650,102 @@ class OutboxRepository(_Repository):
             .values(status=OutboxStatus.DROPPED.value, last_error=reason)
         )
         return result.rowcount
+
+    async def drop_pending_for_session_except(
+        self, session_id: int, kinds: Iterable[str], keep_keys: Iterable[str], reason: str
+    ) -> int:
+        """Drop a session's pending messages of ``kinds`` except those whose dedupe key is in ``keep_keys``."""
+        keep = list(keep_keys)
+        query = update(OutboxRow).where(
+            OutboxRow.session_id == session_id,
+            OutboxRow.kind.in_(list(kinds)),
+            OutboxRow.status == OutboxStatus.PENDING.value,
+        )
+        if keep:
+            query = query.where(OutboxRow.dedupe_key.not_in(keep))
+        result = await self.db.execute(query.values(status=OutboxStatus.DROPPED.value, last_error=reason))
+        return result.rowcount
+
+    def _owned(self, message_id: int, worker: str) -> Any:
+        return (
+            OutboxRow.id == message_id,
+            OutboxRow.status == OutboxStatus.CLAIMED.value,
+            OutboxRow.claimed_by == worker,
+        )
+
+    async def hand_over(self, message_id: int, *, worker: str, now_utc: datetime) -> bool:
+        """Note that ``worker`` is about to give the message to its channel; False if it lost the claim."""
+        result = await self.db.execute(
+            update(OutboxRow).where(*self._owned(message_id, worker)).values(handed_over_at=now_utc)
+        )
+        return result.rowcount == 1
+
+    async def settle(
+        self, message_id: int, *, worker: str, status: OutboxStatus, now_utc: datetime, error: str | None = None
+    ) -> bool:
+        """Mark a message ``worker`` holds as sent, failed or dropped; False if it no longer holds it."""
+        values: dict[str, Any] = {"status": status.value, "last_error": error}
+        if status is OutboxStatus.SENT:
+            values["sent_at"] = now_utc
+        result = await self.db.execute(update(OutboxRow).where(*self._owned(message_id, worker)).values(**values))
+        return result.rowcount == 1
+
+    async def give_back(self, message_id: int, *, worker: str, due_utc: datetime, error: str | None = None) -> bool:
+        """Return a message ``worker`` holds to the queue, due again at ``due_utc``."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(*self._owned(message_id, worker))
+            .values(
+                status=OutboxStatus.PENDING.value,
+                due_at=due_utc,
+                claimed_by=None,
+                claimed_at=None,
+                handed_over_at=None,
+                last_error=error,
+            )
+        )
+        return result.rowcount == 1
+
+    async def release_unsent_claims(self, *, worker: str) -> int:
+        """Return every message ``worker`` claimed but never handed over to the queue (shutdown)."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.CLAIMED.value,
+                OutboxRow.claimed_by == worker,
+                OutboxRow.handed_over_at.is_(None),
+            )
+            .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
+        )
+        return result.rowcount
+
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
+        """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
+
+        Gives ``(message id, was handed over)`` for each: a message that was handed over may have
+        been delivered before its sender died. The row locks keep two recovering processes from
+        reporting the same message.
+        """
+        stale = (
+            select(OutboxRow.id, OutboxRow.handed_over_at)
+            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_at < claimed_before_utc)
+            .order_by(OutboxRow.id)
+            .with_for_update(skip_locked=True)
+        )
+        found = {row.id: row.handed_over_at is not None for row in await self.db.execute(stale)}
+        if not found:
+            return []
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(list(found)),
+                OutboxRow.status == OutboxStatus.CLAIMED.value,
+                OutboxRow.claimed_at < claimed_before_utc,
+            )
+            .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None, handed_over_at=None)
+            .returning(OutboxRow.id)
+        )
+        return [(message_id, found[message_id]) for message_id in sorted(result.scalars())]
 
     async def next_due(self) -> datetime | None:
         return await self.db.scalar(

@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 
 if TYPE_CHECKING:
+    from bot.services.delivery import DeliveryService
     from bot.services.availability import AvailabilityService
     from bot.services.cities import CityService
     from bot.services.interests import InterestService
@@ -27,6 +28,7 @@ class Services:
     clock: Clock
     uow_factory: UnitOfWorkFactory
     wakeups: Wakeups = field(default_factory=NoWakeups)
+    delivery: DeliveryService | None = None  # sends the outbox; set by the composition root
 
     # The chat's use cases, built on first use; each reads ``wakeups`` at call time.
     @cached_property

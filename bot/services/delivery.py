@@ -1,0 +1,422 @@
+"""Delivery: the outbox table is the truth; this service empties it, exactly once where it can.
+
+One message goes through four steps, each its own transaction:
+
+1. **claim** -- ``uow.outbox.claim_due(now, worker=…)`` moves due rows from ``pending`` to
+   ``claimed`` by this worker (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one writer at a
+   time), and commits. No other process can claim them now.
+2. **render + hand over** -- the renderer of the message's kind builds the text from the database
+   as it is now (None: no longer wanted, marked ``dropped``). Then ``handed_over_at`` is set and
+   committed: from here on the message may reach the recipient.
+3. **send** through the channel of the row (Telegram, e-mail).
+4. **settle** -- ``sent``, ``failed`` or back to ``pending`` with a later due time, committed.
+
+If the process dies
+-------------------
+* Before step 2 commits: the row is ``claimed`` without ``handed_over_at``. Nothing was sent.
+* Between step 2 and step 4 (the window of one HTTP request and one commit: tens of milliseconds
+  per message, at most ``send_timeout``): the row is ``claimed`` with ``handed_over_at``, and
+  whether Telegram delivered it is unknowable -- the Bot API has no idempotency key, and no way
+  to list what a bot has sent.
+
+Recovery: at every delivery pass (so at start, and every minute from the sweep job), rows claimed
+longer ago than ``lease`` (10 min; a live worker holds a claim at most ``send_timeout`` plus its
+place in the per-chat queue) go back to ``pending``. Those never handed over are simply sent.
+Those handed over are **sent again (at-least-once in that window)**, with a warning naming the
+message: a reminder or invite that never arrives costs more (a missed meeting) than one that
+arrives twice, and a read timeout -- which Telegram also leaves ambiguous -- is retried the same
+way. Graceful shutdown (SIGTERM) never leaves such rows: the service stops claiming, lets the
+sends in progress finish and settle, and returns what it claimed but did not hand over.
+
+Two processes on one database never send a message twice: a row is claimed by one worker only,
+and every later step is conditional on ``claimed_by = <this worker> AND status = 'claimed'`` (a
+worker that lost its claim through the lease logs it instead of overwriting the other's result).
+
+Telegram's answers (translated by ``handlers/notifier.py`` into ``bot.ports`` errors):
+``RetryLaterError`` (429, after the rate limiter's own retries) goes back to the queue due
+``retry_after`` seconds later; ``TransientSendError`` (network, timeout) goes back with
+exponential backoff and fails after ``RetryPolicy.max_attempts`` claims; ``RecipientBlockedError``
+fails the row, marks the contact unreachable and -- the first time only -- queues a
+``contact_unreachable`` notice to each coordinator; ``RejectedError`` (400) fails the row with the
+error logged next to the outbox id, never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from bot.clock import Clock
+from bot.email import DeliveryError as MailDeliveryError
+from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role, utc
+from bot.i18n import gettext, normalize_language
+from bot.notifications import RENDERERS, Notification, Queued, queue, renderer
+from bot.ports import (
+    EmailSender,
+    MessageChannel,
+    NoWakeups,
+    RecipientBlockedError,
+    RejectedError,
+    RetryLaterError,
+    TransientSendError,
+    UnitOfWorkFactory,
+    Wakeups,
+)
+
+log = logging.getLogger(__name__)
+
+CONTACT_UNREACHABLE_KIND = "contact_unreachable"
+SENDING_AT_KEY = "_sending_at_utc"  # filled in by the sender before rendering; never stored
+DEFAULT_LEASE = timedelta(minutes=10)
+DEFAULT_SEND_TIMEOUT = timedelta(seconds=90)
+
+
+def sending_time(message: OutgoingMessage) -> datetime:
+    """The instant the message is being sent, as the delivery service told its renderer.
+
+    Renderers receive no clock; they read "now" from here, so that rendering stays a function of
+    the database and the message (and tests set the time with a ``ManualClock``).
+    """
+    value = message.payload.get(SENDING_AT_KEY)
+    if not isinstance(value, str):
+        raise ValueError(f"outbox message {message.id} was not given to its renderer by the delivery service")
+    return utc(datetime.fromisoformat(value))
+
+
+def new_worker_id() -> str:
+    """Unique per process (and per service instance): host, pid and a random part."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff for transient failures: 30 s, 1 min, 2 min, … capped at 1 h."""
+
+    first_delay: timedelta = timedelta(seconds=30)
+    factor: float = 2.0
+    max_delay: timedelta = timedelta(hours=1)
+    max_attempts: int = 8  # claims of one message, 429s included; then it fails
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt (1-based)."""
+        return min(self.first_delay * self.factor ** max(0, attempts - 1), self.max_delay)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass did, message ids by outcome."""
+
+    sent: list[int] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    given_back: list[int] = field(default_factory=list)  # shutdown: returned unsent
+    lost_claims: list[int] = field(default_factory=list)  # another worker took it over (lease)
+    recovered: list[int] = field(default_factory=list)  # expired claims put back in the queue
+
+
+class DeliveryService:
+    """Sends due outbox messages through their channels; one pass at a time per process."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        channels: Mapping[Channel, MessageChannel],
+        *,
+        wakeups: Wakeups | None = None,
+        worker: str | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        concurrency: int = 16,
+        lease: timedelta = DEFAULT_LEASE,
+        send_timeout: timedelta = DEFAULT_SEND_TIMEOUT,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.channels = dict(channels)
+        self.wakeups: Wakeups = wakeups or NoWakeups()
+        self.worker = worker or new_worker_id()
+        self.retry = retry
+        self.concurrency = concurrency
+        self.lease = lease
+        self.send_timeout = send_timeout
+        self._pass_lock = asyncio.Lock()
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    # ---- passes --------------------------------------------------------------------------------
+
+    async def deliver_due(self, *, keep_going: Callable[[], bool] = lambda: True) -> DeliveryReport:
+        """Send everything due now; returns when nothing due is left (or on shutdown).
+
+        Passes never overlap in one process (a second caller waits for the first). ``keep_going``
+        is asked before each claim and before each hand-over (the job passes "the application is
+        still running"), so SIGTERM stops the pass without cutting a send in half.
+        """
+        async with self._pass_lock:
+            report = DeliveryReport()
+            if self._stopping or not keep_going():
+                return report
+            report.recovered = await self.recover_expired_claims()
+            in_flight: set[asyncio.Task[None]] = set()
+            refill_at = max(1, self.concurrency // 2)  # claim in batches, not one row per completion
+            nothing_due = False
+            while True:
+                running = keep_going() and not self._stopping
+                free = self.concurrency - len(in_flight)
+                if running and not nothing_due and (free >= refill_at or not in_flight):
+                    claimed = await self._claim(free)
+                    nothing_due = not claimed
+                    for message in claimed:
+                        in_flight.add(asyncio.create_task(self._deliver_one(message, keep_going, report)))
+                if not in_flight:
+                    break
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # _deliver_one handles every expected failure itself
+                nothing_due = False if done else nothing_due
+            return report
+
+    async def _claim(self, limit: int) -> list[OutgoingMessage]:
+        async with self.uow_factory() as uow:
+            claimed: list[OutgoingMessage] = await uow.outbox.claim_due(now_utc=self.clock.now(), worker=self.worker, limit=limit)
+            await uow.commit()
+        return claimed
+
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of a pending message, for the wakeup after a pass."""
+        async with self.uow_factory() as uow:
+            due: datetime | None = await uow.outbox.next_due()
+        return due
+
+    async def recover_expired_claims(self) -> list[int]:
+        """Put claims older than the lease (their worker died) back in the queue."""
+        async with self.uow_factory() as uow:
+            recovered = await uow.outbox.recover_expired_claims(claimed_before_utc=self.clock.now() - self.lease)
+            await uow.commit()
+        for message_id, handed_over in recovered:
+            if handed_over:
+                log.warning(
+                    "outbox %s: its sender stopped after handing it over and before recording the result; "
+                    "sending it again (the recipient may get it twice)",
+                    message_id,
+                )
+            else:
+                log.info("outbox %s: claimed by a sender that stopped before sending it; back in the queue", message_id)
+        return [message_id for message_id, _ in recovered]
+
+    async def shutdown(self) -> int:
+        """Stop claiming, let the running pass finish its sends, return unsent claims to the queue."""
+        self._stopping = True
+        async with self._pass_lock:
+            async with self.uow_factory() as uow:
+                released = int(await uow.outbox.release_unsent_claims(worker=self.worker))
+                await uow.commit()
+        if released:
+            log.info("delivery stopped: %d claimed messages returned to the queue", released)
+        return released
+
+    # ---- one message ------------------------------------------------------------------------
+
+    async def _deliver_one(self, message: OutgoingMessage, keep_going: Callable[[], bool], report: DeliveryReport) -> None:
+        try:
+            prepared = await self._prepare(message, keep_going, report)
+            if prepared is None:
+                return
+            contact, notification, channel = prepared
+            await self._send(message, contact, notification, channel, report)
+        except Exception:  # noqa: BLE001 - one message's bug must not stop the others
+            log.exception("outbox %s (%s): unexpected error while delivering", message.id, message.kind)
+            await self._retry_or_fail(message, "unexpected error (see the log)", None, report)
+
+    async def _prepare(
+        self, message: OutgoingMessage, keep_going: Callable[[], bool], report: DeliveryReport
+    ) -> tuple[Contact, Notification, MessageChannel] | None:
+        """Render and hand over in one transaction; None when the message ends here."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            contact: Contact | None = await uow.contacts.get(message.contact_id)
+            render = RENDERERS.get(message.kind)
+            channel = self.channels.get(message.channel)
+            ended: tuple[OutboxStatus, str] | None = None
+            notification: Notification | None = None
+            if render is None:
+                ended = (OutboxStatus.FAILED, f"no renderer for kind {message.kind!r}")
+                log.error("outbox %s: %s", message.id, ended[1])
+            elif contact is None:
+                ended = (OutboxStatus.DROPPED, "the recipient was deleted")
+            elif channel is None:
+                ended = (OutboxStatus.DROPPED, f"the {message.channel.value} channel is not configured")
+            elif message.channel is Channel.TELEGRAM and not contact.reachable:
+                ended = (OutboxStatus.FAILED, "the recipient has blocked the bot")
+            elif message.channel is Channel.TELEGRAM and contact.chat_id is None and contact.telegram_user_id is None:
+                ended = (OutboxStatus.DROPPED, "the recipient has no Telegram chat with the bot")
+            elif message.channel is Channel.EMAIL and not contact.email:
+                ended = (OutboxStatus.DROPPED, "the recipient has no e-mail address")
+            else:
+                rendering = replace(message, payload={**message.payload, SENDING_AT_KEY: now.isoformat()})
+                notification = await render(uow, contact, rendering)
+                if notification is None:
+                    ended = (OutboxStatus.DROPPED, "no longer wanted when it came to be sent")
+            if ended is not None:
+                status, reason = ended
+                if await uow.outbox.settle(message.id, worker=self.worker, status=status, now_utc=now, error=reason):
+                    await uow.commit()
+                    (report.failed if status is OutboxStatus.FAILED else report.dropped).append(message.id)
+                    log.info("outbox %s (%s to contact %s) %s: %s", message.id, message.kind, message.contact_id, status.value, reason)
+                else:
+                    report.lost_claims.append(message.id)
+                return None
+            if not keep_going() or self._stopping:
+                await uow.outbox.give_back(message.id, worker=self.worker, due_utc=message.due_utc, error=None)
+                await uow.commit()
+                report.given_back.append(message.id)
+                return None
+            if not await uow.outbox.hand_over(message.id, worker=self.worker, now_utc=now):
+                log.warning("outbox %s: claim lost to another worker before sending (lease expired?); not sending", message.id)
+                report.lost_claims.append(message.id)
+                return None
+            await uow.commit()
+        assert contact is not None and notification is not None and channel is not None
+        return contact, notification, channel
+
+    async def _send(
+        self, message: OutgoingMessage, contact: Contact, notification: Notification, channel: MessageChannel, report: DeliveryReport
+    ) -> None:
+        try:
+            async with asyncio.timeout(self.send_timeout.total_seconds()):
+                await channel.send(contact, notification)
+        except RetryLaterError as exc:
+            await self._retry_or_fail(message, f"rate limited: {exc}", timedelta(seconds=max(1.0, exc.retry_after)), report)
+        except (TransientSendError, TimeoutError) as exc:
+            await self._retry_or_fail(message, f"{type(exc).__name__}: {exc}", None, report)
+        except RecipientBlockedError as exc:
+            await self._recipient_blocked(message, contact, str(exc), report)
+        except RejectedError as exc:
+            log.error("outbox %s (%s to contact %s) rejected, not retried: %s", message.id, message.kind, contact.id, exc)
+            await self._settle(message, OutboxStatus.FAILED, f"rejected: {exc}", report.failed, report)
+        else:
+            await self._settle(message, OutboxStatus.SENT, None, report.sent, report)
+
+    async def _settle(
+        self, message: OutgoingMessage, status: OutboxStatus, error: str | None, outcome: list[int], report: DeliveryReport
+    ) -> None:
+        async with self.uow_factory() as uow:
+            won = await uow.outbox.settle(message.id, worker=self.worker, status=status, now_utc=self.clock.now(), error=error)
+            await uow.commit()
+        if won:
+            outcome.append(message.id)
+        else:
+            log.warning("outbox %s: %s, but another worker had taken the message over (lease expired); it may go out twice", message.id, status.value)
+            report.lost_claims.append(message.id)
+
+    async def _retry_or_fail(self, message: OutgoingMessage, error: str, wait: timedelta | None, report: DeliveryReport) -> None:
+        """Back to the queue after ``wait`` (default: the backoff), or failed after too many attempts."""
+        if message.attempts >= self.retry.max_attempts:
+            log.error("outbox %s: giving up after %d attempts: %s", message.id, message.attempts, error)
+            await self._settle(message, OutboxStatus.FAILED, f"gave up after {message.attempts} attempts: {error}", report.failed, report)
+            return
+        due = self.clock.now() + (wait if wait is not None else self.retry.delay(message.attempts))
+        async with self.uow_factory() as uow:
+            won = await uow.outbox.give_back(message.id, worker=self.worker, due_utc=due, error=error)
+            await uow.commit()
+        if won:
+            log.info("outbox %s: attempt %d failed (%s); again at %s", message.id, message.attempts, error, due.isoformat())
+            report.retrying.append(message.id)
+            self.wakeups.outbox_changed(due)
+        else:
+            report.lost_claims.append(message.id)
+
+    async def _recipient_blocked(self, message: OutgoingMessage, contact: Contact, error: str, report: DeliveryReport) -> None:
+        """Fail the message; the first time the contact turns unreachable, tell the coordinators."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            won = await uow.outbox.settle(message.id, worker=self.worker, status=OutboxStatus.FAILED, now_utc=now, error=f"blocked: {error}")
+            notices = 0
+            if message.channel is Channel.TELEGRAM and await uow.contacts.mark_unreachable(contact.id):
+                notices = await _queue_unreachable_notices(uow, contact, message, now)
+            await uow.commit()
+        (report.failed if won else report.lost_claims).append(message.id)
+        log.warning("outbox %s: contact %s cannot be reached on %s (%s); %d coordinator notices queued", message.id, contact.id, message.channel.value, error, notices)
+        if notices:
+            self.wakeups.outbox_changed(now)
+
+
+async def _queue_unreachable_notices(uow: Any, contact: Contact, trigger: OutgoingMessage, now_utc: datetime) -> int:
+    coordinators = [c for c in await uow.contacts.with_role(Role.COORDINATOR) if c.id != contact.id]
+    if not coordinators:
+        log.warning("contact %s blocked the bot, and there is no coordinator contact to tell", contact.id)
+    queued = 0
+    for coordinator in coordinators:
+        item = Queued(
+            kind=CONTACT_UNREACHABLE_KIND,
+            contact_id=coordinator.id,
+            due_utc=now_utc,
+            # One notice per blocking (the outbox id that met it), per coordinator.
+            dedupe_key=f"{CONTACT_UNREACHABLE_KIND}:{contact.id}:{trigger.id}:{coordinator.id}",
+            payload={"contact_id": contact.id},
+        )
+        if await queue(uow, item) is not None:
+            queued += 1
+    return queued
+
+
+@renderer(CONTACT_UNREACHABLE_KIND)
+async def render_contact_unreachable(uow: Any, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """Tell a coordinator that a contact blocked the bot; None if the contact is reachable again or gone."""
+    blocked: Contact | None = await uow.contacts.get(int(message.payload["contact_id"]))  # type: ignore[call-overload]
+    if blocked is None or blocked.reachable:
+        return None
+    language = normalize_language(recipient.language)
+    city = await uow.cities.get(blocked.city_id) if blocked.city_id is not None else None
+    who = f"{blocked.display_name} ({city.name})" if city else blocked.display_name
+    text = gettext(language, "{who} has blocked Tandem on Telegram: invites, changes and reminders no longer reach them there.", who=who)
+    if blocked.email:
+        text += "\n" + gettext(language, "They still get them by e-mail at {email}.", email=blocked.email)
+    else:
+        text += "\n" + gettext(language, "They have no e-mail address either: please contact them another way.")
+    return Notification(text=text)
+
+
+class EmailChannel:
+    """The e-mail channel: completes the rendered e-mail (From, Date, Message-ID) and sends it."""
+
+    def __init__(self, sender: EmailSender, *, from_address: str, from_name: str, clock: Clock) -> None:
+        self.sender = sender
+        self.from_address = from_address
+        self.from_name = from_name
+        self.clock = clock
+
+    async def send(self, recipient: Contact, notification: Notification) -> None:
+        email = notification.email
+        if email is None:
+            raise RejectedError("the renderer made no e-mail for the e-mail channel")
+        if email["From"] is None:
+            email["From"] = f"{self.from_name} <{self.from_address}>" if self.from_name else self.from_address
+        if email["To"] is None and recipient.email:
+            email["To"] = recipient.email
+        if email["Date"] is None:
+            email["Date"] = format_datetime(self.clock.now())
+        if email["Message-ID"] is None:
+            email["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
+        try:
+            await self.sender.send(email)
+        except MailDeliveryError as exc:  # the mailer says whether retrying can help
+            if exc.temporary:
+                raise TransientSendError(str(exc)) from exc
+            raise RejectedError(str(exc)) from exc
+        except OSError as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,260 @@
+"""What the delivery service does with each answer of a channel, and after a crash or a shutdown."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role
+from bot.email import DeliveryError
+from bot.notifications import Notification, Queued, queue, renderer
+from bot.ports import RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
+from bot.services.delivery import CONTACT_UNREACHABLE_KIND, EmailChannel
+from storage.uow import UnitOfWorkFactory
+from tests.delivery.conftest import NOW, Programme
+from tests.delivery.support import RecordingChannel, delivery_service
+
+PING = "test_ping"
+
+
+@renderer(PING)
+async def render_ping(uow: object, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    return Notification(text=f"ping {message.payload['n']} for {recipient.display_name}")
+
+
+async def ping(uow_factory: UnitOfWorkFactory, contact_id: int, n: int, *, due: datetime = NOW, kind: str = PING,
+               channel: Channel = Channel.TELEGRAM) -> int:
+    async with uow_factory() as uow:
+        message = await queue(uow, Queued(kind=kind, contact_id=contact_id, due_utc=due, dedupe_key=f"{kind}:{n}:{channel.value}",
+                                          payload={"n": n}, channel=channel))
+        await uow.commit()
+    assert message is not None
+    return message.id
+
+
+async def row(uow_factory: UnitOfWorkFactory, message_id: int) -> OutgoingMessage:
+    async with uow_factory() as uow:
+        message = await uow.outbox.get(message_id)
+    assert message is not None
+    return message
+
+
+async def test_retry_after_puts_the_message_back_due_when_telegram_said(programme: Programme) -> None:
+    clock = ManualClock(NOW)
+    telegram = RecordingChannel()
+    telegram.fail_next(RetryLaterError("Too Many Requests: retry after 7", retry_after=7))
+    service = delivery_service(programme.uow_factory, clock, telegram)
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+
+    assert (await service.deliver_due()).retrying == [message_id]
+    waiting = await row(programme.uow_factory, message_id)
+    assert waiting.status is OutboxStatus.PENDING and waiting.due_utc == NOW + timedelta(seconds=7)
+    clock.advance(timedelta(seconds=6))
+    assert (await service.deliver_due()).sent == []
+    clock.advance(timedelta(seconds=1))
+    assert (await service.deliver_due()).sent == [message_id]
+    assert len(telegram.delivered) == 1
+
+
+async def test_network_errors_back_off_exponentially_and_give_up_after_the_last_attempt(programme: Programme) -> None:
+    clock = ManualClock(NOW)
+    telegram = RecordingChannel()
+    telegram.fail_next(*(TransientSendError("TimedOut: Timed out") for _ in range(3)))
+    service = delivery_service(programme.uow_factory, clock, telegram)  # 30 s, then 60 s; 3 attempts at most
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+
+    await service.deliver_due()
+    assert (await row(programme.uow_factory, message_id)).due_utc == NOW + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=30))
+    await service.deliver_due()
+    assert (await row(programme.uow_factory, message_id)).due_utc == NOW + timedelta(seconds=90)
+    clock.advance(timedelta(seconds=60))
+    assert (await service.deliver_due()).failed == [message_id]
+    failed = await row(programme.uow_factory, message_id)
+    assert failed.status is OutboxStatus.FAILED and failed.attempts == 3 and telegram.delivered == []
+
+
+async def test_a_network_error_once_is_retried_and_sent_once(programme: Programme) -> None:
+    clock = ManualClock(NOW)
+    telegram = RecordingChannel()
+    telegram.fail_next(TransientSendError("NetworkError: Server disconnected"))
+    service = delivery_service(programme.uow_factory, clock, telegram)
+    await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    await service.deliver_due()
+    clock.advance(timedelta(seconds=30))
+    await service.deliver_due()
+    await service.deliver_due()
+    assert [d.text for d in telegram.delivered] == ["ping 1 for Ana Costa"]
+
+
+async def test_a_blocked_bot_marks_the_contact_unreachable_and_tells_the_coordinators_once(
+    programme: Programme, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with programme.uow_factory() as uow:
+        second = await uow.contacts.add(display_name="Second Coordinator", role=Role.COORDINATOR, language="de",
+                                        now_utc=NOW, telegram_user_id=9002, chat_id=9002)
+        await uow.commit()
+    clock = ManualClock(NOW)
+    telegram = RecordingChannel()
+    telegram.fail_next(RecipientBlockedError("Forbidden: bot was blocked by the user"))
+    service = delivery_service(programme.uow_factory, clock, telegram)
+    first = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    later = await ping(programme.uow_factory, programme.lisbon_contact.id, 2, due=NOW + timedelta(hours=1))
+
+    with caplog.at_level(logging.WARNING):
+        report = await service.deliver_due()
+    assert report.failed == [first]
+    assert len(report.sent) == 2  # the two coordinator notices went out in the same pass
+    async with programme.uow_factory() as uow:
+        assert not (await uow.contacts.get(programme.lisbon_contact.id)).reachable
+        notices = [m for m in await uow.outbox.list() if m.kind == CONTACT_UNREACHABLE_KIND]
+    assert sorted(n.contact_id for n in notices) == [programme.coordinator.id, second.id]
+    [english] = telegram.texts_to(programme.coordinator.id)
+    assert english.startswith("Ana Costa (Lisbon) has blocked Tandem on Telegram")
+    assert "no e-mail address either" in english
+    assert telegram.texts_to(second.id)[0].startswith("Ana Costa (Lisbon) hat Tandem in Telegram blockiert")
+
+    clock.advance(timedelta(hours=1))  # the next message to her is not even tried, and nobody is told again
+    attempts = telegram.attempts
+    assert (await service.deliver_due()).failed == [later]
+    assert telegram.attempts == attempts
+    async with programme.uow_factory() as uow:
+        assert len([m for m in await uow.outbox.list() if m.kind == CONTACT_UNREACHABLE_KIND]) == 2
+
+
+async def test_a_bad_request_fails_at_once_and_is_logged_with_the_outbox_id(
+    programme: Programme, caplog: pytest.LogCaptureFixture
+) -> None:
+    telegram = RecordingChannel()
+    telegram.fail_next(RejectedError("Bad Request: can't parse entities"))
+    service = delivery_service(programme.uow_factory, ManualClock(NOW), telegram)
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    with caplog.at_level(logging.ERROR):
+        assert (await service.deliver_due()).failed == [message_id]
+    assert telegram.attempts == 1
+    assert any(f"outbox {message_id}" in r.getMessage() and "can't parse entities" in r.getMessage() for r in caplog.records)
+    assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.FAILED
+
+
+async def test_a_kind_without_a_renderer_fails_and_is_logged(programme: Programme, caplog: pytest.LogCaptureFixture) -> None:
+    telegram = RecordingChannel()
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1, kind="no_such_kind")
+    with caplog.at_level(logging.ERROR):
+        report = await delivery_service(programme.uow_factory, ManualClock(NOW), telegram).deliver_due()
+    assert report.failed == [message_id] and telegram.attempts == 0
+    assert any("no renderer for kind 'no_such_kind'" in r.getMessage() for r in caplog.records)
+
+
+async def test_shutdown_in_the_middle_returns_unsent_claims_and_a_new_sender_sends_each_once(programme: Programme) -> None:
+    ids = [await ping(programme.uow_factory, programme.lisbon_contact.id, n) for n in range(10)]
+    clock = ManualClock(NOW)
+    first_channel = RecordingChannel()
+    first = delivery_service(programme.uow_factory, clock, first_channel, concurrency=4)
+    # SIGTERM arrives after the third message went out: the application stops "running".
+    report = await first.deliver_due(keep_going=lambda: len(first_channel.delivered) < 3)
+    await first.shutdown()
+    assert 3 <= len(report.sent) < len(ids)
+    async with programme.uow_factory() as uow:
+        assert await uow.outbox.list(status=OutboxStatus.CLAIMED) == []
+    second_channel = RecordingChannel()
+    await delivery_service(programme.uow_factory, clock, second_channel).deliver_due()
+    texts = [d.text for d in first_channel.delivered + second_channel.delivered]
+    assert sorted(texts) == sorted(f"ping {n} for Ana Costa" for n in range(10))
+
+
+async def test_shutdown_returns_what_this_sender_claimed_but_never_handed_over(programme: Programme) -> None:
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    service = delivery_service(programme.uow_factory, ManualClock(NOW), RecordingChannel())
+    async with programme.uow_factory() as uow:
+        assert len(await uow.outbox.claim_due(now_utc=NOW, worker=service.worker, limit=5)) == 1
+        await uow.commit()
+    assert await service.shutdown() == 1
+    assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.PENDING
+    assert (await service.deliver_due()).sent == []  # a stopped service claims nothing more
+
+
+async def test_a_crashed_senders_claims_come_back_after_the_lease_and_only_handed_over_ones_are_flagged(
+    programme: Programme, caplog: pytest.LogCaptureFixture
+) -> None:
+    never_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    maybe_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 2)
+    async with programme.uow_factory() as uow:  # the dead process: claimed both, handed one over, then died
+        assert len(await uow.outbox.claim_due(now_utc=NOW, worker="dead:1", limit=10)) == 2
+        assert await uow.outbox.hand_over(maybe_sent, worker="dead:1", now_utc=NOW)
+        await uow.commit()
+    clock = ManualClock(NOW + timedelta(minutes=5))
+    telegram = RecordingChannel()
+    service = delivery_service(programme.uow_factory, clock, telegram)
+    assert (await service.deliver_due()).sent == []  # within the lease: the owner may be alive
+    clock.set(NOW + timedelta(minutes=11))
+    with caplog.at_level(logging.INFO):
+        report = await service.deliver_due()
+    assert sorted(report.recovered) == sorted([never_sent, maybe_sent])
+    assert sorted(report.sent) == sorted([never_sent, maybe_sent])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"outbox {maybe_sent}" in w and "may get it twice" in w for w in warnings)
+    assert not any(f"outbox {never_sent}:" in w for w in warnings)
+
+
+async def test_a_sender_that_lost_its_claim_does_not_overwrite_the_new_owners_result(programme: Programme) -> None:
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
+    async with programme.uow_factory() as uow:
+        [claimed] = await uow.outbox.claim_due(now_utc=NOW, worker="slow", limit=1)
+        await uow.commit()
+    async with programme.uow_factory() as uow:  # the lease expired; someone else recovered and sent it
+        assert await uow.outbox.recover_expired_claims(claimed_before_utc=NOW + timedelta(minutes=11)) == [(message_id, False)]
+        [again] = await uow.outbox.claim_due(now_utc=NOW, worker="fast", limit=1)
+        assert await uow.outbox.settle(again.id, worker="fast", status=OutboxStatus.SENT, now_utc=NOW)
+        await uow.commit()
+    async with programme.uow_factory() as uow:
+        assert not await uow.outbox.hand_over(claimed.id, worker="slow", now_utc=NOW)
+        assert not await uow.outbox.settle(claimed.id, worker="slow", status=OutboxStatus.FAILED, now_utc=NOW)
+        assert not await uow.outbox.give_back(claimed.id, worker="slow", due_utc=NOW)
+        await uow.commit()
+    assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.SENT
+
+
+class FakeMailer:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.sent: list[EmailMessage] = []
+        self.error = error
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.error is not None:
+            raise self.error
+        self.sent.append(message)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (DeliveryError("451 try later", temporary=True, code=451), TransientSendError),
+        (DeliveryError("550 no such mailbox", temporary=False, code=550), RejectedError),
+        (ConnectionRefusedError("connection refused"), TransientSendError),
+    ],
+    ids=["4xx", "5xx", "refused"],
+)
+async def test_the_email_channel_says_whether_a_mail_failure_is_worth_retrying(error: Exception, expected: type) -> None:
+    channel = EmailChannel(FakeMailer(error), from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+    contact = Contact(1, "Li Wei", Role.CONTACT, "zh", email="li.wei@panjin.example")
+    mail = EmailMessage()
+    mail["Subject"] = "x"
+    mail.set_content("x")
+    with pytest.raises(expected):
+        await channel.send(contact, Notification(text="x", email=mail))
+
+
+async def test_the_email_channel_completes_the_headers_the_renderer_left_out() -> None:
+    mailer = FakeMailer()
+    channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+    mail = EmailMessage()
+    mail["Subject"] = "Erinnerung"
+    mail.set_content("x")
+    await channel.send(Contact(1, "Ana", Role.CONTACT, "de", email="ana@lisboa.example"), Notification(text="x", email=mail))
+    [sent] = mailer.sent
+    assert sent["From"] == "Tandem <tandem@example.org>" and sent["To"] == "ana@lisboa.example"
+    assert sent["Date"] == "Mon, 22 Mar 2027 08:00:00 +0000" and sent["Message-ID"].endswith("@example.org>")

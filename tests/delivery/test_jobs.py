@@ -1,0 +1,81 @@
+"""The JobQueue wakeups: one delivery job moved only earlier, planning debounced, never two runs at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from telegram.ext import ApplicationBuilder
+
+from bot.clock import ManualClock
+from handlers.jobs import DELIVER_JOB, PLANNING_JOB, JobQueueWakeups, _next_run, planning_job
+from handlers.offline import DEFAULT_TOKEN
+from tests.delivery.conftest import NOW
+
+
+def wakeups(clock: ManualClock) -> JobQueueWakeups:
+    application = ApplicationBuilder().token(DEFAULT_TOKEN).build()
+    assert application.job_queue is not None
+    return JobQueueWakeups(application.job_queue, clock, planning_debounce=timedelta(seconds=30))
+
+
+def scheduled(w: JobQueueWakeups, name: str) -> list[datetime]:
+    return [t for job in w.job_queue.get_jobs_by_name(name) if (t := _next_run(job)) is not None]
+
+
+def real_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def test_an_earlier_due_message_moves_the_one_delivery_job_earlier_and_a_later_one_does_not() -> None:
+    clock = ManualClock(NOW)
+    w = wakeups(clock)
+    w.outbox_changed(NOW + timedelta(hours=2))
+    [first] = scheduled(w, DELIVER_JOB)
+    assert timedelta(hours=2) - timedelta(seconds=5) < first - real_now() <= timedelta(hours=2)
+    w.outbox_changed(NOW + timedelta(hours=3))
+    assert scheduled(w, DELIVER_JOB) == [first]
+    w.outbox_changed(NOW + timedelta(minutes=5))
+    [moved] = scheduled(w, DELIVER_JOB)
+    assert timedelta(minutes=4) < moved - real_now() <= timedelta(minutes=5)
+
+
+def test_a_due_time_in_the_past_runs_now_and_the_manual_clock_never_schedules_years_away() -> None:
+    clock = ManualClock(NOW)  # 2027 on the services' clock
+    w = wakeups(clock)
+    w.outbox_changed(NOW - timedelta(days=3))
+    [when] = scheduled(w, DELIVER_JOB)
+    assert abs(when - real_now()) < timedelta(seconds=5)
+
+
+def test_each_planning_request_pushes_the_debounced_run_back() -> None:
+    w = wakeups(ManualClock(NOW))
+    w.planning_needed()
+    [first] = scheduled(w, PLANNING_JOB)
+    w.planning_needed()
+    [second] = scheduled(w, PLANNING_JOB)
+    assert second >= first and len(w.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1
+
+
+async def test_planning_runs_never_overlap_in_one_process() -> None:
+    running, overlaps, runs = 0, 0, 0
+
+    class Planning:
+        async def plan_and_notify(self) -> None:
+            nonlocal running, overlaps, runs
+            running += 1
+            overlaps += running > 1
+            await asyncio.sleep(0.01)
+            runs += 1
+            running -= 1
+
+    context = SimpleNamespace(services=SimpleNamespace(planning=Planning()), bot_data={})
+    await asyncio.gather(*(planning_job(context) for _ in range(4)))  # type: ignore[arg-type]
+    assert runs == 4 and overlaps == 0
+
+
+async def test_planning_job_does_nothing_until_the_planning_service_is_wired() -> None:
+    context = SimpleNamespace(services=SimpleNamespace(), bot_data={})
+    await planning_job(context)  # type: ignore[arg-type]
+    assert context.bot_data == {}

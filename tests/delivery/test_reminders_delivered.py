@@ -1,0 +1,183 @@
+"""Reminders through the delivery service on SQLite and PostgreSQL, with a manual clock."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain import Channel, OutboxStatus
+from bot.reminders import drop_reminders, earliest_due, queue_reminders
+from bot.services.delivery import DeliveryReport
+from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme, make_programme
+from tests.delivery.support import RecordingChannel, delivery_service
+from storage.uow import UnitOfWorkFactory
+
+H = timedelta(hours=1)
+
+
+async def queue(programme: Programme, *, now=NOW, by_email: bool = True, zone: str = "Europe/Brussels") -> int:
+    async with programme.uow_factory() as uow:
+        session = await uow.sessions.get(programme.session.id)
+        queued = await queue_reminders(uow, session, programme.participants, OFFSETS, now, coordinator_zone=zone, by_email=by_email)
+        await uow.commit()
+    return len(queued)
+
+
+async def statuses(programme: Programme) -> dict[str, int]:
+    async with programme.uow_factory() as uow:
+        rows = await uow.outbox.list()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status.value] = counts.get(row.status.value, 0) + 1
+    return counts
+
+
+async def test_each_participant_gets_each_reminder_once_in_their_language_and_zone(programme: Programme) -> None:
+    assert await queue(programme) == 6  # 2 offsets x 3 participants, Telegram only (no addresses)
+    clock = ManualClock(NOW)
+    telegram = RecordingChannel()
+    service = delivery_service(programme.uow_factory, clock, telegram)
+
+    assert (await service.deliver_due()).sent == []  # nothing due a week ahead
+    clock.set(SESSION_START - 24 * H)
+    assert len((await service.deliver_due()).sent) == 3
+    assert (await service.deliver_due()).sent == []  # a second pass sends nothing again
+    clock.set(SESSION_START - H)
+    assert len((await service.deliver_due()).sent) == 3
+
+    [day_before_zh, hour_before_zh] = telegram.texts_to(programme.panjin_contact.id)
+    assert "Lisbon" in day_before_zh and "湿地保护" in day_before_zh and "16:00" in day_before_zh  # Asia/Shanghai
+    assert "1天后" in day_before_zh and "1小时后" in hour_before_zh
+    [day_before_de, _] = telegram.texts_to(programme.lisbon_contact.id)
+    assert "Panjin" in day_before_de and "Feuchtgebietsschutz" in day_before_de and "09:00" in day_before_de  # WEST
+    assert "Erinnerung" in day_before_de
+    [day_before_en, _] = telegram.texts_to(programme.coordinator.id)
+    assert "Panjin – Lisbon" in day_before_en and "10:00" in day_before_en  # the programme's zone, Brussels CEST
+    assert all("https://meet.jit.si/tandem-x7k2" in d.text for d in telegram.delivered)
+    assert not any("late" in d.text or "延迟" in d.text or "Verspätet" in d.text for d in telegram.delivered)
+    assert await statuses(programme) == {"sent": 6}
+
+
+async def test_queuing_the_same_reminders_twice_queues_nothing_more(programme: Programme) -> None:
+    assert await queue(programme) == 6
+    assert await queue(programme) == 0
+    assert await statuses(programme) == {"pending": 6}
+
+
+async def test_a_reminder_missed_while_the_bot_was_down_goes_out_late_and_the_superseded_one_is_dropped(
+    programme: Programme,
+) -> None:
+    await queue(programme)
+    clock = ManualClock(SESSION_START - timedelta(minutes=30))  # down from before the 24 h reminder until now
+    telegram = RecordingChannel()
+    report = await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
+    assert len(report.sent) == 3 and len(report.dropped) == 3  # the 1 h ones, late; the 24 h ones dropped
+    [text] = telegram.texts_to(programme.lisbon_contact.id)
+    assert text.startswith("(Verspätet gesendet") and "30 Minuten" in text
+    assert telegram.texts_to(programme.panjin_contact.id)[0].startswith("（延迟发送")
+
+
+async def test_a_reminder_a_few_minutes_behind_is_not_called_late(programme: Programme) -> None:
+    await queue(programme)
+    clock = ManualClock(SESSION_START - 24 * H + timedelta(minutes=3))
+    telegram = RecordingChannel()
+    await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
+    assert len(telegram.delivered) == 3
+    assert not any(d.text.startswith("(") for d in telegram.delivered)
+
+
+async def test_a_reminder_whose_session_has_begun_is_dropped_and_logged(programme: Programme, caplog: pytest.LogCaptureFixture) -> None:
+    await queue(programme)
+    clock = ManualClock(SESSION_START + timedelta(minutes=5))
+    telegram = RecordingChannel()
+    with caplog.at_level(logging.INFO):
+        report = await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
+    assert telegram.delivered == [] and len(report.dropped) == 6
+    assert any("began" in r.getMessage() for r in caplog.records)
+    assert await statuses(programme) == {"dropped": 6}
+
+
+async def test_a_reschedule_between_queuing_and_sending_moves_the_reminders(programme: Programme) -> None:
+    await queue(programme)
+    new_start = SESSION_START + 48 * H
+    async with programme.uow_factory() as uow:
+        moved = await uow.sessions.reschedule(programme.session.id, expected_sequence=0, start_utc=new_start, now_utc=NOW)
+        assert moved is not None
+        queued = await queue_reminders(uow, moved, programme.participants, OFFSETS, NOW)
+        await uow.commit()
+    assert len(queued) == 6 and earliest_due(queued) == new_start - 24 * H
+    assert await statuses(programme) == {"dropped": 6, "pending": 6}
+
+    clock = ManualClock(SESSION_START - 24 * H)  # the old time: nothing goes out
+    telegram = RecordingChannel()
+    service = delivery_service(programme.uow_factory, clock, telegram)
+    assert (await service.deliver_due()).sent == []
+    clock.set(new_start - 24 * H)
+    await service.deliver_due()
+    assert len(telegram.delivered) == 3
+    assert "2. April 2027, 09:00" in telegram.texts_to(programme.lisbon_contact.id)[0]  # the new time, Lisbon WEST
+
+
+async def test_a_reminder_of_an_older_sequence_that_was_not_dropped_is_dropped_at_send_time(programme: Programme) -> None:
+    await queue(programme)
+    async with programme.uow_factory() as uow:  # a reschedule that forgot to requeue the reminders
+        assert await uow.sessions.reschedule(programme.session.id, expected_sequence=0, start_utc=SESSION_START + H, now_utc=NOW)
+        await uow.commit()
+    telegram = RecordingChannel()
+    report = await delivery_service(programme.uow_factory, ManualClock(SESSION_START - 24 * H), telegram).deliver_due()
+    assert telegram.delivered == [] and len(report.dropped) == 3
+
+
+async def test_a_cancel_between_queuing_and_sending_drops_the_reminders(programme: Programme) -> None:
+    await queue(programme)
+    async with programme.uow_factory() as uow:
+        assert await uow.sessions.cancel(programme.session.id, now_utc=NOW)
+        assert await drop_reminders(uow, programme.session.id, "cancelled by the coordinator") == 6
+        await uow.commit()
+    telegram = RecordingChannel()
+    await delivery_service(programme.uow_factory, ManualClock(SESSION_START - H), telegram).deliver_due()
+    assert telegram.delivered == []
+    assert await statuses(programme) == {"dropped": 6}
+
+
+async def test_a_cancel_committed_after_the_claim_still_stops_the_reminder(programme: Programme) -> None:
+    await queue(programme)
+    async with programme.uow_factory() as uow:  # another process claimed them, then the cancel landed
+        claimed = await uow.outbox.claim_due(now_utc=SESSION_START - 24 * H, worker="other", limit=10)
+        await uow.commit()
+    assert len(claimed) == 3
+    async with programme.uow_factory() as uow:
+        await uow.sessions.cancel(programme.session.id, now_utc=NOW)
+        await uow.commit()
+    telegram = RecordingChannel()
+    service = delivery_service(programme.uow_factory, ManualClock(SESSION_START - 24 * H), telegram, worker="other")
+    for message in claimed:
+        report = DeliveryReport()
+        await service._deliver_one(message, lambda: True, report)
+        assert report.dropped == [message.id]
+    assert telegram.delivered == []
+
+
+async def test_reminders_go_by_email_too_where_an_address_is_known(uow_factory: UnitOfWorkFactory) -> None:
+    programme = await make_programme(uow_factory, emails=True)
+    assert await queue(programme) == 8  # Li Wei has an address: 2 more rows
+    telegram, email = RecordingChannel(), RecordingChannel()
+    await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email).deliver_due()
+    assert len(telegram.delivered) == 3
+    [mail] = email.delivered
+    assert mail.contact_id == programme.panjin_contact.id
+    assert mail.notification.email is not None
+    assert mail.notification.email["To"] == "li.wei@panjin.example"
+    assert "提醒" in str(mail.notification.email["Subject"])
+
+
+async def test_email_rows_are_dropped_with_a_reason_when_email_is_not_configured(uow_factory: UnitOfWorkFactory) -> None:
+    programme = await make_programme(uow_factory, emails=True)
+    await queue(programme)
+    await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), RecordingChannel()).deliver_due()
+    async with uow_factory() as uow:
+        rows = [m for m in await uow.outbox.list() if m.channel is Channel.EMAIL and m.status is OutboxStatus.DROPPED]
+    assert len(rows) == 1
