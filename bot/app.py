@@ -13,7 +13,10 @@ from typing import Any
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-import bot.reminders  # noqa: F401 - registers the "reminder" renderer
+# Importing these registers their notification renderers (bot.notifications.RENDERERS).
+import bot.reminders  # noqa: F401 - "reminder"
+import bot.services.matching  # noqa: F401 - "match_notice", "match_ended"
+import bot.services.session_notices  # noqa: F401 - proposals, invitations, updates, cancellations
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -82,7 +85,7 @@ async def _post_init(application: Application) -> None:
         clock=clock,
         uow_factory=uow_factory,
         wakeups=wakeups,
-        delivery=DeliveryService(uow_factory, clock, _channels(application, config, clock), wakeups=wakeups),
+        delivery=DeliveryService(uow_factory, clock, _channels(application, config, clock), wakeups=wakeups, config=config),
     )
     # The chat: topics from the config into the database, and the localized command menus.
     await application.bot_data[SERVICES_KEY].interests.sync_topics()

@@ -43,8 +43,7 @@ from babel.dates import format_timedelta
 
 from bot.domain import Channel, Contact, OutgoingMessage, Session, SessionStatus, utc
 from bot.i18n import format_instant, gettext, normalize_language
-from bot.notifications import Notification, Queued, queue, renderer
-from bot.services.delivery import sending_time
+from bot.notifications import Notification, Queued, RenderContext, queue, renderer
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +224,9 @@ def reminder_text(
 
 
 @renderer(REMINDER_KIND)
-async def render_reminder(uow: Any, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+async def render_reminder(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """The reminder as it reads now; None if the session was cancelled, moved, or has begun."""
-    now_utc = sending_time(message)
+    uow, now_utc = ctx.uow, ctx.now_utc
     session_id = int(message.payload["session_id"])  # type: ignore[call-overload]
     session: Session | None = await uow.sessions.get(session_id)
     if session is None or session.status is not SessionStatus.CONFIRMED:

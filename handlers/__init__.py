@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
-from handlers import admin, errors, fallback, help, hours, language, matches, people, start, topics
+from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics
 
 IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
 
@@ -46,6 +46,15 @@ def register(application: Application) -> None:
         CommandHandler("invite", admin.invite, filters=private),
         CommandHandler("act", admin.act_for_city, filters=private),
         CommandHandler("addemail", admin.add_email_contact, filters=private),
+        CommandHandler("pending", sessions.list_pending, filters=private),
+        CommandHandler("schedule", sessions.list_sessions, filters=private),
+        CallbackQueryHandler(sessions.pick_slot, pattern=buttons.CONFIRM_SLOT.pattern),
+        CallbackQueryHandler(sessions.show_moves, pattern=buttons.RESCHEDULE_MENU.pattern),
+        CallbackQueryHandler(sessions.move_session, pattern=buttons.RESCHEDULE_TO.pattern),
+        CallbackQueryHandler(sessions.ask_cancel_reason, pattern=buttons.CANCEL_SESSION.pattern),
+        # Everyone invited to sessions
+        CommandHandler("sessions", sessions.list_sessions, filters=private),
+        CallbackQueryHandler(sessions.answer_invite, pattern=buttons.ATTEND.pattern),
         # Whatever is left (keep last; new commands and buttons go above): free text by step,
         # unknown commands, stale or forged buttons
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, fallback.free_text),

@@ -10,7 +10,8 @@ from telegram import Update
 
 from bot.services.availability import AWAY_STEP, HOURS_STEP
 from bot.services.interests import NOTE_STEP
-from handlers import hours, topics
+from bot.services.sessions import CANCEL_REASON_STEP
+from handlers import hours, sessions, topics
 from handlers.context import TandemContext
 from handlers.help import help_text
 from handlers.texts import replies_to_errors, t
@@ -20,6 +21,7 @@ STEPS = {
     HOURS_STEP: hours.type_hours,
     AWAY_STEP: hours.type_days_away,
     NOTE_STEP: topics.save_note,
+    CANCEL_REASON_STEP: sessions.cancel_with_reason,
 }
 
 

@@ -25,8 +25,12 @@ CITY_CONTACT = (
     ("hours", "Set your city's usual meeting hours"),
     ("away", "Days when your city cannot meet"),
     ("colleague", "Invite a colleague"),
+    ("sessions", "Your city's coming sessions"),
 )
+PARTICIPANT = (("sessions", "Your city's coming sessions"),)
 COORDINATOR = (
+    ("pending", "Planned matches waiting for confirmation"),
+    ("schedule", "Confirmed sessions: move or cancel them"),
     ("cities", "List the cities"),
     ("addcity", "Add a city: name; country; time zone; group"),
     ("editcity", "Change a city: name; field; value"),
@@ -44,6 +48,8 @@ def commands_for(person: Person) -> tuple[tuple[str, str], ...]:
         return COORDINATOR + EVERYONE
     if person.role is Role.CONTACT:
         return CITY_CONTACT + EVERYONE
+    if person.role is Role.PARTICIPANT:
+        return PARTICIPANT + EVERYONE
     return EVERYONE
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from bot.services.matching import MatchingService
     from bot.services.onboarding import OnboardingService
     from bot.services.people import PeopleService
+    from bot.services.planning import PlanningService
+    from bot.services.sessions import SessionService
 
 
 @dataclass
@@ -66,3 +68,16 @@ class Services:
         from bot.services.matching import MatchingService
 
         return MatchingService(self)
+
+    # Planning and sessions: what coordinators confirm, and what everyone is invited to.
+    @cached_property
+    def planning(self) -> "PlanningService":
+        from bot.services.planning import PlanningService
+
+        return PlanningService(self)
+
+    @cached_property
+    def sessions(self) -> "SessionService":
+        from bot.services.sessions import SessionService
+
+        return SessionService(self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -128,16 +128,21 @@ class AvailabilityService(ServiceBase):
 
     async def _hours_view(self, uow: Any, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
+        from bot.services.planning import city_calendar
 
         own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
+            mine = await city_calendar(uow, city)
+            today = self._today(city)
+            # The coming week as it is (DST included): Monday of this week to Sunday.
+            week_start = today - timedelta(days=today.weekday())
             for partner in await uow.cities.list():
                 if not eligible(self.config, city, partner):
                     continue
-                theirs = await uow.cities.weekly_hours(partner.id)
-                if not theirs:
+                theirs = await city_calendar(uow, partner)
+                if not theirs.windows:
                     continue
-                shared = weekly_overlap(own, city.timezone, theirs, partner.timezone, self._today(city))
-                overlaps.append(Overlap(partner, tuple(shared)))
+                shared = weekly_overlap(mine, theirs, week_start)
+                overlaps.append(Overlap(partner, tuple(WeeklyWindow(day, start, end) for day, start, end in shared)))
         return HoursView(city, own, render_weekly_hours(own) if own else "", tuple(overlaps))

@@ -49,16 +49,17 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from bot.clock import Clock
+from bot.config import Config
 from bot.email import DeliveryError as MailDeliveryError
 from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role, utc
 from bot.i18n import gettext, normalize_language
-from bot.notifications import RENDERERS, Notification, Queued, queue, renderer
+from bot.notifications import RENDERERS, Notification, Queued, RenderContext, queue, renderer
 from bot.ports import (
     EmailSender,
     MessageChannel,
@@ -74,21 +75,8 @@ from bot.ports import (
 log = logging.getLogger(__name__)
 
 CONTACT_UNREACHABLE_KIND = "contact_unreachable"
-SENDING_AT_KEY = "_sending_at_utc"  # filled in by the sender before rendering; never stored
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_SEND_TIMEOUT = timedelta(seconds=90)
-
-
-def sending_time(message: OutgoingMessage) -> datetime:
-    """The instant the message is being sent, as the delivery service told its renderer.
-
-    Renderers receive no clock; they read "now" from here, so that rendering stays a function of
-    the database and the message (and tests set the time with a ``ManualClock``).
-    """
-    value = message.payload.get(SENDING_AT_KEY)
-    if not isinstance(value, str):
-        raise ValueError(f"outbox message {message.id} was not given to its renderer by the delivery service")
-    return utc(datetime.fromisoformat(value))
 
 
 def new_worker_id() -> str:
@@ -133,6 +121,7 @@ class DeliveryService:
         channels: Mapping[Channel, MessageChannel],
         *,
         wakeups: Wakeups | None = None,
+        config: Config | None = None,
         worker: str | None = None,
         retry: RetryPolicy = RetryPolicy(),
         concurrency: int = 16,
@@ -145,6 +134,7 @@ class DeliveryService:
         self.clock = clock
         self.channels = dict(channels)
         self.wakeups: Wakeups = wakeups or NoWakeups()
+        self.config = config or Config()  # renderers read the programme's settings from it
         self.worker = worker or new_worker_id()
         self.retry = retry
         self.concurrency = concurrency
@@ -267,8 +257,7 @@ class DeliveryService:
             elif message.channel is Channel.EMAIL and not contact.email:
                 ended = (OutboxStatus.DROPPED, "the recipient has no e-mail address")
             else:
-                rendering = replace(message, payload={**message.payload, SENDING_AT_KEY: now.isoformat()})
-                notification = await render(uow, contact, rendering)
+                notification = await render(RenderContext(uow, self.config, now), contact, message)
                 if notification is None:
                     ended = (OutboxStatus.DROPPED, "no longer wanted when it came to be sent")
             if ended is not None:
@@ -375,8 +364,9 @@ async def _queue_unreachable_notices(uow: Any, contact: Contact, trigger: Outgoi
 
 
 @renderer(CONTACT_UNREACHABLE_KIND)
-async def render_contact_unreachable(uow: Any, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+async def render_contact_unreachable(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """Tell a coordinator that a contact blocked the bot; None if the contact is reachable again or gone."""
+    uow = ctx.uow
     blocked: Contact | None = await uow.contacts.get(int(message.payload["contact_id"]))  # type: ignore[call-overload]
     if blocked is None or blocked.reachable:
         return None

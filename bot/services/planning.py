@@ -1,0 +1,169 @@
+"""Planning: turn the open matches into proposals for coordinators (or confirmed sessions).
+
+One run plans every match that is not confirmed, declined or cancelled, together, with the
+confirmed sessions as fixed busy times (the batch planner in ``bot.planner``). Each planned match
+keeps its best slots (the planner's choice first, then the next best that fit around everything
+else); coordinators are told about a match when it is newly planned, when its best slot changed,
+or when it has no common time (with the reason). With ``auto_confirm`` the best slot is confirmed
+at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.domain import City, Contact, Match, MatchStatus, Role
+from bot.notifications import Queued, queue
+from bot.planner import CityCalendar, FixedSession, MeetingRequest, NoTimeExplanation, PlanningProblem, plan
+from bot.planner.queries import alternatives, explain
+from bot.services.base import ServiceBase
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PLANNABLE = (MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
+
+
+@dataclass(frozen=True)
+class PlanningReport:
+    planned: int
+    unschedulable: int
+    waiting_for_hours: int
+    confirmed_automatically: int
+
+
+def explanation_to_json(explanation: NoTimeExplanation) -> str:
+    """What the coordinator's message needs to say why, kept with the match."""
+    return json.dumps(
+        {
+            "reason": explanation.reason.value,
+            "longest_overlap_minutes": explanation.longest_overlap_minutes,
+            "duration_minutes": explanation.duration_minutes,
+            "closed_days": [
+                {"city_id": d.city_id, "date": d.local_date.isoformat(), "kind": d.kind, "name": d.name}
+                for d in explanation.closed_days
+            ],
+            "blocking_city_ids": list(explanation.blocking_city_ids),
+        },
+        ensure_ascii=False,
+    )
+
+
+class PlanningService(ServiceBase):
+    def __init__(self, root: "Services") -> None:
+        super().__init__(root)
+        self._lock = asyncio.Lock()  # never two planning runs at once in one process
+
+    async def plan_and_notify(self) -> PlanningReport:
+        """Plan every open match together and tell the coordinators what changed."""
+        async with self._lock:
+            report, auto = await self._plan()
+        confirmed = 0
+        for match_id in auto:  # only filled with auto_confirm on
+            confirmed += int(await self.root.sessions.confirm_best(match_id))
+        return PlanningReport(report.planned, report.unschedulable, report.waiting_for_hours, confirmed)
+
+    async def _plan(self) -> tuple[PlanningReport, list[int]]:
+        now = self.now()
+        scheduling = self.config.scheduling
+        async with self.uow() as uow:
+            matches = await uow.matches.with_status(*PLANNABLE)
+            if not matches:
+                return PlanningReport(0, 0, 0, 0), []
+            problem = await planning_problem(uow, self.config, now)
+            calendars = problem.cities
+            waiting = [m for m in matches if not calendars[m.city_a_id].windows or not calendars[m.city_b_id].windows]
+            plannable = [m for m in matches if m not in waiting]
+            duration = int(scheduling.duration.total_seconds() // 60)
+            problem = replace(
+                problem, requests=tuple(MeetingRequest(m.id, m.city_a_id, m.city_b_id, duration) for m in plannable)
+            )
+            result = plan(problem)
+            auto_confirm: list[int] = []
+            planned = unschedulable = 0
+            coordinators = await uow.contacts.with_role(Role.COORDINATOR)
+            for match in plannable:
+                if match.id in result.scheduled:
+                    planned += 1
+                    slots = alternatives(problem, result, match.id, scheduling.slots_offered)
+                    previous = await uow.matches.proposals(match.id)
+                    await uow.matches.set_proposals(match.id, [(s.start_utc, s.comfort) for s in slots])
+                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.PLANNED, now)
+                    best_changed = not previous or previous[0][0] != slots[0].start_utc
+                    if scheduling.auto_confirm:
+                        auto_confirm.append(match.id)
+                    elif best_changed:
+                        await self._tell(uow, coordinators, "planned_match", match, now, key=slots[0].start_utc.isoformat())
+                else:
+                    unschedulable += 1
+                    reason = explanation_to_json(explain(problem, match.id, result))
+                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.reason != reason
+                    await uow.matches.set_proposals(match.id, [])
+                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.UNSCHEDULABLE, now, reason=reason)
+                    if changed:
+                        await self._tell(uow, coordinators, "unschedulable_match", match, now, key=hashlib.sha256(reason.encode()).hexdigest()[:16])
+            for match in waiting:
+                await uow.matches.set_proposals(match.id, [])
+                await uow.matches.transition(match.id, PLANNABLE, MatchStatus.OPEN, now, reason="waiting_for_hours")
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
+        return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
+
+    async def _tell(self, uow: Any, coordinators: list[Contact], kind: str, match: Match, now: datetime, key: str) -> None:
+        for coordinator in coordinators:
+            if coordinator.chat_id is None:
+                continue
+            await queue(
+                uow,
+                Queued(
+                    kind=kind,
+                    contact_id=coordinator.id,
+                    due_utc=now,
+                    dedupe_key=f"{kind}:{match.id}:{key}:{coordinator.id}",
+                    payload={"match_id": match.id},
+                ),
+            )
+
+
+async def city_calendar(uow: Any, city: City) -> CityCalendar:
+    """What the planner knows of a city: zone, country (for holidays), weekly hours, days away."""
+    return CityCalendar(
+        id=city.id,
+        tz=city.timezone,
+        country=city.country,
+        subdivision=city.subdivision,
+        windows=await uow.cities.weekly_hours(city.id),
+        days_away=frozenset(await uow.cities.days_away(city.id)),
+    )
+
+
+async def planning_problem(uow: Any, config: Config, now: datetime, exclude_session_id: int | None = None) -> PlanningProblem:
+    """Every city's calendar and every confirmed session (as busy time), with no requests yet."""
+    scheduling = config.scheduling
+    cities = {c.id: await city_calendar(uow, c) for c in await uow.cities.list()}
+    fixed = []
+    for session in await uow.sessions.list_upcoming(after_utc=now - timedelta(days=1)):
+        if session.id == exclude_session_id:
+            continue
+        match = await uow.matches.get(session.match_id)
+        fixed.append(FixedSession((match.city_a_id, match.city_b_id), session.start_utc, session.end_utc))
+    return PlanningProblem(
+        now_utc=now,
+        horizon_start=now.date(),
+        horizon_end=(now + scheduling.horizon).date(),
+        min_notice=scheduling.min_notice,
+        granularity_minutes=int(scheduling.granularity.total_seconds() // 60),
+        max_per_city_day=scheduling.max_sessions_per_city_per_day,
+        cities=cities,
+        fixed_sessions=tuple(fixed),
+    )

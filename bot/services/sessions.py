@@ -1,0 +1,391 @@
+"""Sessions: coordinators confirm, reschedule and cancel; everyone sees what is coming.
+
+Every action takes ``by`` (the Telegram user id of who pressed or typed) and checks it here, on
+every call: a button shown to a coordinator an hour ago proves nothing now. Where two
+coordinators can race, the database decides (``matches.transition`` and ``sessions.reschedule``
+are conditional updates): the first tap wins and the second is told who was first.
+
+Invites, updates and cancellations are queued as notifications (``bot.notifications``) for every
+participant, by Telegram and, where an address is known, by e-mail; they are rendered at send
+time from the session's state, so an invite overtaken by a reschedule is dropped, never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.domain import (
+    Attendance,
+    Channel,
+    City,
+    ConflictError,
+    InvalidInputError,
+    Contact,
+    Match,
+    MatchStatus,
+    NotFoundError,
+    PermissionDeniedError,
+    Role,
+    Session,
+    SessionStatus,
+    Topic,
+)
+from bot.planner.queries import candidate_slots
+from bot.services.planning import planning_problem
+from bot.meeting_links import choose_meeting_link, new_room_token
+from bot.notifications import Queued, queue
+from bot.services.base import ServiceBase
+from bot.services.errors import user_error
+from bot.reminders import drop_reminders, queue_reminders
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyConfirmedError(ConflictError):
+    """Another coordinator confirmed this match first."""
+
+    def __init__(self, session: Session, confirmed_by: str) -> None:
+        super().__init__(f"already confirmed by {confirmed_by}")
+        self.session, self.confirmed_by = session, confirmed_by
+        self.msgid, self.values = "Already confirmed by {name}.", {"name": confirmed_by}
+
+
+class SlotTakenError(ConflictError):
+    """The slot is no longer on offer (re-planned, or another session took the time)."""
+
+
+@dataclass(frozen=True)
+class MatchView:
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+    slots: tuple[datetime, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: Session
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+
+
+CANCEL_REASON_STEP = "cancel_reason"
+MAX_REASON_LENGTH = 500
+
+
+class SessionService(ServiceBase):
+    make_room_token: Callable[[], str] = staticmethod(new_room_token)
+
+    # ----------------------------------------------------------------------------- permissions
+
+    def _require_coordinator(self, by: int | None) -> None:
+        """Coordinators only; ``None`` is the planner's automatic confirmation."""
+        if by is not None and by not in self.config.programme.coordinator_ids:
+            raise user_error(PermissionDeniedError, "Only the programme's coordinators may do this.")
+
+    # ----------------------------------------------------------------------------- reading
+
+    async def pending(self, *, by: int) -> list[MatchView]:
+        """Planned matches with their offered slots, and matches without a common time."""
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            matches = await uow.matches.with_status(MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
+            return [await self._match_view(uow, m, with_slots=True) for m in matches]
+
+    async def match_view(self, match_id: int, *, by: int | None) -> MatchView:
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            match = await uow.matches.get(match_id)
+            if match is None:
+                raise user_error(NotFoundError, "This match no longer exists.")
+            return await self._match_view(uow, match, with_slots=True)
+
+    async def schedule(self, *, by: int) -> list[SessionView]:
+        """Every confirmed session still to come (coordinators)."""
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            sessions = await uow.sessions.list_upcoming(after_utc=self.now() - timedelta(hours=2))
+            return [await self._session_view(uow, s) for s in sessions]
+
+    async def upcoming_for(self, *, by: int) -> list[SessionView]:
+        """The sessions of the caller's city (contacts and participants), or all (coordinators)."""
+        if by in self.config.programme.coordinator_ids:
+            return await self.schedule(by=by)
+        async with self.uow() as uow:
+            contact = await uow.contacts.by_telegram_user(by)
+            if contact is None or contact.city_id is None:
+                raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+            sessions = await uow.sessions.list_upcoming(
+                after_utc=self.now() - timedelta(hours=2), city_id=contact.city_id
+            )
+            return [await self._session_view(uow, s) for s in sessions]
+
+    async def session_view(self, session_id: int) -> SessionView:
+        async with self.uow() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None:
+                raise user_error(NotFoundError, "This session no longer exists.")
+            return await self._session_view(uow, session)
+
+    # ----------------------------------------------------------------------------- acting
+
+    async def confirm(self, match_id: int, start_utc: datetime, *, by: int | None) -> SessionView:
+        """Confirm one of the offered slots; the first tap wins. ``by=None``: automatic confirmation."""
+        self._require_coordinator(by)
+        now = self.now()
+        async with self.uow() as uow:
+            match = await uow.matches.get(match_id)
+            if match is None:
+                raise user_error(NotFoundError, "This match no longer exists.")
+            if match.status is MatchStatus.CONFIRMED:
+                raise await self._already_confirmed(uow, match)
+            offered = [start for start, _ in await uow.matches.proposals(match_id)]
+            if match.status is not MatchStatus.PLANNED or start_utc not in offered:
+                raise user_error(SlotTakenError, "This time is no longer on offer; see /pending for the current ones.")
+            if start_utc < now + self.config.scheduling.min_notice / 2:
+                raise user_error(SlotTakenError, "This time is too soon now; see /pending for the current ones.")
+            if not await uow.matches.transition(match_id, [MatchStatus.PLANNED], MatchStatus.CONFIRMED, now):
+                raise await self._already_confirmed(uow, await uow.matches.get(match_id))
+            cities = {c.id: c for c in await uow.cities.list()}
+            link = choose_meeting_link(
+                city_links=[cities[match.city_a_id].meeting_link, cities[match.city_b_id].meeting_link],
+                programme_link=self.config.meeting.link or None,
+                template=self.config.meeting.link_template,
+                make_token=self.make_room_token,
+            )
+            session = await uow.sessions.add(
+                match_id=match_id,
+                start_utc=start_utc,
+                duration_minutes=int(self.config.scheduling.duration.total_seconds() // 60),
+                meeting_link=link,
+                ical_uid=f"{uuid.uuid4()}@tandem",
+                confirmed_by=by,
+                now_utc=now,
+            )
+            if session is None:  # the database's own guard: one session per match
+                raise await self._already_confirmed(uow, match)
+            participants = await self._participants_of(uow, match)
+            await uow.sessions.add_participants(session.id, [p.id for p in participants])
+            await self._queue_invitations(uow, session, participants, now)
+            await queue_reminders(
+                uow, session, participants, self.config.reminders.offsets, now,
+                coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
+            )
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        return view
+
+    async def confirm_best(self, match_id: int) -> bool:
+        """Automatic confirmation of the planner's first choice; False if someone was quicker."""
+        async with self.uow() as uow:
+            proposals = await uow.matches.proposals(match_id)
+        if not proposals:
+            return False
+        try:
+            await self.confirm(match_id, proposals[0][0], by=None)
+        except ConflictError:
+            return False
+        return True
+
+    async def reschedule(self, session_id: int, start_utc: datetime, *, by: int, expected_sequence: int) -> SessionView:
+        """Move a session to ``start_utc``: same UID, higher SEQUENCE, reminders moved."""
+        self._require_coordinator(by)
+        now = self.now()
+        async with self.uow() as uow:
+            current = await uow.sessions.get(session_id)
+            if current is None or current.status is SessionStatus.CANCELLED:
+                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            if start_utc == current.start_utc:
+                raise user_error(SlotTakenError, "The session is already at this time.")
+            session = await uow.sessions.reschedule(
+                session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
+            )
+            if session is None:
+                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            participants = [c for c, _ in await uow.sessions.participants(session_id)]
+            await drop_reminders(uow, session_id, reason="rescheduled")
+            await self._queue_invitations(uow, session, participants, now)
+            await queue_reminders(
+                uow, session, participants, self.config.reminders.offsets, now,
+                coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
+            )
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        return view
+
+    async def reschedule_options(self, session_id: int, *, by: int) -> tuple[SessionView, list[datetime]]:
+        """Other common times for a session, best first, around every other confirmed session."""
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.status is SessionStatus.CANCELLED:
+                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            view = await self._session_view(uow, session)
+            problem = await planning_problem(uow, self.config, self.now(), exclude_session_id=session_id)
+        slots = candidate_slots(
+            problem, view.match.city_a_id, view.match.city_b_id, session.duration_minutes,
+            limit=self.config.scheduling.slots_offered + 1,
+        )
+        starts = [slot.start_utc for slot in slots if slot.start_utc != session.start_utc]
+        return view, starts[: self.config.scheduling.slots_offered]
+
+    async def ask_cancel_reason(self, session_id: int, *, by: int) -> None:
+        """Wait for the reason of a cancellation (the next free text of ``by``)."""
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.status is SessionStatus.CANCELLED:
+                raise user_error(ConflictError, "This session is already cancelled.")
+            await self.wait(uow, by, CANCEL_REASON_STEP, {"session_id": session_id})
+            await uow.commit()
+
+    async def cancel_with_reason(self, text: str, *, by: int) -> SessionView:
+        """The free text after "Cancel": cancel the session the bot was waiting about."""
+        reason = " ".join(text.split())
+        if len(reason) > MAX_REASON_LENGTH:
+            raise user_error(InvalidInputError, "A reason may be at most {limit} characters long.", limit=MAX_REASON_LENGTH)
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            payload = person.step_payload or {}
+            if person.waiting_for != CANCEL_REASON_STEP or "session_id" not in payload:
+                raise user_error(InvalidInputError, "I was not waiting for a reason; use /schedule.")
+            await self.wait(uow, by, None)
+            await uow.commit()
+        return await self.cancel(int(payload["session_id"]), reason, by=by)
+
+    async def cancel(self, session_id: int, reason: str, *, by: int) -> SessionView:
+        """Cancel a session: METHOD:CANCEL to everyone, reminders dropped, the match closed."""
+        self._require_coordinator(by)
+        now = self.now()
+        async with self.uow() as uow:
+            session = await uow.sessions.cancel(session_id, now_utc=now)
+            if session is None:
+                raise user_error(ConflictError, "This session is already cancelled.")
+            await uow.matches.transition(
+                session.match_id, [MatchStatus.CONFIRMED], MatchStatus.CANCELLED, now, reason=reason.strip() or None
+            )
+            participants = [c for c, _ in await uow.sessions.participants(session_id)]
+            await drop_reminders(uow, session_id, reason="cancelled")
+            await self._queue_invitations(uow, session, participants, now, reason=reason)
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        return view
+
+    async def answer(self, session_id: int, attend: bool, *, by: int) -> SessionView:
+        """A participant's "I'll attend" / "I can't attend"; coordinators and the partner city are told."""
+        now = self.now()
+        async with self.uow() as uow:
+            contact = await uow.contacts.by_telegram_user(by)
+            session = await uow.sessions.get(session_id)
+            if contact is None or session is None:
+                raise user_error(NotFoundError, "This session no longer exists.")
+            if session.status is SessionStatus.CANCELLED:
+                raise user_error(ConflictError, "This session was cancelled.")
+            answer = Attendance.YES if attend else Attendance.NO
+            if not await uow.sessions.answer(session_id, contact.id, answer, now):
+                raise user_error(PermissionDeniedError, "You are not invited to this session.")
+            match = await uow.matches.get(session.match_id)
+            informed = [c for c, _ in await uow.sessions.participants(session_id) if c.id != contact.id]
+            for other in informed:
+                if other.role is Role.COORDINATOR or other.city_id != contact.city_id:
+                    await queue(
+                        uow,
+                        Queued(
+                            kind="attendance",
+                            contact_id=other.id,
+                            due_utc=now,
+                            dedupe_key=f"attendance:{session_id}:{contact.id}:{answer.value}:{session.sequence}:{other.id}",
+                            payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
+                            session_id=session_id,
+                        ),
+                    )
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        assert match is not None
+        self.wakeups.outbox_changed(now)
+        return view
+
+    # ----------------------------------------------------------------------------- helpers
+
+    async def _participants_of(self, uow: Any, match: Match) -> list[Contact]:
+        people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
+        people += await uow.contacts.with_role(Role.COORDINATOR)
+        return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
+
+    async def _queue_invitations(
+        self, uow: Any, session: Session, participants: list[Contact], now: datetime, reason: str | None = None
+    ) -> None:
+        kind = "cancellation" if session.status is SessionStatus.CANCELLED else ("update" if session.sequence else "invitation")
+        for person in participants:
+            channels = []
+            if person.chat_id is not None and person.reachable:
+                channels.append(Channel.TELEGRAM)
+            if person.email and self.config.email.enabled:
+                channels.append(Channel.EMAIL)
+            for channel in channels:
+                await queue(
+                    uow,
+                    Queued(
+                        kind=kind,
+                        contact_id=person.id,
+                        due_utc=now,
+                        dedupe_key=f"{kind}:{session.id}:{session.sequence}:{person.id}:{channel.value}",
+                        payload={"session_id": session.id, "sequence": session.sequence, "reason": reason},
+                        session_id=session.id,
+                        channel=channel,
+                    ),
+                )
+
+    async def _already_confirmed(self, uow: Any, match: Match | None) -> ConflictError:
+        session = await uow.sessions.of_match(match.id) if match is not None else None
+        if session is None:
+            return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
+        confirmer = "automatic confirmation"
+        if session.confirmed_by is not None:
+            person = await uow.contacts.by_telegram_user(session.confirmed_by)
+            confirmer = person.display_name if person else str(session.confirmed_by)
+        return AlreadyConfirmedError(session, confirmer)
+
+    async def _match_view(self, uow: Any, match: Match, with_slots: bool = False) -> MatchView:
+        slots = tuple(s for s, _ in await uow.matches.proposals(match.id)) if with_slots else ()
+        return MatchView(
+            match,
+            await uow.cities.get(match.city_a_id),
+            await uow.cities.get(match.city_b_id),
+            await _topic(uow, match.topic_id),
+            slots,
+        )
+
+    async def _session_view(self, uow: Any, session: Session) -> SessionView:
+        match = await uow.matches.get(session.match_id)
+        return SessionView(
+            session,
+            match,
+            await uow.cities.get(match.city_a_id),
+            await uow.cities.get(match.city_b_id),
+            await _topic(uow, match.topic_id),
+        )
+
+
+async def _topic(uow: Any, topic_id: int) -> Topic:
+    for topic in await uow.topics.list():
+        if topic.id == topic_id:
+            return topic
+    raise user_error(NotFoundError, "This topic no longer exists.")
+
+
+def local_date(instant_utc: datetime, zone: str) -> date:
+    return instant_utc.astimezone(ZoneInfo(zone)).date()

@@ -1,0 +1,143 @@
+"""Coordinators confirm, move and cancel sessions; everyone lists what is coming and answers invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import callback_data
+from bot.services.session_notices import both_local_times, describe_no_time
+from bot.services.sessions import AlreadyConfirmedError, MatchView, SessionView
+from handlers import keyboards
+from handlers.context import TandemContext
+from handlers.texts import replies_to_errors, t
+
+
+def session_text(view: SessionView, language: str) -> str:
+    return t(
+        language,
+        "#{id} {city_a} – {city_b}: {topic}\n{when}\n{link}",
+        id=view.session.id,
+        city_a=view.city_a.name,
+        city_b=view.city_b.name,
+        topic=view.topic.title(language),
+        when=both_local_times(view.session.start_utc, view.city_a, view.city_b, language),
+        link=view.session.meeting_link,
+    )
+
+
+def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
+    sequence = view.session.sequence
+    return keyboards.keyboard(
+        [[
+            (t(language, "Move"), callback_data.RESCHEDULE_MENU.build(view.session.id, sequence)),
+            (t(language, "Cancel"), callback_data.CANCEL_SESSION.build(view.session.id, sequence)),
+        ]]
+    )
+
+
+def _slot_rows(view: MatchView | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+    return keyboards.keyboard(
+        [[(both_local_times(start, view.city_a, view.city_b, language), button.build(*prefix, start))] for start in starts]
+    )
+
+
+@replies_to_errors
+async def list_pending(update: Update, context: TandemContext) -> None:
+    """/pending: planned matches with their best slots as buttons, and matches without a time."""
+    views = await context.services.sessions.pending(by=update.effective_user.id)
+    language = context.language
+    if not views:
+        await update.effective_message.reply_text(t(language, "Nothing is waiting for confirmation."))
+        return
+    for view in views:
+        title = t(language, "{city_a} and {city_b} on “{topic}”", city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language))
+        if not view.slots:
+            why = describe_no_time(view.match.reason, view.city_a, view.city_b, language)
+            await update.effective_message.reply_text(f"{title}\n{why}")
+            continue
+        keyboard = _slot_rows(view, list(view.slots), language, callback_data.CONFIRM_SLOT, view.match.id)
+        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:"), reply_markup=keyboard)
+
+
+@replies_to_errors
+async def pick_slot(update: Update, context: TandemContext) -> None:
+    """Confirm the slot a coordinator tapped; the first tap wins, the second is told who was first."""
+    query = update.callback_query
+    match_id, start_utc = callback_data.CONFIRM_SLOT.parse(query.data)
+    language = context.language
+    try:
+        view = await context.services.sessions.confirm(match_id, start_utc, by=query.from_user.id)
+    except AlreadyConfirmedError as exc:
+        await query.answer()
+        current = await context.services.sessions.session_view(exc.session.id)
+        await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(current, language), None)
+        return
+    await query.answer()
+    await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, language), None)
+
+
+@replies_to_errors
+async def list_sessions(update: Update, context: TandemContext) -> None:
+    """/sessions and /schedule: what is coming, in both cities' local times; coordinators may move or cancel."""
+    views = await context.services.sessions.upcoming_for(by=update.effective_user.id)
+    language = context.language
+    if not views:
+        await update.effective_message.reply_text(t(language, "No sessions are planned yet."))
+        return
+    coordinator = update.effective_user.id in context.services.config.programme.coordinator_ids
+    for view in views:
+        markup = session_keyboard(view, language) if coordinator else None
+        await update.effective_message.reply_text(session_text(view, language), reply_markup=markup)
+
+
+@replies_to_errors
+async def show_moves(update: Update, context: TandemContext) -> None:
+    """"Move": offer the other common times of a session (coordinators)."""
+    query = update.callback_query
+    session_id, sequence = callback_data.RESCHEDULE_MENU.parse(query.data)
+    view, starts = await context.services.sessions.reschedule_options(session_id, by=query.from_user.id)
+    language = context.language
+    await query.answer()
+    if not starts:
+        await keyboards.show(query, session_text(view, language) + "\n\n" + t(language, "There is no other common time."), None)
+        return
+    keyboard = _slot_rows(view, starts, language, callback_data.RESCHEDULE_TO, session_id, sequence)
+    await keyboards.show(query, session_text(view, language) + "\n\n" + t(language, "Move it to:"), keyboard)
+
+
+@replies_to_errors
+async def move_session(update: Update, context: TandemContext) -> None:
+    """Move a session to the tapped time: everyone gets the updated invitation."""
+    query = update.callback_query
+    session_id, sequence, start_utc = callback_data.RESCHEDULE_TO.parse(query.data)
+    view = await context.services.sessions.reschedule(session_id, start_utc, by=query.from_user.id, expected_sequence=sequence)
+    await query.answer()
+    await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context.language), None)
+
+
+@replies_to_errors
+async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
+    """"Cancel": wait for the reason (the next message), which everyone will be told."""
+    query = update.callback_query
+    session_id, sequence = callback_data.CANCEL_SESSION.parse(query.data)
+    await context.services.sessions.ask_cancel_reason(session_id, by=query.from_user.id)
+    await query.answer()
+    await query.message.reply_text(t(context.language, "Why is session #{id} cancelled? Send the reason; everyone will be told. /cancel keeps it.", id=session_id))
+
+
+@replies_to_errors
+async def answer_invite(update: Update, context: TandemContext) -> None:
+    """A participant taps "I'll attend" or "I can't attend"; coordinators and the partner city are told."""
+    query = update.callback_query
+    session_id, flag = callback_data.ATTEND.parse(query.data)
+    await context.services.sessions.answer(session_id, bool(flag), by=query.from_user.id)
+    await query.answer(t(context.language, "Thank you, your answer is noted."))
+
+
+@replies_to_errors
+async def cancel_with_reason(update: Update, context: TandemContext) -> None:
+    """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
+    view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=update.effective_user.id)
+    await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context.language))
