@@ -44,8 +44,13 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
     rate_limiter: Any = "default",
+    per_chat_interval: float = 1.0,
 ) -> Application:
-    """Wire the bot: Telegram client, handlers, and (at start-up) the database and services."""
+    """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
+
+    ``per_chat_interval`` paces messages to one chat (Telegram allows about one a second); the
+    offline demo and tests, which talk to no real Telegram, set it to 0.
+    """
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token or "0:offline")
@@ -66,6 +71,7 @@ def build_application(
     application = builder.build()
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock or SystemClock()
+    application.bot_data["per_chat_interval"] = per_chat_interval
     handlers.register(application)
     return application
 
@@ -95,7 +101,9 @@ async def _post_init(application: Application) -> None:
 
 def _channels(application: Application, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
     """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
-    channels: dict[Channel, MessageChannel] = {Channel.TELEGRAM: TelegramChannel(application.bot)}
+    channels: dict[Channel, MessageChannel] = {
+        Channel.TELEGRAM: TelegramChannel(application.bot, per_chat_interval=application.bot_data["per_chat_interval"])
+    }
     if config.email.enabled:
         mailer = SmtpMailer(
             host=config.email.host,

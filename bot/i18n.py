@@ -87,6 +87,15 @@ def format_instant(instant_utc: datetime, zone: str, language: str) -> str:
     )
 
 
+_DATE_PATTERNS = {"en": "EEE d MMM y", "de": "EEE, d. MMMM y", "zh": "y年M月d日 EEEE"}
+
+
+def format_local_date(instant_utc: datetime, zone: str, language: str) -> str:
+    """Only the local date with its weekday, e.g. ``Mi., 31. März 2027``."""
+    language = normalize_language(language)
+    return format_datetime(utc(instant_utc), _DATE_PATTERNS[language], tzinfo=ZoneInfo(zone), locale=Locale.parse(language))
+
+
 def format_time_of_day(instant_utc: datetime, zone: str, language: str) -> str:
     """Only the local time of day, e.g. ``15:00``."""
     return format_datetime(utc(instant_utc), "HH:mm", tzinfo=ZoneInfo(zone), locale=Locale.parse(normalize_language(language)))

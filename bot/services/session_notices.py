@@ -14,7 +14,7 @@ from bot import callback_data
 from bot.config import Config
 from bot.domain import Attendance, Channel, City, Contact, OutgoingMessage, Role, Session, SessionStatus, Topic
 from bot.email import build_itip_email
-from bot.i18n import format_instant, gettext
+from bot.i18n import format_instant, format_local_date, format_time_of_day, gettext
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
 from bot.notifications import Button, Document, Notification, RenderContext, renderer
 
@@ -24,13 +24,21 @@ def zone_for(config: Config, city: City | None) -> str:
 
 
 def both_local_times(start_utc: datetime, a: City, b: City, language: str) -> str:
-    """ "Wed 31 Mar 2027, 15:00 Panjin · 09:00 Hamburg" — a slot as each city lives it."""
+    """A slot as each city lives it: "Mon 29 Mar 2027 16:30 Panjin · 09:30 Lisbon".
+
+    The city names stand for the zones; the second city's date is shown only when it differs
+    (16:30 in Auckland can be 20:30 the evening before in Los Angeles).
+    """
+    day_a = format_local_date(start_utc, a.timezone, language)
+    day_b = format_local_date(start_utc, b.timezone, language)
+    time_b = format_time_of_day(start_utc, b.timezone, language)
     return gettext(
         language,
-        "{time_a} {city_a} · {time_b} {city_b}",
-        time_a=format_instant(start_utc, a.timezone, language),
+        "{day_a} {time_a} {city_a} · {time_b} {city_b}",
+        day_a=day_a,
+        time_a=format_time_of_day(start_utc, a.timezone, language),
         city_a=a.name,
-        time_b=format_instant(start_utc, b.timezone, language).split(", ")[-1],
+        time_b=time_b if day_b == day_a else f"{day_b} {time_b}",
         city_b=b.name,
     )
 
@@ -118,11 +126,11 @@ async def render_unschedulable_match(ctx: RenderContext, recipient: Contact, mes
 
 
 async def invite_event(uow: Any, config: Config, session: Session) -> InviteEvent | None:
-    parts = await _match_parts(ctx.uow, session.match_id)
+    parts = await _match_parts(uow, session.match_id)
     if parts is None:
         return None
     _, a, b, topic = parts
-    participants = [c for c, _ in await ctx.uow.sessions.participants(session.id)]
+    participants = [c for c, _ in await uow.sessions.participants(session.id)]
     return InviteEvent(
         uid=session.ical_uid,
         sequence=session.sequence,

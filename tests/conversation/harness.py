@@ -10,10 +10,8 @@ from pathlib import Path
 from bot.app import SERVICES_KEY, build_application
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, DatabaseConfig, ProgrammeConfig, Secret, TelegramConfig, TopicConfig
-from bot.domain import Channel, OutboxStatus, Pairing
-from bot.notifications import RENDERERS, RenderContext
+from bot.domain import Pairing
 from bot.services import Services
-from handlers.keyboards import from_buttons
 from handlers.offline import FakeBotApi, FakeUser, OfflineRequest, SentMessage, as_update
 from storage.db import upgrade_async
 
@@ -64,25 +62,9 @@ class Harness:
         return next(m for m in self.api.sent_to(user) if m.message_id == message.message_id)
 
     async def deliver(self) -> int:
-        """Send what is due in the outbox on Telegram, rendered the way the delivery service does.
-
-        A stand-in for ``bot/services/delivery.py`` (not on main yet): claim, render with the
-        registered renderer, send, mark. Returns how many messages went out.
-        """
-        sent = 0
-        async with self.services.uow_factory() as uow:
-            claimed = await uow.outbox.claim_due(now_utc=self.clock.now(), worker="test")
-            for message in claimed:
-                recipient = await uow.contacts.get(message.contact_id)
-                notification = await RENDERERS[message.kind](RenderContext(uow, self.services.config, self.clock.now()), recipient, message)
-                if notification is None or message.channel is not Channel.TELEGRAM:
-                    await uow.outbox.mark(message.id, OutboxStatus.DROPPED if notification is None else OutboxStatus.SENT, now_utc=self.clock.now())
-                    continue
-                await self.application.bot.send_message(recipient.chat_id, notification.text, reply_markup=from_buttons(notification.buttons))  # type: ignore[attr-defined]
-                await uow.outbox.mark(message.id, OutboxStatus.SENT, now_utc=self.clock.now())
-                sent += 1
-            await uow.commit()
-        return sent
+        """Send what is due now through the real delivery service; returns how many went out."""
+        report = await self.services.delivery.deliver_due()
+        return len(report.sent)
 
 
 async def start_harness(tmp_path: Path, *, coordinator_language: str = "en") -> Harness:
@@ -100,7 +82,7 @@ async def open_harness(url: str, *, coordinator_language: str = "en", api: FakeB
         database=DatabaseConfig(url=url),
         programme=programme(coordinator_language),
     )
-    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=None)
+    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=None, per_chat_interval=0)
     await application.initialize()
     await application.post_init(application)  # what run_polling does after initialize
     return Harness(api, application, clock)

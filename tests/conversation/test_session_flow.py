@@ -1,0 +1,148 @@
+"""From a match to a session and back: planned, confirmed (first tap wins), invited, moved, cancelled.
+
+Panjin (Asia/Shanghai) and Lisbon (Europe/Lisbon) overlap only once Europe's clocks have changed
+(28 March 2027): 08:30-09:30 UTC, one hour a working day. The clock starts on Monday 22 March.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import icalendar
+
+from bot import callback_data
+from bot.i18n import gettext
+from handlers.offline import FakeUser, SentMessage
+from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
+
+TOURISM = {"en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanung"}
+EU_CLOCK_CHANGE = datetime(2027, 3, 28, 1, 0, tzinfo=timezone.utc)
+
+
+async def join(h: Harness, coordinator: FakeUser, person: FakeUser, city: str, hours: str) -> None:
+    [link] = await h.send(coordinator, f"/invite {city}")
+    await h.send(person, f"/start {invite_code(link.text)}")
+    await h.send(person, f"/hours {hours}")
+    [keyboard] = await h.send(person, "/topics")
+    button = next(b for row in keyboard.buttons for b in row if b.text.endswith(TOURISM[person.language_code]))
+    await h.tap(person, keyboard, button.callback_data)
+
+
+def calendars(h: Harness, person: FakeUser) -> list[icalendar.Calendar]:
+    return [icalendar.Calendar.from_ical(m.document.content) for m in h.api.sent_to(person) if m.document and m.document.file_name.endswith(".ics")]
+
+
+def proposal(h: Harness, coordinator: FakeUser) -> SentMessage:
+    [message] = [m for m in h.api.sent_to(coordinator) if m.buttons and callback_data.CONFIRM_SLOT.matches(m.buttons[0][0].callback_data)]
+    return message
+
+
+async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path)
+    try:
+        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
+        li = FakeUser(2001, "Li Wei", language_code="zh")
+        miguel = FakeUser(7001, "Miguel", language_code="en")
+        await h.send(coordinator, "/start")
+        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
+        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
+        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
+        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        assert await h.deliver() == 2  # the match notices
+
+        report = await h.services.planning.plan_and_notify()
+        assert (report.planned, report.unschedulable) == (1, 0)
+        assert await h.deliver() == 1  # the proposal, to the coordinator
+        offer = proposal(h, coordinator)
+        starts = [callback_data.CONFIRM_SLOT.parse(row[0].callback_data)[1] for row in offer.buttons]
+        assert starts and all(start > EU_CLOCK_CHANGE for start in starts)
+        # Each button shows the slot in both cities' local times: 16:30 in Panjin is 09:30 in Lisbon.
+        assert "16:30 Panjin" in offer.buttons[0][0].text and "09:30 Lisbon" in offer.buttons[0][0].text
+        chosen = starts[0]
+        assert chosen == datetime(2027, 3, 29, 8, 30, tzinfo=timezone.utc)
+
+        await h.tap(coordinator, offer, offer.buttons[0][0].callback_data)
+        assert h.current(coordinator, offer).text.startswith("Confirmed.")
+        # A second tap on the same (stale) button confirms nothing more and says who was first.
+        await h.tap(coordinator, offer, offer.history[0].buttons[0][0].callback_data)
+        assert h.current(coordinator, offer).text.startswith("Already confirmed by Ana.")
+
+        assert await h.deliver() == 3  # Li Wei, Miguel and the coordinator
+        [li_invite] = calendars(h, li)
+        assert li_invite["METHOD"] == "REQUEST"
+        [event] = li_invite.walk("VEVENT")
+        uid = str(event["UID"])
+        assert int(event["SEQUENCE"]) == 0
+        assert event.decoded("DTSTART").astimezone(timezone.utc) == chosen
+        li_text = next(m.text for m in h.api.sent_to(li) if m.document)
+        assert gettext("zh", "You are invited to a session:") in li_text
+        assert li_text.count("2027年3月29日") >= 1 and "16:30" in li_text
+        miguel_invite = next(m for m in h.api.sent_to(miguel) if m.document)
+        assert miguel_invite.button_texts() == ["✅ I'll attend", "❌ I can't attend"]
+
+        # Miguel answers; the coordinator and Panjin are told, Miguel's own city is not.
+        await h.tap(miguel, miguel_invite, miguel_invite.button("❌ I can't attend").callback_data)
+        assert await h.deliver() == 2
+        assert "Miguel cannot attend" in h.api.last_sent_to(coordinator).text
+
+        # Move: /schedule → Move → the first other time.
+        [listed] = await h.send(coordinator, "/schedule")
+        await h.tap(coordinator, listed, listed.button("Move").callback_data)
+        options = h.current(coordinator, listed)
+        new_start = callback_data.RESCHEDULE_TO.parse(options.buttons[0][0].callback_data)[2]
+        assert new_start != chosen
+        await h.tap(coordinator, options, options.buttons[0][0].callback_data)
+        assert h.current(coordinator, listed).text.startswith("Moved.")
+        assert await h.deliver() == 3
+        update = calendars(h, li)[-1]
+        [moved] = update.walk("VEVENT")
+        assert (str(moved["UID"]), int(moved["SEQUENCE"]), update["METHOD"]) == (uid, 1, "REQUEST")
+        assert moved.decoded("DTSTART").astimezone(timezone.utc) == new_start
+
+        # The 24-hour reminders follow the new time, not the old one.
+        h.clock.set(new_start - timedelta(hours=24))
+        assert await h.deliver() == 3
+        assert "Lisbon" in h.api.last_sent_to(li).text
+
+        # Cancel with a reason: METHOD:CANCEL to everyone, and the 1-hour reminders never come.
+        [listed] = await h.send(coordinator, "/schedule")
+        await h.tap(coordinator, listed, listed.button("Cancel").callback_data)
+        [done] = await h.send(coordinator, "Typhoon warning in Panjin")
+        assert done.text.startswith("Cancelled.")
+        assert await h.deliver() == 3
+        cancellation = calendars(h, miguel)[-1]
+        [cancelled] = cancellation.walk("VEVENT")
+        assert cancellation["METHOD"] == "CANCEL" and str(cancelled["STATUS"]) == "CANCELLED"
+        assert (str(cancelled["UID"]), int(cancelled["SEQUENCE"])) == (uid, 2)
+        assert "Typhoon warning in Panjin" in h.api.last_sent_to(miguel).text
+        h.clock.set(new_start - timedelta(minutes=59))
+        assert await h.deliver() == 0
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_city_contact_cannot_confirm_even_with_a_coordinators_button(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path)
+    try:
+        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
+        li = FakeUser(2001, "Li Wei", language_code="en")
+        miguel = FakeUser(7001, "Miguel", language_code="en")
+        await h.send(coordinator, "/start")
+        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
+        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
+        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
+        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        await h.services.planning.plan_and_notify()
+        await h.deliver()
+        data = proposal(h, coordinator).buttons[0][0].callback_data
+        # Li Wei forges the coordinator's button data on a message of her own.
+        [own] = await h.send(li, "/help")
+        answer = await h.tap(li, own, data)
+        assert answer is not None and answer.get("show_alert") and "coordinators" in answer["text"]
+        async with h.services.uow_factory() as uow:
+            assert await uow.sessions.list_confirmed() == []
+        [nothing] = await h.send(li, "/pending")
+        assert "coordinators" in nothing.text
+    finally:
+        await stop_harness(h)

@@ -1,0 +1,153 @@
+"""Planning all matches together and confirming them, on SQLite and PostgreSQL, with the example programme."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Config, CoordinatorConfig
+from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
+from bot.domain import MatchStatus, PermissionDeniedError, Role
+from bot.planner import parse_weekly_hours
+from bot.services import Services
+from bot.services.sessions import AlreadyConfirmedError
+from storage.uow import UnitOfWorkFactory
+from tests.services.conftest import RecordedWakeups
+
+SHARED_SCENARIO = Path(__file__).resolve().parents[3] / "shared" / "scenario" / "scenario.toml"
+QINGMING = date(2027, 4, 5)
+SECOND_COORDINATOR = 1002
+
+
+def test_the_embedded_scenario_is_the_programmes_shared_example() -> None:
+    if not SHARED_SCENARIO.exists():
+        pytest.skip("the shared folder is not beside this checkout")
+    assert EMBEDDED.read_text(encoding="utf-8") == SHARED_SCENARIO.read_text(encoding="utf-8")
+
+
+async def programme_services(uow_factory: UnitOfWorkFactory, scenario: Scenario, **scheduling: object) -> tuple[Services, dict[str, int]]:
+    """The scenario's cities, hours, days away and matches straight in the database, and services over it."""
+    programme = replace(
+        scenario.programme,
+        coordinators=scenario.programme.coordinators + (CoordinatorConfig(SECOND_COORDINATOR, "Second coordinator"),),
+    )
+    config = Config(programme=programme, scheduling=replace(scenario.scheduling, **scheduling))
+    services = Services(config=config, clock=ManualClock(scenario.now_utc), uow_factory=uow_factory, wakeups=RecordedWakeups())
+    await services.interests.sync_topics()
+    ids: dict[str, int] = {}
+    async with uow_factory() as uow:
+        topics = {t.key: t.id for t in await uow.topics.list()}
+        for c in scenario.cities:
+            city = await uow.cities.add(name=c.name, country=c.country, timezone=c.timezone, group=c.group, now_utc=scenario.now_utc)
+            ids[c.name] = city.id
+            await uow.cities.set_weekly_hours(city.id, parse_weekly_hours(c.hours))
+            await uow.cities.add_days_away(city.id, c.away)
+            for person in c.contacts:
+                await uow.contacts.add(
+                    display_name=person.name, role=Role.CONTACT, language="en", now_utc=scenario.now_utc,
+                    city_id=city.id, telegram_user_id=person.telegram_id, chat_id=person.telegram_id,
+                )
+        for coordinator in programme.coordinators:
+            await uow.contacts.add(
+                display_name=coordinator.name, role=Role.COORDINATOR, language="en", now_utc=scenario.now_utc,
+                telegram_user_id=coordinator.telegram_id, chat_id=coordinator.telegram_id,
+            )
+        for i, a in enumerate(scenario.cities):
+            for b in scenario.cities[i + 1 :]:
+                if a.group != b.group:
+                    for topic in sorted(set(a.topics) & set(b.topics)):
+                        await uow.matches.create(ids[a.name], ids[b.name], topics[topic], scenario.now_utc)
+        await uow.commit()
+    return services, ids
+
+
+async def test_the_example_programme_plans_and_confirms_all_eleven_matches_within_every_rule(uow_factory: UnitOfWorkFactory) -> None:
+    scenario = load_scenario()
+    services, ids = await programme_services(uow_factory, scenario)
+    report = await services.planning.plan_and_notify()
+    assert (report.planned, report.unschedulable, report.waiting_for_hours) == (scenario.expected_matches, 0, 0) == (11, 0, 0)
+    pending = await services.sessions.pending(by=1001)
+    for view in pending:
+        await services.sessions.confirm(view.match.id, view.slots[0], by=1001)
+    sessions = await services.sessions.schedule(by=1001)
+    assert len(sessions) == 11
+
+    names = {v: k for k, v in ids.items()}
+    city_of = {c.name: c for c in scenario.cities}
+    per_city_day: Counter[tuple[str, date]] = Counter()
+    busy: dict[str, list[tuple[datetime, datetime]]] = {}
+    for view in sessions:
+        start, end = view.session.start_utc, view.session.end_utc
+        for city in (view.city_a, view.city_b):
+            local_start, local_end = start.astimezone(ZoneInfo(city.timezone)), end.astimezone(ZoneInfo(city.timezone))
+            windows = [w for w in parse_weekly_hours(city_of[city.name].hours) if w.weekday == local_start.weekday()]
+            assert any(w.start <= local_start.time() and local_end.time() <= w.end for w in windows), (city.name, local_start)
+            assert local_start.date() not in city_of[city.name].away
+            per_city_day[(city.name, local_start.date())] += 1
+            busy.setdefault(city.name, []).append((start, end))
+        if "Lisbon" in (view.city_a.name, view.city_b.name):
+            assert start >= datetime(2027, 3, 29, tzinfo=timezone.utc)
+        if "Panjin" in (view.city_a.name, view.city_b.name):
+            assert start.astimezone(ZoneInfo("Asia/Shanghai")).date() != QINGMING
+        assert start >= scenario.now_utc + timedelta(hours=48)
+    assert max(per_city_day.values()) <= 2
+    for city, spans in busy.items():
+        spans.sort()
+        assert all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1)), city
+    assert set(names) == {view.match.city_a_id for view in sessions} | {view.match.city_b_id for view in sessions}
+
+
+async def test_two_coordinators_tapping_at_once_confirm_one_session_and_the_second_learns_who(uow_factory: UnitOfWorkFactory) -> None:
+    services, _ = await programme_services(uow_factory, load_scenario())
+    await services.planning.plan_and_notify()
+    [view, *_] = await services.sessions.pending(by=1001)
+    outcomes = await asyncio.gather(
+        services.sessions.confirm(view.match.id, view.slots[0], by=1001),
+        services.sessions.confirm(view.match.id, view.slots[-1], by=SECOND_COORDINATOR),
+        return_exceptions=True,
+    )
+    winners = [o for o in outcomes if not isinstance(o, BaseException)]
+    losers = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert isinstance(losers[0], AlreadyConfirmedError)
+    assert losers[0].confirmed_by in ("Programme coordinator", "Second coordinator")
+    async with uow_factory() as uow:
+        assert len(await uow.sessions.list_confirmed()) == 1
+
+
+async def test_only_coordinators_see_proposals_and_confirm(uow_factory: UnitOfWorkFactory) -> None:
+    services, _ = await programme_services(uow_factory, load_scenario())
+    await services.planning.plan_and_notify()
+    [view, *_] = await services.sessions.pending(by=1001)
+    for call in (services.sessions.pending(by=2001), services.sessions.confirm(view.match.id, view.slots[0], by=2001)):
+        with pytest.raises(PermissionDeniedError):
+            await call
+
+
+async def test_automatic_confirmation_confirms_the_best_slot_of_every_match(uow_factory: UnitOfWorkFactory) -> None:
+    services, _ = await programme_services(uow_factory, load_scenario(), auto_confirm=True)
+    report = await services.planning.plan_and_notify()
+    assert report.confirmed_automatically == 11
+    async with uow_factory() as uow:
+        assert len(await uow.sessions.list_confirmed()) == 11
+        assert await uow.matches.with_status(MatchStatus.PLANNED) == []
+
+
+async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factory: UnitOfWorkFactory) -> None:
+    # Five days from Monday 22 March: Panjin and Lisbon never overlap before Europe's clocks change.
+    services, ids = await programme_services(uow_factory, load_scenario(), horizon=timedelta(days=5))
+    await services.planning.plan_and_notify()
+    async with uow_factory() as uow:
+        lisbon = [m for m in await uow.matches.of_city(ids["Lisbon"])]
+        queued = await uow.outbox.list()
+    assert lisbon and all(m.status is MatchStatus.UNSCHEDULABLE for m in lisbon)
+    assert {json.loads(m.reason)["reason"] for m in lisbon} <= {"windows_never_overlap", "overlap_too_short", "not_after_notice"}
+    assert any(q.kind == "unschedulable_match" for q in queued)
