@@ -171,11 +171,18 @@ def build_schedule(
 
 
 def invite_filename(event: InviteEvent, recipient_zone: str) -> str:
-    """The file name the recipient sees, e.g. ``tandem-panjin-hamburg-2027-03-31.ics``."""
-    day = utc(event.start_utc).astimezone(_zone(recipient_zone)).date()
-    parts = ["tandem", _slug(event.city_a.name), _slug(event.city_b.name), day.isoformat()]
+    """The file name the recipient sees, e.g. ``tandem-panjin-hamburg-2027-03-31-1500.ics``.
+
+    The local start time keeps two sessions of one pair on one day apart (a city may have two a
+    day), and an update or a cancellation says so, so a recipient's downloads never overwrite
+    each other: ``…-1500-update1.ics``, ``…-1500-cancelled.ics``.
+    """
+    local = utc(event.start_utc).astimezone(_zone(recipient_zone))
+    parts = ["tandem", _slug(event.city_a.name), _slug(event.city_b.name), local.date().isoformat(), local.strftime("%H%M")]
     if event.method is InviteMethod.CANCEL:
         parts.append("cancelled")
+    elif event.sequence > 0:
+        parts.append(f"update{event.sequence}")
     return "-".join(part for part in parts if part) + ".ics"
 
 

@@ -122,7 +122,7 @@ async def test_invitation_arrives_as_itip_mail_with_calendar_part_and_attachment
     assert calendar.get_param("charset").upper() == "UTF-8"
     assert attachment.get_content_type() == "application/ics"
     assert attachment.get_content_disposition() == "attachment"
-    assert attachment.get_filename() == "tandem-panjin-hamburg-2027-03-31.ics"
+    assert attachment.get_filename().startswith("tandem-panjin-hamburg-2027-03-31-")
 
     expected = build_invite(EVENT, recipient_language="zh", recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP)
     for part in (calendar, attachment):

@@ -339,18 +339,19 @@ def test_attendee_with_a_broken_address_is_refused() -> None:
 @pytest.mark.parametrize(
     ("event", "zone", "filename"),
     [
-        (make_event(), "Asia/Shanghai", "tandem-panjin-hamburg-2027-03-31.ics"),
-        (make_event(status=SessionStatus.CANCELLED), "Europe/Berlin", "tandem-panjin-hamburg-2027-03-31-cancelled.ics"),
+        (make_event(), "Asia/Shanghai", "tandem-panjin-hamburg-2027-03-31-1500.ics"),
+        (make_event(status=SessionStatus.CANCELLED, sequence=2), "Europe/Berlin", "tandem-panjin-hamburg-2027-03-31-0900-cancelled.ics"),
+        (make_event(sequence=1), "Europe/Berlin", "tandem-panjin-hamburg-2027-03-31-0900-update1.ics"),
         # 23:00 UTC on 31 March is 12:00 on 1 April in Auckland (+13) and 16:00 on 31 March in LA (-7).
         (make_event(start_utc=datetime(2027, 3, 31, 23, tzinfo=UTC), end_utc=datetime(2027, 4, 1, 0, tzinfo=UTC)),
-         "Pacific/Auckland", "tandem-panjin-hamburg-2027-04-01.ics"),
+         "Pacific/Auckland", "tandem-panjin-hamburg-2027-04-01-1200.ics"),
         (make_event(start_utc=datetime(2027, 3, 31, 23, tzinfo=UTC), end_utc=datetime(2027, 4, 1, 0, tzinfo=UTC)),
-         "America/Los_Angeles", "tandem-panjin-hamburg-2027-03-31.ics"),
+         "America/Los_Angeles", "tandem-panjin-hamburg-2027-03-31-1600.ics"),
         (make_event(city_a=InviteCity("盘锦", "Asia/Shanghai"), city_b=InviteCity("Łódź", "Europe/Warsaw")),
-         "Europe/Warsaw", "tandem-lodz-2027-03-31.ics"),
+         "Europe/Warsaw", "tandem-lodz-2027-03-31-0900.ics"),
     ],
 )
-def test_file_name_names_both_cities_and_the_recipients_date(event: InviteEvent, zone: str, filename: str) -> None:
+def test_file_name_names_both_cities_and_the_recipients_date_and_time(event: InviteEvent, zone: str, filename: str) -> None:
     assert invite_filename(event, zone) == filename
 
 
