@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (long polling, or a webhook if configured)")
     _config_option(run)
 
+    demo = commands.add_parser(
+        "demo", help="play the example programme offline (no token needed): transcripts, sessions and .ics files"
+    )
+    demo.add_argument("--out", metavar="DIR", type=Path, default=Path("demo-out"), help="output folder, emptied first (default: ./demo-out)")
+    demo.add_argument("--scenario", metavar="PATH", type=Path, default=None, help="another scenario file of the same form (default: the embedded Panjin – EU example)")
+
     export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV")
     _config_option(export)
     export.add_argument("--out", metavar="DIR", type=Path, default=Path("tandem-export"), help="output folder (default: ./tandem-export)")
@@ -75,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_load(args.config))
         if args.command == "import":
             return _import_cities(_load(args.config), args.csv_file)
+        if args.command == "demo":
+            return _demo(args.out, args.scenario)
         if args.command == "export":
             return _export(_load(args.config), args.out)
         if args.command == "db" and args.db_command == "upgrade":
@@ -99,6 +107,20 @@ def _db_upgrade(config: Config) -> int:
     except Exception as exc:  # noqa: BLE001 - driver errors differ per backend; one line is what helps
         raise CliError(f"cannot upgrade the database at {safe_url(config.database.url)}: {first_line(exc)}") from None
     print(f"database at {safe_url(config.database.url)} is up to date")
+    return EXIT_OK
+
+
+def _demo(out_dir: Path, scenario: Path | None) -> int:
+    import logging
+
+    from bot.demo import run_demo
+    from bot.demo.scenario import EMBEDDED, ScenarioError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_demo(out_dir, scenario or EMBEDDED))
+    except ScenarioError as exc:
+        raise CliError(str(exc)) from None
     return EXIT_OK
 
 

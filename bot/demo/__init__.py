@@ -1,0 +1,363 @@
+"""``tandem demo``: the whole programme, offline, in well under a minute.
+
+The example programme (``scenario.toml``) is played through the real Application, handlers,
+services, storage (a SQLite file in the output folder), planner, job queue and invite builder;
+only the HTTP calls to Telegram are answered locally (``handlers.offline``), and e-mail goes to a
+local SMTP server (aiosmtpd on 127.0.0.1). The demo's clock starts at the scenario's ``now`` and
+jumps forward to each moment something falls due, so reminders go out at their real times.
+
+Like ``bot/app.py`` and ``bot/cli.py`` this module is part of the composition root: it sees the
+Telegram side (the simulated people) as well as the core.
+
+What happens, in order: the coordinator adds the cities and creates invite links; each city's
+contact joins, brings a colleague, sets the city's hours (and days away) and chooses topics;
+matches appear and both sides are told; the planning job proposes times; the coordinator confirms
+every match with one tap; invitations go out by Telegram (and by e-mail to an e-mail-only
+contact in Panjin, where Telegram is blocked); participants answer; one session is moved and one
+cancelled; the clock runs to the end of the horizon and the reminders go out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from bot import callback_data
+from bot.app import SERVICES_KEY, build_application
+from bot.clock import ManualClock
+from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
+from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
+from bot.domain import MatchStatus, SessionStatus
+from bot.i18n import format_instant
+from bot.services import Services
+from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
+from handlers.offline import FakeBotApi, FakeUser, SentMessage, as_update
+from storage.db import upgrade_async
+
+EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for the summary and for the test that checks the scenario's facts."""
+
+    out_dir: Path
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    matches_planned: int = 0
+    matches_confirmed: int = 0
+    rescheduled_uid: str | None = None
+    cancelled_uid: str | None = None
+    ics_files: list[Path] = field(default_factory=list)
+    emails: int = 0
+
+
+class Demo:
+    def __init__(self, scenario: Scenario, out_dir: Path, stdout: TextIO) -> None:
+        self.scenario, self.out_dir, self.stdout = scenario, out_dir, stdout
+        self.clock = ManualClock(scenario.now_utc)
+        self.api = FakeBotApi(clock=self.clock.now, username="tandem_demo_bot")
+        self.people: dict[int, FakeUser] = {}
+        self.zone_of: dict[int, str] = {}  # Telegram id -> the zone the person reads times in
+        self.mail: list[bytes] = []
+        self.result = DemoResult(out_dir)
+        self.application: Any = None
+
+    # ------------------------------------------------------------------ the bot and its clock
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
+
+    async def say(self, user: FakeUser, text: str) -> list[SentMessage]:
+        before = len(self.api.sent_to(user)) if user.id in self.api.chats() else 0
+        await self.application.process_update(as_update(self.api.user_sends(user, text), self.application.bot))
+        return self.api.sent_to(user)[before:]
+
+    async def tap(self, user: FakeUser, message: SentMessage, data: str) -> None:
+        update = self.api.user_taps(user, message.message_id, data)
+        await self.application.process_update(as_update(update, self.application.bot))
+
+    async def run_jobs(self) -> None:
+        """Let the job queue do what is due on the demo's clock, and wait until it is done.
+
+        The scheduler runs for real (delivery jobs fire by themselves); the demo only skips the
+        waiting: a debounced planning run starts at once, and the minute-by-minute delivery sweep
+        runs whenever the demo's clock has jumped.
+        """
+        queue = self.application.job_queue
+        for job in queue.get_jobs_by_name(PLANNING_JOB):
+            job.schedule_removal()
+            await job.run(self.application)
+        while True:
+            for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
+                await job.run(self.application)
+            due = await self.services.delivery.next_due()
+            if due is None or due > self.clock.now():
+                return
+
+    # ------------------------------------------------------------------ the story
+
+    async def play(self) -> DemoResult:
+        scenario = self.scenario
+        coordinator_cfg = scenario.coordinators[0]
+        coordinator = self.person(coordinator_cfg.telegram_id, coordinator_cfg.name, coordinator_cfg.language, scenario.programme.timezone)
+        await self.say(coordinator, "/start")
+
+        # 1. Cities and invite links.
+        links: dict[str, str] = {}
+        for city in scenario.cities:
+            await self.say(coordinator, f"/addcity {city.name}; {city.country}; {city.timezone}; {city.group}")
+            [answer] = await self.say(coordinator, f"/invite {city.name}")
+            links[city.name] = _deep_link_code(answer.text or "")
+        name, person, address = EMAIL_ONLY_CONTACT
+        await self.say(coordinator, f"/addemail {name}; {person}; {address}")
+
+        # 2. Contacts join; a colleague joins through the contact's link; hours, days away, topics.
+        for city in scenario.cities:
+            contact, *colleagues = city.contacts
+            user = self.person(contact.telegram_id, contact.name, contact.language, city.timezone)
+            await self.say(user, f"/start {links[city.name]}")
+            for colleague in colleagues:
+                [answer] = await self.say(user, "/colleague")
+                other = self.person(colleague.telegram_id, colleague.name, colleague.language, city.timezone)
+                await self.say(other, f"/start {_deep_link_code(answer.text or '')}")
+            await self.say(user, f"/hours {city.hours}")
+            if city.away:
+                await self.say(user, "/away " + ", ".join(d.isoformat() for d in city.away))
+            await self.choose_topics(user, city.topics)
+        await self.run_jobs()  # match notices out; planning waits for its debounce
+
+        # 3. Both sides accept their partners.
+        for user in list(self.people.values()):
+            for message in self.api.sent_to(user):
+                for row in message.buttons:
+                    for button in row:
+                        if callback_data.ACCEPT_MATCH.matches(button.callback_data):
+                            await self.tap(user, message, button.callback_data)
+
+        # 4. The planning job proposes; the coordinator confirms each match with one tap.
+        await self.run_jobs()
+        proposals = [m for m in self.api.sent_to(coordinator) if _buttons(m, callback_data.CONFIRM_SLOT)]
+        self.result.matches_planned = len(proposals)
+        for message in proposals:
+            await self.tap(coordinator, message, _buttons(message, callback_data.CONFIRM_SLOT)[0])
+        await self.run_jobs()  # invitations out
+
+        # 5. Participants answer the invitation.
+        for user in list(self.people.values()):
+            if user.id == coordinator.id:
+                continue
+            for message in self.api.sent_to(user):
+                attend = _buttons(message, callback_data.ATTEND)
+                if attend:
+                    await self.tap(user, message, attend[0])  # "I'll attend"
+        await self.run_jobs()
+
+        # 6. The coordinator moves the first session and cancels the last one.
+        listed = await self.say(coordinator, "/schedule")
+        self.result.matches_confirmed = len(listed)
+        first, last = listed[0], listed[-1]
+        await self.tap(coordinator, first, _buttons(first, callback_data.RESCHEDULE_MENU)[0])
+        options = next(m for m in self.api.sent_to(coordinator) if m.message_id == first.message_id)
+        moves = _buttons(options, callback_data.RESCHEDULE_TO)
+        if moves:
+            await self.tap(coordinator, options, moves[0])
+        await self.tap(coordinator, last, _buttons(last, callback_data.CANCEL_SESSION)[0])
+        await self.say(coordinator, "The partner city's delegation is travelling that week; we will plan again.")
+        await self.run_jobs()
+
+        # 7. The clock runs to the end of the horizon; reminders go out when they fall due.
+        end = scenario.now_utc + scenario.scheduling.horizon + timedelta(days=1)
+        while True:
+            due = await self.services.delivery.next_due()
+            if due is None or due > end:
+                break
+            self.clock.set(max(due, self.clock.now()))
+            await self.run_jobs()
+        await self.collect()
+        return self.result
+
+    async def choose_topics(self, user: FakeUser, keys: tuple[str, ...]) -> None:
+        [keyboard] = await self.say(user, "/topics")
+        async with self.services.uow_factory() as uow:
+            topic_ids = {t.key: t.id for t in await uow.topics.list()}
+        for key in keys:
+            current = next(m for m in self.api.sent_to(user) if m.message_id == keyboard.message_id)
+            for data in _buttons(current, callback_data.CHOOSE_TOPIC):
+                _, topic_id, wanted = callback_data.CHOOSE_TOPIC.parse(data)
+                if topic_id == topic_ids[key] and wanted:
+                    await self.tap(user, current, data)
+
+    def person(self, telegram_id: int, name: str, language: str, zone: str) -> FakeUser:
+        user = FakeUser(telegram_id, name.split()[0], language_code=language, last_name=" ".join(name.split()[1:]) or None)
+        self.people[telegram_id] = user
+        self.zone_of[telegram_id] = zone
+        return user
+
+    # ------------------------------------------------------------------ output
+
+    async def collect(self) -> None:
+        """Sessions for the summary; every .ics each person received, under the output folder."""
+        async with self.services.uow_factory() as uow:
+            cities = {c.id: c for c in await uow.cities.list()}
+            topics = {t.id: t for t in await uow.topics.list()}
+            for match in await uow.matches.with_status(*MatchStatus):
+                session = await uow.sessions.of_match(match.id)
+                if session is None:
+                    continue
+                a, b = cities[match.city_a_id], cities[match.city_b_id]
+                self.result.sessions.append(
+                    {
+                        "uid": session.ical_uid,
+                        "sequence": session.sequence,
+                        "status": session.status.value,
+                        "start_utc": session.start_utc,
+                        "end_utc": session.end_utc,
+                        "city_a": a,
+                        "city_b": b,
+                        "topic": topics[match.topic_id].title("en"),
+                    }
+                )
+                if session.sequence and session.status is SessionStatus.CONFIRMED:
+                    self.result.rescheduled_uid = session.ical_uid
+                if session.status is SessionStatus.CANCELLED:
+                    self.result.cancelled_uid = session.ical_uid
+        self.result.sessions.sort(key=lambda s: s["start_utc"])
+        for user_id, document in self.api.document_files():
+            if not document.file_name.endswith(".ics"):
+                continue
+            path = self.out_dir / str(user_id) / document.file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(document.content)
+            self.result.ics_files.append(path)
+        for raw in self.mail:
+            email = message_from_bytes(raw, policy=policy.default)
+            recipient = str(email["To"].addresses[0].addr_spec)
+            for part in email.iter_attachments():
+                filename = part.get_filename()
+                if filename and filename.endswith(".ics"):
+                    path = self.out_dir / recipient / filename
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(part.get_content() if isinstance(part.get_content(), bytes) else part.get_content().encode())
+                    self.result.ics_files.append(path)
+        self.result.emails = len(self.mail)
+
+    def transcripts(self) -> dict[int, str]:
+        """What each person saw, in their language and zone, in order."""
+        texts = {}
+        for user_id, user in self.people.items():
+            zone, lines = self.zone_of[user_id], []
+            language = user.language_code or "en"
+            for message in self.api.chat_history(user_id):
+                who = user.first_name if message.sender == "user" else "Tandem"
+                # Every version of the message, as the person saw it change (a tapped proposal
+                # becomes "Confirmed", a topic keyboard gains its ✅).
+                for number, version in enumerate(message.history):
+                    when = format_instant(version.at_utc, zone, language)
+                    body = (version.text or "").replace("\n", "\n      ")
+                    lines.append(f"[{when}] {who}: {body}" if number == 0 else f"[{when}]   ✎ {body}")
+                    if version.buttons:
+                        lines.append("      " + "  ".join(f"[{b.text}]" for row in version.buttons for b in row))
+                if message.document is not None:
+                    lines.append(f"      📎 {message.document.file_name}")
+            texts[user_id] = "\n".join(lines)
+        return texts
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _deep_link_code(text: str) -> str:
+    marker = "?start="
+    if marker not in text:
+        raise RuntimeError(f"expected an invite link, got: {text!r}")
+    return text.split(marker, 1)[1].split()[0]
+
+
+def _buttons(message: SentMessage, action: callback_data.ButtonAction) -> list[str]:
+    return [b.callback_data for row in message.buttons for b in row if b.callback_data and action.matches(b.callback_data)]
+
+
+def summary_table(result: DemoResult) -> str:
+    rows = [("status", "topic", "cities", "UTC", "local times")]
+    for s in result.sessions:
+        a, b = s["city_a"], s["city_b"]
+        local = (
+            f"{s['start_utc'].astimezone(ZoneInfo(a.timezone)):%a %d %b %H:%M} {a.name} · "
+            f"{s['start_utc'].astimezone(ZoneInfo(b.timezone)):%a %d %b %H:%M} {b.name}"
+        )
+        status = s["status"] + (f" (update {s['sequence']})" if s["sequence"] and s["status"] == "confirmed" else "")
+        rows.append((status, s["topic"][:38], f"{a.name}–{b.name}", f"{s['start_utc']:%Y-%m-%d %H:%M}", local))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO = sys.stdout) -> DemoResult:
+    """Play the scenario; write transcripts, the summary and every .ics under ``out_dir``."""
+    from aiosmtpd.controller import Controller
+
+    scenario = load_scenario(scenario_path)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    database = f"sqlite+aiosqlite:///{out_dir / 'tandem-demo.sqlite3'}"
+    await upgrade_async(database)
+    demo = Demo(scenario, out_dir, stdout)
+
+    class Mailbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            demo.mail.append(envelope.original_content or envelope.content)
+            return "250 OK"
+
+    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    try:
+        config = scenario.config(
+            telegram=TelegramConfig(token=Secret(demo.api.token)),
+            database=DatabaseConfig(url=database),
+            email=EmailConfig(enabled=True, host="127.0.0.1", port=smtp.port, security="none", sender="tandem@example.org"),
+        )
+        from handlers.offline import OfflineRequest
+
+        demo.application = build_application(
+            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
+        )
+        async with demo.application:
+            await demo.application.post_init(demo.application)  # as run_polling does
+            await demo.application.start()  # the job queue runs; no updater: the demo feeds updates
+            try:
+                result = await demo.play()
+            finally:
+                await demo.application.stop()
+                await demo.application.post_shutdown(demo.application)
+    finally:
+        smtp.stop()
+
+    transcripts = demo.transcripts()
+    folder = out_dir / "transcripts"
+    folder.mkdir()
+    for user_id, text in transcripts.items():
+        user = demo.people[user_id]
+        (folder / f"{user_id}-{user.first_name}.txt").write_text(text + "\n", encoding="utf-8")
+        print(f"\n===== {user.first_name} {user.last_name or ''} ({user_id}, {user.language_code}, {demo.zone_of[user_id]}) =====", file=stdout)
+        print(text, file=stdout)
+    table = summary_table(result)
+    (out_dir / "summary.txt").write_text(table + "\n", encoding="utf-8")
+    print("\n===== Sessions =====\n" + table, file=stdout)
+    print(
+        f"\n{result.matches_planned} matches planned, {result.matches_confirmed} confirmed; "
+        f"{len(result.ics_files)} calendar files and {result.emails} e-mails under {out_dir}",
+        file=stdout,
+    )
+    return result

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from bot.config import Config
 from bot.domain import City, Contact, Match, MatchStatus, Role
 from bot.notifications import Queued, queue
-from bot.planner import CityCalendar, FixedSession, MeetingRequest, NoTimeExplanation, PlanningProblem, plan
+from bot.planner import CityCalendar, FixedSession, MeetingRequest, NoTimeExplanation, PlanningProblem, Slot, plan
 from bot.planner.queries import alternatives, explain
 from bot.services.base import ServiceBase
 
@@ -31,6 +31,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLANNABLE = (MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
+OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
+
+
+def distinct_days(slots: list[Slot], count: int) -> list[Slot]:
+    """The planner's choice first, then the best slots of other days, then the rest.
+
+    The next best slot is usually the chosen one shifted by 15 minutes, which gives a coordinator
+    no real choice; an alternative on another day does (worked example: 16:00, 16:15 and 16:30 on
+    Wednesday become Wednesday 16:00, Tuesday 15:00 and Thursday 16:00).
+    """
+    chosen: list[Slot] = []
+    days: set[object] = set()
+    for slot in slots:
+        if slot.start_utc.date() not in days:
+            chosen.append(slot)
+            days.add(slot.start_utc.date())
+        if len(chosen) == count:
+            return chosen
+    return chosen + [s for s in slots if s not in chosen][: count - len(chosen)]
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,7 @@ class PlanningService(ServiceBase):
             for match in plannable:
                 if match.id in result.scheduled:
                     planned += 1
-                    slots = alternatives(problem, result, match.id, scheduling.slots_offered)
+                    slots = distinct_days(alternatives(problem, result, match.id, OPTIONS_CONSIDERED), scheduling.slots_offered)
                     previous = await uow.matches.proposals(match.id)
                     await uow.matches.set_proposals(match.id, [(s.start_utc, s.comfort) for s in slots])
                     await uow.matches.transition(match.id, PLANNABLE, MatchStatus.PLANNED, now)
