@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench clean
+.PHONY: demo run test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Tandem needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+## demo: the whole programme offline, no Telegram token needed (output in ./demo-out)
+demo: $(STAMP)
+	$(BIN)/tandem demo --out demo-out
+
 ## run: apply migrations and run the bot (needs TANDEM_TELEGRAM_TOKEN; see README)
 run: $(STAMP)
 	$(BIN)/tandem db upgrade $(if $(CONFIG),--config $(CONFIG))
@@ -23,6 +27,12 @@ run: $(STAMP)
 ## test: the whole test suite (SQLite always; PostgreSQL when a server answers)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: the planner and delivery benchmarks (installs OR-Tools for the CP-SAT baseline)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks.planner $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.delivery.bench_delivery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

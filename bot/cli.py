@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Config, ConfigError, load_config
 
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", metavar="DIR", type=Path, default=Path("demo-out"), help="output folder, emptied first (default: ./demo-out)")
     demo.add_argument("--scenario", metavar="PATH", type=Path, default=None, help="another scenario file of the same form (default: the embedded Panjin – EU example)")
+
+    plan = commands.add_parser("plan", help="print the planner's solution of a batch instance (JSON, planner-format.md) as JSON")
+    plan.add_argument("instance", metavar="INSTANCE.json", help="a schedbench-instance file")
 
     export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV")
     _config_option(export)
@@ -81,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_load(args.config))
         if args.command == "import":
             return _import_cities(_load(args.config), args.csv_file)
+        if args.command == "plan":
+            from bot.planner.instance import plan_command
+
+            return plan_command(args.instance, sys.stdout, sys.stderr)
         if args.command == "demo":
             return _demo(args.out, args.scenario)
         if args.command == "export":
@@ -203,6 +211,8 @@ def _run(config: Config) -> int:
             application.run_webhook(
                 listen=config.telegram.webhook_listen,
                 port=config.telegram.webhook_port,
+                # Listen on the URL's own path, so a proxy can forward it unchanged.
+                url_path=urlsplit(config.telegram.webhook_url).path.lstrip("/"),
                 webhook_url=config.telegram.webhook_url,
                 secret_token=config.telegram.webhook_secret,
             )
