@@ -7,12 +7,14 @@ Panjin (Asia/Shanghai) and Lisbon (Europe/Lisbon) overlap only once Europe's clo
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from bot import callback_data
-from bot.i18n import gettext
+from bot.i18n import format_instant, gettext
 from handlers.offline import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
 
@@ -38,12 +40,15 @@ def proposal(h: Harness, coordinator: FakeUser) -> SentMessage:
     return message
 
 
-async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path: Path) -> None:
+@pytest.mark.parametrize("language", ["en", "zh", "de"])
+async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path: Path, language: str) -> None:
+    """Everyone speaks ``language``, except Li Wei, who reads Chinese throughout."""
     h = await start_harness(tmp_path)
+    _ = partial(gettext, language)
     try:
-        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
+        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code=language)
         li = FakeUser(2001, "Li Wei", language_code="zh")
-        miguel = FakeUser(7001, "Miguel", language_code="en")
+        miguel = FakeUser(7001, "Miguel", language_code=language)
         await h.send(coordinator, "/start")
         await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
         await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
@@ -58,15 +63,16 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         starts = [callback_data.CONFIRM_SLOT.parse(row[0].callback_data)[1] for row in offer.buttons]
         assert starts and all(start > EU_CLOCK_CHANGE for start in starts)
         # Each button shows the slot in both cities' local times: 16:30 in Panjin is 09:30 in Lisbon.
-        assert "16:30 Panjin" in offer.buttons[0][0].text and "09:30 Lisbon" in offer.buttons[0][0].text
+        label = offer.buttons[0][0].text
+        assert "16:30" in label and "09:30" in label and label.index("Panjin") < label.index("Lisbon")
         chosen = starts[0]
         assert chosen == datetime(2027, 3, 29, 8, 30, tzinfo=timezone.utc)
 
         await h.tap(coordinator, offer, offer.buttons[0][0].callback_data)
-        assert h.current(coordinator, offer).text.startswith("Confirmed.")
+        assert h.current(coordinator, offer).text.startswith(_("Confirmed. Invitations are on their way."))
         # A second tap on the same (stale) button confirms nothing more and says who was first.
         await h.tap(coordinator, offer, offer.history[0].buttons[0][0].callback_data)
-        assert h.current(coordinator, offer).text.startswith("Already confirmed by Ana.")
+        assert h.current(coordinator, offer).text.startswith(_("Already confirmed by {name}.", name="Ana"))
 
         assert await h.deliver() == 3  # Li Wei, Miguel and the coordinator
         [li_invite] = calendars(h, li)
@@ -79,21 +85,25 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         assert gettext("zh", "You are invited to a session:") in li_text
         assert li_text.count("2027年3月29日") >= 1 and "16:30" in li_text
         miguel_invite = next(m for m in h.api.sent_to(miguel) if m.document)
-        assert miguel_invite.button_texts() == ["✅ I'll attend", "❌ I can't attend"]
+        assert miguel_invite.button_texts() == [_("✅ I'll attend"), _("❌ I can't attend")]
+        assert miguel_invite.text.startswith(_("You are invited to a session:"))
 
         # Miguel answers; the coordinator and Panjin are told, Miguel's own city is not.
-        await h.tap(miguel, miguel_invite, miguel_invite.button("❌ I can't attend").callback_data)
+        await h.tap(miguel, miguel_invite, miguel_invite.button(_("❌ I can't attend")).callback_data)
         assert await h.deliver() == 2
-        assert "Miguel cannot attend" in h.api.last_sent_to(coordinator).text
+        when = format_instant(chosen, h.services.config.programme.timezone, language)  # the coordinator's zone
+        assert h.api.last_sent_to(coordinator).text == _(
+            "{name} cannot attend the session {city_a} – {city_b} on {when}.", name="Miguel", city_a="Panjin", city_b="Lisbon", when=when
+        )
 
         # Move: /schedule → Move → the first other time.
         [listed] = await h.send(coordinator, "/schedule")
-        await h.tap(coordinator, listed, listed.button("Move").callback_data)
+        await h.tap(coordinator, listed, listed.button(_("Move")).callback_data)
         options = h.current(coordinator, listed)
         new_start = callback_data.RESCHEDULE_TO.parse(options.buttons[0][0].callback_data)[2]
         assert new_start != chosen
         await h.tap(coordinator, options, options.buttons[0][0].callback_data)
-        assert h.current(coordinator, listed).text.startswith("Moved.")
+        assert h.current(coordinator, listed).text.startswith(_("Moved. Updated invitations are on their way."))
         assert await h.deliver() == 3
         update = calendars(h, li)[-1]
         [moved] = update.walk("VEVENT")
@@ -107,9 +117,9 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
 
         # Cancel with a reason: METHOD:CANCEL to everyone, and the 1-hour reminders never come.
         [listed] = await h.send(coordinator, "/schedule")
-        await h.tap(coordinator, listed, listed.button("Cancel").callback_data)
+        await h.tap(coordinator, listed, listed.button(_("Cancel")).callback_data)
         [done] = await h.send(coordinator, "Typhoon warning in Panjin")
-        assert done.text.startswith("Cancelled.")
+        assert done.text.startswith(_("Cancelled. Everyone is told."))
         assert await h.deliver() == 3
         cancellation = calendars(h, miguel)[-1]
         [cancelled] = cancellation.walk("VEVENT")
