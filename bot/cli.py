@@ -6,11 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -132,19 +137,29 @@ def _demo(out_dir: Path, scenario: Path | None) -> int:
     return EXIT_OK
 
 
-def _export(config: Config, out_dir: Path) -> int:
+@asynccontextmanager
+async def _offline_services(config: Config) -> AsyncIterator[Services]:
+    """The services on the configured database, without Telegram (for one CLI command)."""
     from bot.clock import SystemClock
-    from bot.services.schedule_export import export_schedule
-    from storage.db import DatabaseError, create_engine, create_session_factory
+    from bot.services import Services
+    from storage.db import create_engine, create_session_factory
     from storage.uow import UnitOfWorkFactory
 
+    await _preflight_database(config)
+    engine = create_engine(config.database.url)
+    try:
+        yield Services(config=config, clock=SystemClock(), uow_factory=UnitOfWorkFactory(create_session_factory(engine)))
+    finally:
+        await engine.dispose()
+
+
+def _export(config: Config, out_dir: Path) -> int:
+    from bot.services.schedule_export import export_schedule
+    from storage.db import DatabaseError
+
     async def export() -> int:
-        await _preflight_database(config)
-        engine = create_engine(config.database.url)
-        try:
-            files = await export_schedule(config, SystemClock(), UnitOfWorkFactory(create_session_factory(engine)), out_dir)
-        finally:
-            await engine.dispose()
+        async with _offline_services(config) as services:
+            files = await export_schedule(config, services.clock, services.uow_factory, out_dir)
         print(f"{files.sessions} confirmed sessions written to {files.ics} and {files.csv}")
         return EXIT_OK
 
@@ -156,11 +171,8 @@ def _export(config: Config, out_dir: Path) -> int:
 
 def _import_cities(config: Config, path: Path) -> int:
     """Add the cities of a CSV file; every bad row is one line with its line number, and then none is added."""
-    from bot.clock import SystemClock
     from bot.domain import TandemError
-    from bot.services import Services
-    from storage.db import DatabaseError, create_engine, create_session_factory
-    from storage.uow import UnitOfWorkFactory
+    from storage.db import DatabaseError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -168,13 +180,8 @@ def _import_cities(config: Config, path: Path) -> int:
         raise CliError(f"cannot read {path}: {exc}") from None
 
     async def import_cities() -> int:
-        await _preflight_database(config)
-        engine = create_engine(config.database.url)
-        try:
-            services = Services(config=config, clock=SystemClock(), uow_factory=UnitOfWorkFactory(create_session_factory(engine)))
+        async with _offline_services(config) as services:
             cities = await services.cities.import_csv(text, by=None)
-        finally:
-            await engine.dispose()
         print(f"{len(cities)} cities imported from {path}: {', '.join(c.name for c in cities)}")
         return EXIT_OK
 

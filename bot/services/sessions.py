@@ -176,11 +176,7 @@ class SessionService(ServiceBase):
                 raise await self._already_confirmed(uow, match)
             participants = await self._participants_of(uow, match)
             await uow.sessions.add_participants(session.id, [p.id for p in participants])
-            await self._queue_invitations(uow, session, participants, now)
-            await queue_reminders(
-                uow, session, participants, self.config.reminders.offsets, now,
-                coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
-            )
+            await self._announce(uow, session, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -215,11 +211,7 @@ class SessionService(ServiceBase):
                 raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await drop_reminders(uow, session_id, reason="rescheduled")
-            await self._queue_invitations(uow, session, participants, now)
-            await queue_reminders(
-                uow, session, participants, self.config.reminders.offsets, now,
-                coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
-            )
+            await self._announce(uow, session, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -324,6 +316,14 @@ class SessionService(ServiceBase):
         people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
         people += await uow.contacts.with_role(Role.COORDINATOR)
         return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
+
+    async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
+        """The invitation (or update) to everyone, and their reminders at the session's new time."""
+        await self._queue_invitations(uow, session, participants, now)
+        await queue_reminders(
+            uow, session, participants, self.config.reminders.offsets, now,
+            coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
+        )
 
     async def _queue_invitations(
         self, uow: Any, session: Session, participants: list[Contact], now: datetime, reason: str | None = None
