@@ -5,12 +5,13 @@ if they sit at 15:00 and 16:00; the greedy puts the first one at 15:30 (the most
 the day holds one. The repair finds such cases: to place request R at 15:00 it moves the blocking
 meeting M from 15:30 to 16:00, and when M's only other slot is taken by N it moves N too (an
 ejection chain, a bounded augmenting path). When no chain exists, one-out-two-in exchanges trade
-a long meeting for two short ones. Then local search raises the score: moves to better free
-slots, and swaps that displace one meeting. Every search is bounded by work counts, never by the
-clock, so the same problem always gives the same plan.
+a long meeting for two short ones, and each busy city (a hub) is re-planned as a whole, packed
+tight, when that schedules more. Then local search raises the score: moves to better free slots,
+and swaps that displace one meeting. Every search is bounded by work counts, never by the clock,
+so the same problem always gives the same plan.
 
 Order of the passes (benchmarks/planner decides what pays): greedy, repair, exchange, moves,
-repair, exchange, moves and swaps.
+hub rebuild, repair, exchange, moves and swaps.
 """
 
 from __future__ import annotations
