@@ -13,12 +13,19 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
+
+# CI explores the same examples on every run, so a red build is reproducible; locally each run
+# explores new ones (and a failure prints the example to pin with @example).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1"

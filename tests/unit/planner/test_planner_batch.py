@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, plan
 from bot.planner.availability import window_end_minutes
+from bot.planner.calendar import make_up_weekday
 from tests.unit.planner.conftest import city, problem, utc
 
 HUB = city("hub", "Asia/Shanghai", "CN", "Mon-Fri 13:30-17:30")  # 05:30-09:30 UTC
@@ -116,8 +117,14 @@ def _check_every_rule(case: PlanningProblem, scheduled: dict[object, datetime]) 
             day = start.astimezone(zone).date()
             assert case.horizon_start <= day <= case.horizon_end
             assert day not in calendar.days_away
-            assert day not in holidays.country_holidays(calendar.country, years=day.year)
-            spans = [(w.start.hour * 60 + w.start.minute, window_end_minutes(w)) for w in calendar.windows if w.weekday == day.weekday()]
+            official = holidays.country_holidays(calendar.country, years=day.year)
+            assert day not in official
+            weekday = day.weekday()
+            if day in official.weekend_workdays:
+                # An official make-up working day (调休, e.g. Sunday 4 January 2026 in China) has the
+                # hours of the weekday it pays back; which one that is, is the planner's own lookup.
+                weekday = make_up_weekday(calendar, day)
+            spans = [(w.start.hour * 60 + w.start.minute, window_end_minutes(w)) for w in calendar.windows if w.weekday == weekday]
             for minute in range(request.duration_minutes):
                 local = (start + timedelta(minutes=minute)).astimezone(zone)
                 wall = local.hour * 60 + local.minute
@@ -141,3 +148,22 @@ def test_every_planned_meeting_keeps_every_rule(case: PlanningProblem) -> None:
     assert not set(result.scheduled) & set(result.unscheduled)
     _check_every_rule(case, result.scheduled)
     event(f"scheduled {min(len(result.scheduled), 3)}+" if result.scheduled else "nothing scheduled")
+
+
+def test_an_official_make_up_sunday_in_china_is_planned_with_the_hours_it_pays_back() -> None:
+    """Found by the property above: Sunday 4 January 2026 is a working day in China (调休 for 2 January)."""
+    from datetime import time, timezone
+
+    from bot.domain import WeeklyWindow
+
+    windows = tuple(WeeklyWindow(d, time(0, 0), time(0, 30)) for d in range(5))  # Mon-Fri 00:00-00:30
+    cities = {c: CityCalendar(c, "Asia/Shanghai", "CN", None, windows) for c in ("c0", "c1")}
+    case = PlanningProblem(
+        now_utc=datetime(2026, 1, 1, tzinfo=timezone.utc), horizon_start=date(2026, 1, 1), horizon_end=date(2026, 1, 4),
+        min_notice=timedelta(0), granularity_minutes=15, max_per_city_day=1, cities=cities,
+        requests=(MeetingRequest("r0", "c0", "c1", 30),),
+    )
+    result = plan(case)
+    # 1-3 January are the New Year holiday; Sunday the 4th is worked with Friday's hours.
+    assert result.scheduled == {"r0": datetime(2026, 1, 3, 16, 0, tzinfo=timezone.utc)}
+    _check_every_rule(case, result.scheduled)
