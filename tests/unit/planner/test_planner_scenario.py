@@ -1,15 +1,15 @@
-"""The shared demo programme (data/scenario.toml, a copy of shared/scenario): all 11 matches planned."""
+"""The example programme (bot/demo/scenario.toml, the copy of shared/scenario the demo plays): all 11 matches planned."""
 
 from __future__ import annotations
 
 import tomllib
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.demo.scenario import EMBEDDED
 from bot.planner import CityCalendar, MeetingRequest, PlanningProblem, parse_days_away, parse_weekly_hours, plan
 
-SCENARIO = Path(__file__).parent / "data" / "scenario.toml"
+SCENARIO = EMBEDDED
 
 
 def scenario_problem() -> PlanningProblem:
