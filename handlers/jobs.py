@@ -10,7 +10,8 @@
   ``[scheduling] planning_interval``; both run ``services.planning.plan_and_notify()`` under one
   lock, so never two planning runs at once.
 
-At start (:func:`start_jobs`, from ``post_init``) a delivery pass is scheduled at once: it returns
+At start (:func:`start_jobs`, from ``post_init``) a planning run is scheduled (debounced) and a
+delivery pass at once: it returns
 expired claims to the queue, sends whatever fell due while the bot was down (reminders of
 sessions that have not begun go out marked late; those of sessions that have begun are dropped
 and logged, by the renderer), and then sets ``deliver`` for the earliest pending due time.
@@ -131,3 +132,4 @@ def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     services = application.bot_data["services"]
     services.wakeups.outbox_changed(services.clock.now())
+    services.wakeups.planning_needed()  # plan what changed while the bot was down, soon after start

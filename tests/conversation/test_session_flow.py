@@ -156,3 +156,13 @@ async def test_a_city_contact_cannot_confirm_even_with_a_coordinators_button(tmp
         assert "coordinators" in nothing.text
     finally:
         await stop_harness(h)
+
+
+async def test_a_planning_run_is_scheduled_at_start_so_nothing_waits_for_the_first_interval(tmp_path: Path) -> None:
+    from handlers.jobs import PLANNING_JOB
+
+    h = await start_harness(tmp_path)
+    try:
+        assert len(h.application.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1  # type: ignore[attr-defined]
+    finally:
+        await stop_harness(h)
