@@ -166,6 +166,16 @@ class CityRepository(_Repository):
         rows = await self.db.scalars(select(CityRow).order_by(CityRow.name))
         return [_city(r) for r in rows]
 
+    async def lock(self, city_ids: Iterable[int]) -> None:
+        """Hold these cities until the transaction ends, so two writers cannot book one city at once.
+
+        PostgreSQL: row locks, taken in id order so two writers never wait on each other in a
+        cycle. SQLite: a no-op clause; its transactions already run one writer at a time.
+        """
+        await self.db.execute(
+            select(CityRow.id).where(CityRow.id.in_(sorted(set(city_ids)))).order_by(CityRow.id).with_for_update()
+        )
+
     async def update(self, city_id: int, **changes: Any) -> City:
         row = await self.db.get(CityRow, city_id)
         if row is None:

@@ -166,16 +166,24 @@ async def city_calendar(uow: Any, city: City) -> CityCalendar:
     )
 
 
-async def planning_problem(uow: Any, config: Config, now: datetime, exclude_session_id: int | None = None) -> PlanningProblem:
-    """Every city's calendar and every confirmed session (as busy time), with no requests yet."""
+async def planning_problem(
+    uow: Any,
+    config: Config,
+    now: datetime,
+    exclude_session_id: int | None = None,
+    city_ids: frozenset[int] | None = None,
+) -> PlanningProblem:
+    """The cities' calendars (all, or ``city_ids``) and their confirmed sessions as busy time; no requests yet."""
     scheduling = config.scheduling
-    cities = {c.id: await city_calendar(uow, c) for c in await uow.cities.list()}
+    cities = {c.id: await city_calendar(uow, c) for c in await uow.cities.list() if city_ids is None or c.id in city_ids}
     fixed = []
     for session in await uow.sessions.list_upcoming(after_utc=now - timedelta(days=1)):
         if session.id == exclude_session_id:
             continue
         match = await uow.matches.get(session.match_id)
-        fixed.append(FixedSession((match.city_a_id, match.city_b_id), session.start_utc, session.end_utc))
+        involved = tuple(c for c in (match.city_a_id, match.city_b_id) if c in cities)
+        if involved:
+            fixed.append(FixedSession(involved, session.start_utc, session.end_utc))
     return PlanningProblem(
         now_utc=now,
         horizon_start=now.date(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,8 +152,7 @@ class SessionService(ServiceBase):
             offered = [start for start, _ in await uow.matches.proposals(match_id)]
             if match.status is not MatchStatus.PLANNED or start_utc not in offered:
                 raise user_error(SlotTakenError, "This time is no longer on offer; see /pending for the current ones.")
-            if start_utc < now + self.config.scheduling.min_notice / 2:
-                raise user_error(SlotTakenError, "This time is too soon now; see /pending for the current ones.")
+            await self._require_free(uow, match, start_utc, now)
             if not await uow.matches.transition(match_id, [MatchStatus.PLANNED], MatchStatus.CONFIRMED, now):
                 raise await self._already_confirmed(uow, await uow.matches.get(match_id))
             cities = {c.id: c for c in await uow.cities.list()}
@@ -180,6 +179,7 @@ class SessionService(ServiceBase):
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
+        self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
     async def confirm_best(self, match_id: int) -> bool:
@@ -204,6 +204,7 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
             if start_utc == current.start_utc:
                 raise user_error(SlotTakenError, "The session is already at this time.")
+            await self._require_free(uow, await uow.matches.get(current.match_id), start_utc, now, exclude_session_id=session_id)
             session = await uow.sessions.reschedule(
                 session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
             )
@@ -215,6 +216,7 @@ class SessionService(ServiceBase):
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
+        self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
     async def reschedule_options(self, session_id: int, *, by: int) -> tuple[SessionView, list[datetime]]:
@@ -274,6 +276,7 @@ class SessionService(ServiceBase):
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
+        self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
     async def answer(self, session_id: int, attend: bool, *, by: int) -> SessionView:
@@ -316,6 +319,27 @@ class SessionService(ServiceBase):
         people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
         people += await uow.contacts.with_role(Role.COORDINATOR)
         return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
+
+    async def _require_free(
+        self, uow: Any, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
+    ) -> None:
+        """Refuse a time that is no longer free for both cities (the rules of the planner, checked again).
+
+        Proposals are drawn for all matches together; confirming one of them, or another
+        coordinator's confirmation a moment ago, can take the time another proposal offers. So the
+        tapped time is checked against the confirmed sessions now, with both cities locked until
+        this transaction ends. The minimum notice is halved here: a proposal made 48 h ahead is
+        still fine to confirm an hour later.
+        """
+        await uow.cities.lock((match.city_a_id, match.city_b_id))
+        problem = await planning_problem(
+            uow, self.config, now, exclude_session_id=exclude_session_id, city_ids=frozenset((match.city_a_id, match.city_b_id))
+        )
+        problem = replace(problem, min_notice=problem.min_notice / 2)
+        duration = int(self.config.scheduling.duration.total_seconds() // 60)
+        free = {slot.start_utc for slot in candidate_slots(problem, match.city_a_id, match.city_b_id, duration)}
+        if start_utc not in free:
+            raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
 
     async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
         """The invitation (or update) to everyone, and their reminders at the session's new time."""

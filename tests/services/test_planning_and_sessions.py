@@ -18,7 +18,7 @@ from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, PermissionDeniedError, Role
 from bot.planner import parse_weekly_hours
 from bot.services import Services
-from bot.services.sessions import AlreadyConfirmedError
+from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
 from storage.uow import UnitOfWorkFactory
 from tests.services.conftest import RecordedWakeups
 
@@ -151,3 +151,40 @@ async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factor
     assert lisbon and all(m.status is MatchStatus.UNSCHEDULABLE for m in lisbon)
     assert {json.loads(m.reason)["reason"] for m in lisbon} <= {"windows_never_overlap", "overlap_too_short", "not_after_notice"}
     assert any(q.kind == "unschedulable_match" for q in queued)
+
+
+async def test_a_time_taken_by_another_confirmed_session_of_the_city_cannot_be_confirmed(uow_factory: UnitOfWorkFactory) -> None:
+    services, ids = await programme_services(uow_factory, load_scenario())
+    await services.planning.plan_and_notify()
+    pending = await services.sessions.pending(by=1001)
+    hamburg = [v for v in pending if "Hamburg" in (v.city_a.name, v.city_b.name)]
+    first, second = hamburg[0], hamburg[1]
+    taken = first.slots[0]
+    async with uow_factory() as uow:  # as if a re-plan had offered the same time for the second match
+        await uow.matches.set_proposals(second.match.id, [(taken, 1.0)])
+        await uow.commit()
+    await services.sessions.confirm(first.match.id, taken, by=1001)
+    with pytest.raises(SlotTakenError):
+        await services.sessions.confirm(second.match.id, taken, by=1001)
+    async with uow_factory() as uow:
+        assert (await uow.matches.get(second.match.id)).status is MatchStatus.PLANNED  # nothing changed
+
+
+async def test_two_matches_of_one_city_confirmed_at_once_for_the_same_time_book_it_once(uow_factory: UnitOfWorkFactory) -> None:
+    services, _ = await programme_services(uow_factory, load_scenario())
+    await services.planning.plan_and_notify()
+    pending = await services.sessions.pending(by=1001)
+    first, second = [v for v in pending if "Hamburg" in (v.city_a.name, v.city_b.name)][:2]
+    taken = first.slots[0]
+    async with uow_factory() as uow:
+        await uow.matches.set_proposals(second.match.id, [(taken, 1.0)])
+        await uow.commit()
+    outcomes = await asyncio.gather(
+        services.sessions.confirm(first.match.id, taken, by=1001),
+        services.sessions.confirm(second.match.id, taken, by=SECOND_COORDINATOR),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
+    assert any(isinstance(o, SlotTakenError) for o in outcomes)
+    async with uow_factory() as uow:
+        assert len(await uow.sessions.list_confirmed()) == 1
