@@ -84,7 +84,7 @@ import math
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -1481,7 +1481,7 @@ def _plain_from_html(raw: str) -> str:
         parts.append(raw[position : token.start()])
         position = token.end()
         offset = len(raw[: token.start()].encode())
-        closing, name, _attributes = token.group(1), token.group(2), token.group(3)
+        closing, name = token.group(1), token.group(2)
         if name is None:
             if token.group(0) == ">":
                 parts.append(">")  # Telegram tolerates a bare '>'

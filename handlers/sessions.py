@@ -71,8 +71,7 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
         view = await context.services.sessions.confirm(match_id, start_utc, by=query.from_user.id)
     except AlreadyConfirmedError as exc:
         await query.answer()
-        current = await context.services.sessions.session_view(exc.session.id)
-        await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(current, language), None)
+        await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(exc.view, language), None)
         return
     await query.answer()
     await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, language), None)

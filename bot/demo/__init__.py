@@ -19,12 +19,11 @@ cancelled; the clock runs to the end of the horizon and the reminders go out.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any, TextIO

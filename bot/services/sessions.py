@@ -16,11 +16,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.config import Config
 from bot.domain import (
     Attendance,
     Channel,
@@ -51,9 +49,9 @@ log = logging.getLogger(__name__)
 class AlreadyConfirmedError(ConflictError):
     """Another coordinator confirmed this match first."""
 
-    def __init__(self, session: Session, confirmed_by: str) -> None:
+    def __init__(self, view: "SessionView", confirmed_by: str) -> None:
         super().__init__(f"already confirmed by {confirmed_by}")
-        self.session, self.confirmed_by = session, confirmed_by
+        self.view, self.confirmed_by = view, confirmed_by
         self.msgid, self.values = "Already confirmed by {name}.", {"name": confirmed_by}
 
 
@@ -102,14 +100,6 @@ class SessionService(ServiceBase):
             matches = await uow.matches.with_status(MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
             return [await self._match_view(uow, m, with_slots=True) for m in matches]
 
-    async def match_view(self, match_id: int, *, by: int | None) -> MatchView:
-        self._require_coordinator(by)
-        async with self.uow() as uow:
-            match = await uow.matches.get(match_id)
-            if match is None:
-                raise user_error(NotFoundError, "This match no longer exists.")
-            return await self._match_view(uow, match, with_slots=True)
-
     async def schedule(self, *, by: int) -> list[SessionView]:
         """Every confirmed session still to come (coordinators)."""
         self._require_coordinator(by)
@@ -129,13 +119,6 @@ class SessionService(ServiceBase):
                 after_utc=self.now() - timedelta(hours=2), city_id=contact.city_id
             )
             return [await self._session_view(uow, s) for s in sessions]
-
-    async def session_view(self, session_id: int) -> SessionView:
-        async with self.uow() as uow:
-            session = await uow.sessions.get(session_id)
-            if session is None:
-                raise user_error(NotFoundError, "This session no longer exists.")
-            return await self._session_view(uow, session)
 
     # ----------------------------------------------------------------------------- acting
 
@@ -377,11 +360,11 @@ class SessionService(ServiceBase):
         session = await uow.sessions.of_match(match.id) if match is not None else None
         if session is None:
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
-        confirmer = "automatic confirmation"
+        confirmer = "Tandem"  # confirmed automatically ([scheduling] auto_confirm)
         if session.confirmed_by is not None:
             person = await uow.contacts.by_telegram_user(session.confirmed_by)
             confirmer = person.display_name if person else str(session.confirmed_by)
-        return AlreadyConfirmedError(session, confirmer)
+        return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
     async def _match_view(self, uow: Any, match: Match, with_slots: bool = False) -> MatchView:
         slots = tuple(s for s, _ in await uow.matches.proposals(match.id)) if with_slots else ()
@@ -409,7 +392,3 @@ async def _topic(uow: Any, topic_id: int) -> Topic:
         if topic.id == topic_id:
             return topic
     raise user_error(NotFoundError, "This topic no longer exists.")
-
-
-def local_date(instant_utc: datetime, zone: str) -> date:
-    return instant_utc.astimezone(ZoneInfo(zone)).date()

@@ -26,7 +26,6 @@ from bot.reminders import queue_reminders
 from bot.services import Services
 from handlers.notifier import TelegramChannel
 from handlers.offline import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
-from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme
 from tests.delivery.test_delivery_outcomes import ping, row
 

@@ -20,7 +20,7 @@ from bot.reminders import queue_reminders
 from handlers.offline import DEFAULT_TOKEN, FakeBotApi, FakeUser, OfflineRequest, serve_bot_api
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
-from tests.delivery.conftest import OFFSETS, make_programme
+from tests.delivery.conftest import make_programme
 from tests.delivery.test_telegram_delivery import eventually, initialized, make_application
 
 SECRET = "s3cret-Token_1"

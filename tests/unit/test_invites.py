@@ -256,7 +256,7 @@ def test_reschedule_keeps_the_uid_and_raises_the_sequence() -> None:
     moved = dataclasses.replace(first, sequence=1, start_utc=START + timedelta(days=1),
                                 end_utc=START + timedelta(days=1, hours=1))
     (old, v_old), (new, v_new) = parse(build(first)), parse(build(moved))
-    assert str(only_vevent(old)["UID"]) == str(only_vevent(new)["UID"]) == v_new.vevent.uid.value
+    assert str(only_vevent(old)["UID"]) == str(only_vevent(new)["UID"]) == v_new.vevent.uid.value == v_old.vevent.uid.value
     assert only_vevent(new).decoded("SEQUENCE") == 1 > only_vevent(old).decoded("SEQUENCE")
     assert str(new["METHOD"]) == "REQUEST"
     assert v_new.vevent.dtstart.value.astimezone(UTC) == START + timedelta(days=1)
