@@ -41,7 +41,7 @@ from bot.clock import SystemClock
 from bot.config import config_from_mapping
 from bot.domain import Contact, OutboxStatus, OutgoingMessage, Role, SessionStatus
 from bot.invites import InviteCity, InviteEvent, build_invite, invite_filename
-from bot.notifications import Document, Notification, Queued, queue, renderer
+from bot.notifications import Document, Notification, Queued, RenderContext, queue, renderer
 from bot.reminders import queue_reminders
 from bot.services.delivery import RetryPolicy
 from handlers.offline import DEFAULT_TOKEN, FakeBotApi, Fault, FloodGuard, serve_bot_api
@@ -52,9 +52,10 @@ RATE = 30.0
 
 
 @renderer(BENCH_INVITE)
-async def render_bench_invite(uow: Any, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    """An invite as the lead's renderer will send it: a caption and the recipient's .ics."""
-    session = await uow.sessions.get(int(message.payload["session_id"]))  # type: ignore[call-overload]
+async def render_bench_invite(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """An invite as the session renderer sends it, a caption and the recipient's .ics, without
+    listing 1,000 attendees in every file (a real session has a handful)."""
+    session = await ctx.uow.sessions.get(int(message.payload["session_id"]))  # type: ignore[call-overload]
     event = InviteEvent(
         uid=session.ical_uid, sequence=session.sequence, status=SessionStatus(session.status),
         start_utc=session.start_utc, end_utc=session.end_utc, topic_titles={"en": "Wetland protection"},
