@@ -79,3 +79,40 @@ async def test_the_token_never_appears_in_any_log_line_even_from_httpx_and_teleg
         assert any("[REDACTED]" in r.getMessage() for r in caplog.records)  # the URL was logged, redacted
     assert all(TOKEN not in (r.getMessage() + (r.exc_text or "")) for r in caplog.records)
     assert TOKEN not in caplog.text
+
+
+async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """The main job for real: `tandem run` against a Bot API on loopback, long polling."""
+    import signal
+    import time
+
+    from handlers.offline import FakeUser
+
+    api = FakeBotApi(token=TOKEN)
+    database = await migrated_sqlite(tmp_path)
+    ana = FakeUser(1001, "Ana", language_code="de")
+    async with serve_bot_api(api) as base_url:
+        config = tmp_path / "tandem.toml"
+        config.write_text(
+            f'[telegram]\napi_base_url = "{base_url}"\n[database]\nurl = "{database}"\n'
+            '[[programme.coordinators]]\ntelegram_id = 1001\nlanguage = "de"\n',
+            encoding="utf-8",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            env={"TANDEM_TELEGRAM_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            api.queue_update(api.user_sends(ana, "/start"))
+            deadline = time.monotonic() + 30
+            while not [m for m in api.sent_to(ana) if m.sender == "bot"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    answers = [m for m in api.sent_to(ana) if m.sender == "bot"]
+    assert answers and answers[0].text.startswith("Sie koordinieren")
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert TOKEN not in (out + err).decode()
+    assert any(c.method == "getUpdates" for c in api.calls())
