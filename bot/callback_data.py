@@ -84,6 +84,8 @@ RESCHEDULE_TO = ButtonAction("mvto", ("session_id", "sequence", "start_utc"))
 CANCEL_SESSION = ButtonAction("cx", ("session_id", "sequence"))
 # Participants
 ATTEND = ButtonAction("att", ("session_id", "flag"))  # flag 1: I'll attend, 0: I can't
+# City contacts, after a session
+FOLLOW_UP = ButtonAction("fu", ("session_id", "flag"))  # flag 1: it took place, 0: it did not
 
 
 # Everyone

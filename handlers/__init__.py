@@ -48,6 +48,7 @@ def register(application: Application) -> None:
         CommandHandler("addemail", admin.add_email_contact, filters=private),
         CommandHandler("pending", sessions.list_pending, filters=private),
         CommandHandler("schedule", sessions.list_sessions, filters=private),
+        CommandHandler("roadmap", sessions.show_roadmap, filters=private),
         CallbackQueryHandler(sessions.pick_slot, pattern=buttons.CONFIRM_SLOT.pattern),
         CallbackQueryHandler(sessions.show_moves, pattern=buttons.RESCHEDULE_MENU.pattern),
         CallbackQueryHandler(sessions.move_session, pattern=buttons.RESCHEDULE_TO.pattern),
@@ -55,6 +56,7 @@ def register(application: Application) -> None:
         # Everyone invited to sessions
         CommandHandler("sessions", sessions.list_sessions, filters=private),
         CallbackQueryHandler(sessions.answer_invite, pattern=buttons.ATTEND.pattern),
+        CallbackQueryHandler(sessions.record_outcome, pattern=buttons.FOLLOW_UP.pattern),
         # Whatever is left (keep last; new commands and buttons go above): free text by step,
         # unknown commands, stale or forged buttons
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, fallback.free_text),

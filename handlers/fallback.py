@@ -10,7 +10,7 @@ from telegram import Update
 
 from bot.services.availability import AWAY_STEP, HOURS_STEP
 from bot.services.interests import NOTE_STEP
-from bot.services.sessions import CANCEL_REASON_STEP
+from bot.services.sessions import CANCEL_REASON_STEP, NEXT_STEPS_STEP
 from handlers import hours, sessions, topics
 from handlers.context import TandemContext
 from handlers.help import help_text
@@ -22,6 +22,7 @@ STEPS = {
     AWAY_STEP: hours.type_days_away,
     NOTE_STEP: topics.save_note,
     CANCEL_REASON_STEP: sessions.cancel_with_reason,
+    NEXT_STEPS_STEP: sessions.save_next_steps,
 }
 
 

@@ -31,6 +31,7 @@ PARTICIPANT = (("sessions", "Your city's coming sessions"),)
 COORDINATOR = (
     ("pending", "Planned matches waiting for confirmation"),
     ("schedule", "Confirmed sessions: move or cancel them"),
+    ("roadmap", "What the cities said after their sessions"),
     ("cities", "List the cities"),
     ("addcity", "Add a city: name; country; time zone; group"),
     ("editcity", "Change a city: name; field; value"),

@@ -140,3 +140,41 @@ async def cancel_with_reason(update: Update, context: TandemContext) -> None:
     """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
     view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=update.effective_user.id)
     await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context.language))
+
+
+@replies_to_errors
+async def record_outcome(update: Update, context: TandemContext) -> None:
+    """After a session: a contact taps whether it took place; the bot then asks for the next steps."""
+    query = update.callback_query
+    session_id, flag = callback_data.FOLLOW_UP.parse(query.data)
+    view = await context.services.sessions.record_outcome(session_id, bool(flag), by=query.from_user.id)
+    await query.answer()
+    await keyboards.show(query, session_text(view, context.language), None)
+    await query.message.reply_text(t(context.language, "Thank you. What are the next steps? Send them in one message (or /cancel)."))
+
+
+@replies_to_errors
+async def save_next_steps(update: Update, context: TandemContext) -> None:
+    """The free text after the follow-up question: the next steps, kept with the match."""
+    await context.services.sessions.save_next_steps(update.effective_message.text, by=update.effective_user.id)
+    await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
+
+
+@replies_to_errors
+async def show_roadmap(update: Update, context: TandemContext) -> None:
+    """/roadmap (coordinators): what the cities said after each session, and their next steps."""
+    entries = await context.services.sessions.roadmap(by=update.effective_user.id)
+    language = context.language
+    if not entries:
+        await update.effective_message.reply_text(t(language, "No city has reported on a session yet."))
+        return
+    for view, accounts in entries:
+        cities = {view.city_a.id: view.city_a.name, view.city_b.id: view.city_b.name}
+        lines = [session_text(view, language)]
+        for account in accounts:
+            status = t(language, "took place") if account["took_place"] else t(language, "did not take place")
+            line = f"• {cities.get(account['city_id'], '?')} ({account['by']}): {status}"
+            if account.get("next_steps"):
+                line += "\n  " + t(language, "Next steps: {steps}", steps=account["next_steps"])
+            lines.append(line)
+        await update.effective_message.reply_text("\n".join(lines))

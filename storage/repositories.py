@@ -9,6 +9,7 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Iterable, Sequence
@@ -430,8 +431,21 @@ class MatchRepository(_Repository):
         )
         return result.rowcount == 1
 
-    async def set_outcome(self, match_id: int, outcome: str, now_utc: datetime) -> None:
-        await self.db.execute(update(MatchRow).where(MatchRow.id == match_id).values(outcome=outcome, updated_at=now_utc))
+    async def outcomes(self, match_id: int) -> list[dict[str, Any]]:
+        """What the cities said after their session: the programme's roadmap for this match."""
+        raw = await self.db.scalar(select(MatchRow.outcome).where(MatchRow.id == match_id))
+        return list(json.loads(raw)) if raw else []
+
+    async def record_outcome(self, match_id: int, entry: dict[str, Any], now_utc: datetime) -> None:
+        """Add or replace (per session and city) one city's account of a session."""
+        row = await self.db.get(MatchRow, match_id, with_for_update=True)
+        if row is None:
+            raise LookupError(match_id)
+        entries = [e for e in (json.loads(row.outcome) if row.outcome else [])
+                   if (e.get("session_id"), e.get("city_id")) != (entry.get("session_id"), entry.get("city_id"))]
+        row.outcome = json.dumps(entries + [entry], ensure_ascii=False)
+        row.updated_at = now_utc
+        await self.db.flush()
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
         await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))

@@ -14,7 +14,9 @@ contact joins, brings a colleague, sets the city's hours (and days away) and cho
 matches appear and both sides are told; the planning job proposes times; the coordinator confirms
 every match with one tap; invitations go out by Telegram (and by e-mail to an e-mail-only
 contact in Panjin, where Telegram is blocked); participants answer; one session is moved and one
-cancelled; the clock runs to the end of the horizon and the reminders go out.
+cancelled; the clock runs to the end of the horizon and the reminders go out; afterwards each
+city's contact says how its first session went and what comes next, and the coordinator reads
+the programme's roadmap.
 """
 
 from __future__ import annotations
@@ -181,6 +183,17 @@ class Demo:
                 break
             self.clock.set(max(due, self.clock.now()))
             await self.run_jobs()
+
+        # 8. Afterwards: each city's contact reports on its first session; the roadmap keeps it.
+        for city in scenario.cities:
+            user = self.people[city.contacts[0].telegram_id]
+            for message in self.api.sent_to(user):
+                follow_up = _buttons(message, callback_data.FOLLOW_UP)
+                if follow_up:
+                    await self.tap(user, message, follow_up[0])  # it took place
+                    await self.say(user, f"{city.name}: exchange of experts and a study visit before the Rural Development Expo")
+                    break
+        await self.say(coordinator, "/roadmap")
         await self.collect()
         return self.result
 

@@ -211,3 +211,31 @@ async def render_attendance(ctx: RenderContext, recipient: Contact, message: Out
             when=format_instant(session.start_utc, zone_for(ctx.config, city), language),
         )
     )
+
+
+@renderer("follow_up")
+async def render_follow_up(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """After the session: did it take place? (then: the next steps, for the programme's roadmap)."""
+    session = await ctx.uow.sessions.get(int(message.payload["session_id"]))
+    if session is None or session.status is SessionStatus.CANCELLED or session.sequence != message.payload.get("sequence"):
+        return None  # cancelled, or moved: the follow-up of the new time is queued instead
+    parts = await _match_parts(ctx.uow, session.match_id)
+    if parts is None:
+        return None
+    _, a, b, topic = parts
+    language = recipient.language
+    city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
+    return Notification(
+        text=gettext(
+            language,
+            "How did the session {city_a} – {city_b} on “{topic}” ({when}) go? Did it take place?",
+            city_a=a.name, city_b=b.name, topic=topic.title(language),
+            when=format_instant(session.start_utc, zone_for(ctx.config, city), language),
+        ),
+        buttons=(
+            (
+                Button(gettext(language, "✅ It took place"), callback_data.FOLLOW_UP.build(session.id, 1)),
+                Button(gettext(language, "❌ It did not take place"), callback_data.FOLLOW_UP.build(session.id, 0)),
+            ),
+        ),
+    )

@@ -78,7 +78,11 @@ class SessionView:
 
 
 CANCEL_REASON_STEP = "cancel_reason"
+NEXT_STEPS_STEP = "next_steps"
 MAX_REASON_LENGTH = 500
+FOLLOW_UP_KIND = "follow_up"
+# Asked a little after the session ends, when the people who were there are still at their desk.
+FOLLOW_UP_AFTER_END = timedelta(minutes=30)
 
 
 class SessionService(ServiceBase):
@@ -195,6 +199,7 @@ class SessionService(ServiceBase):
                 raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await drop_reminders(uow, session_id, reason="rescheduled")
+            await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], "rescheduled")
             await self._announce(uow, session, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
@@ -255,6 +260,7 @@ class SessionService(ServiceBase):
             )
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await drop_reminders(uow, session_id, reason="cancelled")
+            await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], "cancelled")
             await self._queue_invitations(uow, session, participants, now, reason=reason)
             view = await self._session_view(uow, session)
             await uow.commit()
@@ -296,6 +302,70 @@ class SessionService(ServiceBase):
         self.wakeups.outbox_changed(now)
         return view
 
+    # ----------------------------------------------------------------------------- afterwards
+
+    async def record_outcome(self, session_id: int, took_place: bool, *, by: int) -> SessionView:
+        """A city's contact says whether the session took place; then the bot waits for the next steps."""
+        now = self.now()
+        async with self.uow() as uow:
+            session, person = await self._session_of_own_city(uow, session_id, by)
+            await uow.matches.record_outcome(
+                session.match_id,
+                {"session_id": session_id, "city_id": person.city_id, "by": person.display_name,
+                 "took_place": took_place, "next_steps": None, "at": now.isoformat()},
+                now,
+            )
+            await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
+            view = await self._session_view(uow, session)
+            await uow.commit()
+            return view
+
+    async def save_next_steps(self, text: str, *, by: int) -> SessionView:
+        """The free text after the follow-up question: the next steps agreed, kept with the match."""
+        next_steps = " ".join(text.split())
+        if not next_steps or len(next_steps) > 2000:
+            raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=2000)
+        now = self.now()
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            payload = person.step_payload or {}
+            if person.waiting_for != NEXT_STEPS_STEP or "session_id" not in payload:
+                raise user_error(InvalidInputError, "I was not waiting for next steps.")
+            session, contact = await self._session_of_own_city(uow, int(payload["session_id"]), by)
+            await uow.matches.record_outcome(
+                session.match_id,
+                {"session_id": session.id, "city_id": contact.city_id, "by": contact.display_name,
+                 "took_place": bool(payload.get("took_place")), "next_steps": next_steps, "at": now.isoformat()},
+                now,
+            )
+            await self.wait(uow, by, None)
+            view = await self._session_view(uow, session)
+            await uow.commit()
+            return view
+
+    async def roadmap(self, *, by: int) -> list[tuple[SessionView, list[dict[str, Any]]]]:
+        """Every session that has an account from a city, with what each city said (coordinators)."""
+        self._require_coordinator(by)
+        async with self.uow() as uow:
+            result = []
+            for match in await uow.matches.with_status(MatchStatus.CONFIRMED):
+                entries = await uow.matches.outcomes(match.id)
+                session = await uow.sessions.of_match(match.id)
+                if entries and session is not None:
+                    result.append((await self._session_view(uow, session), entries))
+            return result
+
+    async def _session_of_own_city(self, uow: Any, session_id: int, by: int) -> tuple[Session, Contact]:
+        """The session, if ``by`` is a contact of one of its two cities."""
+        contact = await uow.contacts.by_telegram_user(by)
+        session = await uow.sessions.get(session_id)
+        if session is None or session.status is SessionStatus.CANCELLED:
+            raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+        match = await uow.matches.get(session.match_id)
+        if contact is None or contact.role is not Role.CONTACT or contact.city_id not in (match.city_a_id, match.city_b_id):
+            raise user_error(PermissionDeniedError, "Only the contacts of the two cities can say how their session went.")
+        return session, contact
+
     # ----------------------------------------------------------------------------- helpers
 
     async def _participants_of(self, uow: Any, match: Match) -> list[Contact]:
@@ -325,12 +395,25 @@ class SessionService(ServiceBase):
             raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
 
     async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
-        """The invitation (or update) to everyone, and their reminders at the session's new time."""
+        """The invitation (or update) to everyone, their reminders, and the follow-up question to the contacts."""
         await self._queue_invitations(uow, session, participants, now)
         await queue_reminders(
             uow, session, participants, self.config.reminders.offsets, now,
             coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
         )
+        for contact in participants:
+            if contact.role is Role.CONTACT and contact.chat_id is not None:
+                await queue(
+                    uow,
+                    Queued(
+                        kind=FOLLOW_UP_KIND,
+                        contact_id=contact.id,
+                        due_utc=session.end_utc + FOLLOW_UP_AFTER_END,
+                        dedupe_key=f"{FOLLOW_UP_KIND}:{session.id}:{session.sequence}:{contact.id}",
+                        payload={"session_id": session.id, "sequence": session.sequence},
+                        session_id=session.id,
+                    ),
+                )
 
     async def _queue_invitations(
         self, uow: Any, session: Session, participants: list[Contact], now: datetime, reason: str | None = None

@@ -166,3 +166,46 @@ async def test_a_planning_run_is_scheduled_at_start_so_nothing_waits_for_the_fir
         assert len(h.application.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1  # type: ignore[attr-defined]
     finally:
         await stop_harness(h)
+
+
+async def test_after_the_session_the_contacts_report_and_the_roadmap_keeps_their_next_steps(tmp_path: Path) -> None:
+    h = await start_harness(tmp_path)
+    try:
+        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
+        li = FakeUser(2001, "Li Wei", language_code="zh")
+        miguel = FakeUser(7001, "Miguel", language_code="en")
+        await h.send(coordinator, "/start")
+        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
+        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
+        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
+        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        await h.services.planning.plan_and_notify()
+        await h.deliver()
+        offer = proposal(h, coordinator)
+        start = callback_data.CONFIRM_SLOT.parse(offer.buttons[0][0].callback_data)[1]
+        await h.tap(coordinator, offer, offer.buttons[0][0].callback_data)
+        await h.deliver()
+        follow_ups = lambda user: [m for m in h.api.sent_to(user) if m.buttons and callback_data.FOLLOW_UP.matches(m.buttons[0][0].callback_data)]  # noqa: E731
+        h.clock.set(start + timedelta(minutes=89))  # the session ended at +60; asked at +90
+        await h.deliver()
+        assert follow_ups(li) == [] and follow_ups(miguel) == []
+        h.clock.set(start + timedelta(minutes=90))
+        await h.deliver()
+        [question] = follow_ups(li)
+        assert question.text.startswith("Panjin – Lisbon") and "会谈举行了吗" in question.text
+        assert len(follow_ups(miguel)) == 1 and follow_ups(coordinator) == []
+
+        # Someone from neither city cannot answer for them, even with the right button data.
+        stranger = FakeUser(9999, "Mallory", language_code="en")
+        [own] = await h.send(stranger, "/help")
+        answer = await h.tap(stranger, own, question.buttons[0][0].callback_data)
+        assert answer is not None and answer.get("show_alert")
+
+        await h.tap(li, question, question.button(gettext("zh", "✅ It took place")).callback_data)
+        assert h.api.last_sent_to(li).text == gettext("zh", "Thank you. What are the next steps? Send them in one message (or /cancel).")
+        [noted] = await h.send(li, "Exchange of wetland experts in May")
+        assert noted.text == gettext("zh", "Noted for the programme's roadmap. Thank you!")
+        [roadmap] = await h.send(coordinator, "/roadmap")
+        assert "Panjin (Li Wei): took place" in roadmap.text and "Next steps: Exchange of wetland experts in May" in roadmap.text
+    finally:
+        await stop_harness(h)

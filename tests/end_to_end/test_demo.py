@@ -71,3 +71,7 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     assert "欢迎" in li_wei and li_wei.count("提醒：") == 2 * confirmed == 20
     assert "Sessions" in printed.getvalue() and (out / "summary.txt").read_text(encoding="utf-8").count("Panjin–") == 11
     assert result.emails > 0
+    # Afterwards: every city reported on a session, and the coordinator's roadmap shows it.
+    coordinator = (out / "transcripts" / next(n for n in transcripts if n.startswith("1001-"))).read_text(encoding="utf-8")
+    roadmap = coordinator[coordinator.rindex("/roadmap"):]
+    assert roadmap.count("exchange of experts and a study visit") == 6
