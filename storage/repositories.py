@@ -200,12 +200,19 @@ class CityRepository(_Repository):
         await self.db.flush()
 
     async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
+        return (await self.weekly_hours_of([city_id])).get(city_id, ())
+
+    async def weekly_hours_of(self, city_ids: Iterable[int]) -> dict[int, tuple[WeeklyWindow, ...]]:
+        """The hours of many cities in one query (planning reads every city's)."""
         rows = await self.db.scalars(
             select(WeeklyHoursRow)
-            .where(WeeklyHoursRow.city_id == city_id)
-            .order_by(WeeklyHoursRow.weekday, WeeklyHoursRow.start_minute)
+            .where(WeeklyHoursRow.city_id.in_(list(city_ids)))
+            .order_by(WeeklyHoursRow.city_id, WeeklyHoursRow.weekday, WeeklyHoursRow.start_minute)
         )
-        return tuple(WeeklyWindow(r.weekday, _time(r.start_minute), _time(r.end_minute)) for r in rows)
+        hours: dict[int, list[WeeklyWindow]] = {}
+        for r in rows:
+            hours.setdefault(r.city_id, []).append(WeeklyWindow(r.weekday, _time(r.start_minute), _time(r.end_minute)))
+        return {city_id: tuple(windows) for city_id, windows in hours.items()}
 
     async def add_days_away(self, city_id: int, days: Iterable[date]) -> None:
         existing = set(await self.days_away(city_id))
@@ -218,10 +225,19 @@ class CityRepository(_Repository):
         )
 
     async def days_away(self, city_id: int) -> list[date]:
-        rows = await self.db.scalars(
-            select(DayAwayRow.day).where(DayAwayRow.city_id == city_id).order_by(DayAwayRow.day)
+        return (await self.days_away_of([city_id])).get(city_id, [])
+
+    async def days_away_of(self, city_ids: Iterable[int]) -> dict[int, list[date]]:
+        """The days away of many cities in one query."""
+        rows = await self.db.execute(
+            select(DayAwayRow.city_id, DayAwayRow.day)
+            .where(DayAwayRow.city_id.in_(list(city_ids)))
+            .order_by(DayAwayRow.city_id, DayAwayRow.day)
         )
-        return list(rows)
+        days: dict[int, list[date]] = {}
+        for city_id, day in rows:
+            days.setdefault(city_id, []).append(day)
+        return days
 
 
 class ContactRepository(_Repository):
@@ -511,6 +527,16 @@ class SessionRepository(_Repository):
             )
         rows = await self.db.scalars(query.order_by(SessionRow.start_utc, SessionRow.id))
         return [_session(r) for r in rows]
+
+    async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
+        """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
+        rows = await self.db.execute(
+            select(SessionRow, MatchRow.city_a_id, MatchRow.city_b_id)
+            .join(MatchRow, MatchRow.id == SessionRow.match_id)
+            .where(SessionRow.status == SessionStatus.CONFIRMED.value, SessionRow.start_utc >= after_utc)
+            .order_by(SessionRow.start_utc, SessionRow.id)
+        )
+        return [(_session(row), a, b) for row, a, b in rows]
 
     async def list_confirmed(self) -> list[Session]:
         rows = await self.db.scalars(

@@ -128,19 +128,19 @@ class AvailabilityService(ServiceBase):
 
     async def _hours_view(self, uow: Any, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
-        from bot.services.planning import city_calendar
+        from bot.services.planning import city_calendars
 
         own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
-            mine = await city_calendar(uow, city)
+            partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+            calendars = await city_calendars(uow, [city, *partners])
+            mine = calendars[city.id]
             today = self._today(city)
             # The coming week as it is (DST included): Monday of this week to Sunday.
             week_start = today - timedelta(days=today.weekday())
-            for partner in await uow.cities.list():
-                if not eligible(self.config, city, partner):
-                    continue
-                theirs = await city_calendar(uow, partner)
+            for partner in partners:
+                theirs = calendars[partner.id]
                 if not theirs.windows:
                     continue
                 shared = weekly_overlap(mine, theirs, week_start)

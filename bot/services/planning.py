@@ -154,16 +154,24 @@ class PlanningService(ServiceBase):
             )
 
 
-async def city_calendar(uow: Any, city: City) -> CityCalendar:
-    """What the planner knows of a city: zone, country (for holidays), weekly hours, days away."""
-    return CityCalendar(
-        id=city.id,
-        tz=city.timezone,
-        country=city.country,
-        subdivision=city.subdivision,
-        windows=await uow.cities.weekly_hours(city.id),
-        days_away=frozenset(await uow.cities.days_away(city.id)),
-    )
+async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar]:
+    """What the planner knows of each city: zone, country (for holidays), weekly hours, days away.
+
+    Two queries for all cities, whatever their number: planning reads every city's calendar.
+    """
+    ids = [city.id for city in cities]
+    hours, away = await uow.cities.weekly_hours_of(ids), await uow.cities.days_away_of(ids)
+    return {
+        city.id: CityCalendar(
+            id=city.id,
+            tz=city.timezone,
+            country=city.country,
+            subdivision=city.subdivision,
+            windows=hours.get(city.id, ()),
+            days_away=frozenset(away.get(city.id, ())),
+        )
+        for city in cities
+    }
 
 
 async def planning_problem(
@@ -175,13 +183,12 @@ async def planning_problem(
 ) -> PlanningProblem:
     """The cities' calendars (all, or ``city_ids``) and their confirmed sessions as busy time; no requests yet."""
     scheduling = config.scheduling
-    cities = {c.id: await city_calendar(uow, c) for c in await uow.cities.list() if city_ids is None or c.id in city_ids}
+    cities = await city_calendars(uow, [c for c in await uow.cities.list() if city_ids is None or c.id in city_ids])
     fixed = []
-    for session in await uow.sessions.list_upcoming(after_utc=now - timedelta(days=1)):
+    for session, city_a_id, city_b_id in await uow.sessions.upcoming_with_cities(after_utc=now - timedelta(days=1)):
         if session.id == exclude_session_id:
             continue
-        match = await uow.matches.get(session.match_id)
-        involved = tuple(c for c in (match.city_a_id, match.city_b_id) if c in cities)
+        involved = tuple(c for c in (city_a_id, city_b_id) if c in cities)
         if involved:
             fixed.append(FixedSession(involved, session.start_utc, session.end_utc))
     return PlanningProblem(

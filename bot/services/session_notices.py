@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import callback_data
 from bot.config import Config
-from bot.domain import Attendance, Channel, City, Contact, OutgoingMessage, Role, Session, SessionStatus, Topic
+from bot.domain import Attendance, Channel, City, Contact, MatchStatus, OutgoingMessage, Role, Session, SessionStatus, Topic
 from bot.email import build_itip_email
 from bot.i18n import format_instant, format_local_date, format_time_of_day, gettext
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
@@ -57,11 +57,9 @@ async def _match_parts(uow: Any, match_id: int) -> tuple[Any, City, City, Topic]
 @renderer("planned_match")
 async def render_planned_match(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     parts = await _match_parts(ctx.uow, int(message.payload["match_id"]))
-    if parts is None:
-        return None
+    if parts is None or parts[0].status is not MatchStatus.PLANNED:
+        return None  # confirmed or no longer plannable meanwhile
     match, a, b, topic = parts
-    if match.status.value != "planned":
-        return None  # confirmed or re-planned meanwhile
     proposals = await ctx.uow.matches.proposals(match.id)
     language = recipient.language
     text = gettext(
@@ -109,11 +107,9 @@ def describe_no_time(reason_json: str | None, a: City, b: City, language: str) -
 @renderer("unschedulable_match")
 async def render_unschedulable_match(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     parts = await _match_parts(ctx.uow, int(message.payload["match_id"]))
-    if parts is None:
-        return None
+    if parts is None or parts[0].status is not MatchStatus.UNSCHEDULABLE:
+        return None  # planned meanwhile
     match, a, b, topic = parts
-    if match.status.value != "unschedulable":
-        return None
     language = recipient.language
     return Notification(
         text=gettext(

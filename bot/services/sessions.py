@@ -198,8 +198,7 @@ class SessionService(ServiceBase):
             if session is None:
                 raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
-            await drop_reminders(uow, session_id, reason="rescheduled")
-            await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], "rescheduled")
+            await self._withdraw(uow, session_id, "rescheduled")
             await self._announce(uow, session, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
@@ -259,8 +258,7 @@ class SessionService(ServiceBase):
                 session.match_id, [MatchStatus.CONFIRMED], MatchStatus.CANCELLED, now, reason=reason.strip() or None
             )
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
-            await drop_reminders(uow, session_id, reason="cancelled")
-            await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], "cancelled")
+            await self._withdraw(uow, session_id, "cancelled")
             await self._queue_invitations(uow, session, participants, now, reason=reason)
             view = await self._session_view(uow, session)
             await uow.commit()
@@ -281,7 +279,6 @@ class SessionService(ServiceBase):
             answer = Attendance.YES if attend else Attendance.NO
             if not await uow.sessions.answer(session_id, contact.id, answer, now):
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            match = await uow.matches.get(session.match_id)
             informed = [c for c, _ in await uow.sessions.participants(session_id) if c.id != contact.id]
             for other in informed:
                 if other.role is Role.COORDINATOR or other.city_id != contact.city_id:
@@ -298,7 +295,6 @@ class SessionService(ServiceBase):
                     )
             view = await self._session_view(uow, session)
             await uow.commit()
-        assert match is not None
         self.wakeups.outbox_changed(now)
         return view
 
@@ -393,6 +389,11 @@ class SessionService(ServiceBase):
         free = {slot.start_utc for slot in candidate_slots(problem, match.city_a_id, match.city_b_id, duration)}
         if start_utc not in free:
             raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
+
+    async def _withdraw(self, uow: Any, session_id: int, reason: str) -> None:
+        """Drop what was queued for the session's old time: its reminders and follow-up questions."""
+        await drop_reminders(uow, session_id, reason=reason)
+        await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], reason)
 
     async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
         """The invitation (or update) to everyone, their reminders, and the follow-up question to the contacts."""

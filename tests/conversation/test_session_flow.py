@@ -31,6 +31,15 @@ async def join(h: Harness, coordinator: FakeUser, person: FakeUser, city: str, h
     await h.tap(person, keyboard, button.callback_data)
 
 
+async def panjin_and_lisbon_join(h: Harness, coordinator: FakeUser, li: FakeUser, miguel: FakeUser) -> None:
+    """The coordinator adds both cities; Li Wei joins for Panjin and Miguel for Lisbon, both choose tourism."""
+    await h.send(coordinator, "/start")
+    await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
+    await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
+    await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
+    await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+
+
 def calendars(h: Harness, person: FakeUser) -> list[icalendar.Calendar]:
     return [icalendar.Calendar.from_ical(m.document.content) for m in h.api.sent_to(person) if m.document and m.document.file_name.endswith(".ics")]
 
@@ -49,11 +58,7 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code=language)
         li = FakeUser(2001, "Li Wei", language_code="zh")
         miguel = FakeUser(7001, "Miguel", language_code=language)
-        await h.send(coordinator, "/start")
-        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
-        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
-        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
-        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        await panjin_and_lisbon_join(h, coordinator, li, miguel)
         assert await h.deliver() == 2  # the match notices
 
         report = await h.services.planning.plan_and_notify()
@@ -138,11 +143,7 @@ async def test_a_city_contact_cannot_confirm_even_with_a_coordinators_button(tmp
         coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
         li = FakeUser(2001, "Li Wei", language_code="en")
         miguel = FakeUser(7001, "Miguel", language_code="en")
-        await h.send(coordinator, "/start")
-        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
-        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
-        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
-        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        await panjin_and_lisbon_join(h, coordinator, li, miguel)
         await h.services.planning.plan_and_notify()
         await h.deliver()
         data = proposal(h, coordinator).buttons[0][0].callback_data
@@ -174,11 +175,7 @@ async def test_after_the_session_the_contacts_report_and_the_roadmap_keeps_their
         coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
         li = FakeUser(2001, "Li Wei", language_code="zh")
         miguel = FakeUser(7001, "Miguel", language_code="en")
-        await h.send(coordinator, "/start")
-        await h.send(coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
-        await h.send(coordinator, "/addcity Lisbon; PT; Europe/Lisbon; EU")
-        await join(h, coordinator, li, "Panjin", "Mon-Fri 08:30-11:30, 13:30-17:30")
-        await join(h, coordinator, miguel, "Lisbon", "Mon-Fri 09:30-12:30, 14:00-18:00")
+        await panjin_and_lisbon_join(h, coordinator, li, miguel)
         await h.services.planning.plan_and_notify()
         await h.deliver()
         offer = proposal(h, coordinator)
