@@ -6,7 +6,7 @@
 The whole sending side is production code: ``build_application`` (python-telegram-bot, httpx,
 ``AIORateLimiter(max_retries=3)``), the delivery service, ``handlers/notifier.py`` and the
 database (a fresh SQLite file, or a fresh PostgreSQL database with ``--postgres``). Only Telegram
-is replaced, by ``serve_bot_api`` (``handlers/offline.py``): a real HTTP server on 127.0.0.1 that
+is replaced, by ``serve_bot_api`` (``offline_bot_api/``): a real HTTP server on 127.0.0.1 that
 answers like the Bot API and enforces Telegram's flood limits with a ``FloodGuard`` (30/s overall,
 1/s per chat), so a limiter that lets too much through shows up as 429s.
 
@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.request import HTTPXRequest
 
-from bot.app import build_application
+from tandem.app import build_application
 from bot.clock import SystemClock
 from bot.config import config_from_mapping
 from bot.domain import Contact, OutboxStatus, OutgoingMessage, Role, SessionStatus
@@ -44,7 +44,7 @@ from bot.invites import InviteCity, InviteEvent, build_invite, invite_filename
 from bot.notifications import Document, Notification, Queued, RenderContext, queue, renderer
 from bot.reminders import queue_reminders
 from bot.services.delivery import RetryPolicy
-from handlers.offline import DEFAULT_TOKEN, FakeBotApi, Fault, FloodGuard, serve_bot_api
+from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, FloodGuard, serve_bot_api
 from storage.db import upgrade_async
 
 BENCH_INVITE = "bench_invite"

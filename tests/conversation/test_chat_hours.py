@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.offline import FakeUser
+from offline_bot_api import FakeUser
 from tests.conversation.harness import Harness, invite_code
 
 pytest.importorskip("bot.planner", reason="the planner branch (parse_weekly_hours, weekly_overlap) is not merged yet")

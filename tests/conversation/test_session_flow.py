@@ -15,7 +15,7 @@ import pytest
 
 from bot import callback_data
 from bot.i18n import format_instant, gettext
-from handlers.offline import FakeUser, SentMessage
+from offline_bot_api import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
 
 TOURISM = {"en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanung"}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application
+from tandem.app import build_application
 from bot.config import config_from_mapping
-from bot.logging_setup import install_redaction
-from handlers.offline import FakeBotApi, serve_bot_api
+from tandem.logging_setup import install_redaction
+from offline_bot_api import FakeBotApi, serve_bot_api
 from storage.db import upgrade_async
 
 TOKEN = "987654321:AAH-real-looking-secret-token_xyz1234"
@@ -32,7 +32,7 @@ async def test_a_revoked_token_stops_tandem_run_with_one_line_that_does_not_show
         config = tmp_path / "tandem.toml"
         config.write_text(f'[telegram]\napi_base_url = "{base_url}"\n[database]\nurl = "{database}"\n', encoding="utf-8")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            sys.executable, "-m", "tandem.cli", "run", "--config", str(config),
             env={"TANDEM_TELEGRAM_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
@@ -86,7 +86,7 @@ async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tm
     import signal
     import time
 
-    from handlers.offline import FakeUser
+    from offline_bot_api import FakeUser
 
     api = FakeBotApi(token=TOKEN)
     database = await migrated_sqlite(tmp_path)
@@ -99,7 +99,7 @@ async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tm
             encoding="utf-8",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            sys.executable, "-m", "tandem.cli", "run", "--config", str(config),
             env={"TANDEM_TELEGRAM_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )

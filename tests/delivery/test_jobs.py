@@ -10,7 +10,7 @@ from telegram.ext import ApplicationBuilder
 
 from bot.clock import ManualClock
 from handlers.jobs import DELIVER_JOB, PLANNING_JOB, JobQueueWakeups, _next_run, planning_job
-from handlers.offline import DEFAULT_TOKEN
+from offline_bot_api import DEFAULT_TOKEN
 from tests.delivery.conftest import NOW
 
 

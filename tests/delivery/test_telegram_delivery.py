@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter, Application
 
-from bot.app import build_application
+from tandem.app import build_application
 from bot.clock import ManualClock
 from bot.config import config_from_mapping
 from bot.domain import OutboxStatus, Role
@@ -25,7 +25,7 @@ from bot.notifications import Button, Document, Notification
 from bot.reminders import queue_reminders
 from bot.services import Services
 from handlers.notifier import TelegramChannel
-from handlers.offline import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
+from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme
 from tests.delivery.test_delivery_outcomes import ping, row
 
@@ -65,7 +65,7 @@ def ok_sends(api: FakeBotApi) -> list[Any]:
 
 @pytest.fixture
 def api() -> FakeBotApi:
-    return FakeBotApi(clock=lambda: NOW, require_known_chats=False)
+    return FakeBotApi(now=lambda: NOW, require_known_chats=False)
 
 
 async def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_a_coordinator_is_told_once(

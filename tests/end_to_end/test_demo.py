@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.demo import DemoResult, run_demo
-from bot.demo.scenario import load_scenario
+from tandem.demo import DemoResult, run_demo
+from tandem.demo.scenario import load_scenario
 from bot.planner import parse_weekly_hours
 
 QINGMING = date(2027, 4, 5)

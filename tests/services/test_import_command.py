@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from tandem.cli import main
 from storage.db import upgrade_async
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig
-from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, PermissionDeniedError, Role
 from bot.planner import parse_weekly_hours
 from bot.services import Services

@@ -11,7 +11,7 @@ EXAMPLE = Path(__file__).resolve().parent / "planner" / "data" / "example-small.
 
 
 def test_tandem_plan_prints_a_solution_with_every_request_once() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "plan", str(EXAMPLE)], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "tandem.cli", "plan", str(EXAMPLE)], capture_output=True, text=True, check=True)
     solution = json.loads(result.stdout)
     instance = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     assert solution["format"] == "schedbench-solution" and solution["instance"] == instance["name"]
@@ -25,6 +25,6 @@ def test_tandem_plan_names_the_bad_field_in_one_line(tmp_path: Path) -> None:
     instance["cities"][3]["tz"] = "Europe/Berln"
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(instance), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "plan", str(path)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "tandem.cli", "plan", str(path)], capture_output=True, text=True)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "cities[3].tz" in result.stderr and "Europe/Berln" in result.stderr

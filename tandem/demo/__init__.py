@@ -2,12 +2,12 @@
 
 The example programme (``scenario.toml``) is played through the real Application, handlers,
 services, storage (a SQLite file in the output folder), planner, job queue and invite builder;
-only the HTTP calls to Telegram are answered locally (``handlers.offline``), and e-mail goes to a
+only the HTTP calls to Telegram are answered locally (``offline_bot_api``), and e-mail goes to a
 local SMTP server (aiosmtpd on 127.0.0.1). The demo's clock starts at the scenario's ``now`` and
 jumps forward to each moment something falls due, so reminders go out at their real times.
 
-Like ``bot/app.py`` and ``bot/cli.py`` this module is part of the composition root: it sees the
-Telegram side (the simulated people) as well as the core.
+Like ``tandem/app.py`` and ``tandem/cli.py`` this module is part of the composition root: it sees the
+Telegram side (the simulated people, driven by ``offline_bot_api.ChatDriver``) as well as the core.
 
 What happens, in order: the coordinator adds the cities and creates invite links; each city's
 contact joins, brings a colleague, sets the city's hours (and days away) and chooses topics;
@@ -32,15 +32,15 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot import callback_data
-from bot.app import SERVICES_KEY, build_application
+from tandem.app import SERVICES_KEY, build_application
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
-from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, SessionStatus
 from bot.i18n import format_instant
 from bot.services import Services
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
-from handlers.offline import FakeBotApi, FakeUser, SentMessage, as_update
+from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
 
 EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
@@ -64,27 +64,30 @@ class Demo:
     def __init__(self, scenario: Scenario, out_dir: Path, stdout: TextIO) -> None:
         self.scenario, self.out_dir, self.stdout = scenario, out_dir, stdout
         self.clock = ManualClock(scenario.now_utc)
-        self.api = FakeBotApi(clock=self.clock.now, username="tandem_demo_bot")
+        self.api = FakeBotApi(now=self.clock.now, username="tandem_demo_bot")
         self.people: dict[int, FakeUser] = {}
         self.zone_of: dict[int, str] = {}  # Telegram id -> the zone the person reads times in
         self.mail: list[bytes] = []
         self.result = DemoResult(out_dir)
         self.application: Any = None
+        self._driver: ChatDriver | None = None  # set once the application is built
 
     # ------------------------------------------------------------------ the bot and its clock
+
+    @property
+    def driver(self) -> ChatDriver:
+        assert self._driver is not None, "build the application first"
+        return self._driver
 
     @property
     def services(self) -> Services:
         return self.application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
 
     async def say(self, user: FakeUser, text: str) -> list[SentMessage]:
-        before = len(self.api.sent_to(user)) if user.id in self.api.chats() else 0
-        await self.application.process_update(as_update(self.api.user_sends(user, text), self.application.bot))
-        return self.api.sent_to(user)[before:]
+        return await self.driver.send(user, text)
 
     async def tap(self, user: FakeUser, message: SentMessage, data: str) -> None:
-        update = self.api.user_taps(user, message.message_id, data)
-        await self.application.process_update(as_update(update, self.application.bot))
+        await self.driver.tap(user, message, data)
 
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
@@ -167,7 +170,7 @@ class Demo:
         self.result.matches_confirmed = len(listed)
         first, last = listed[0], listed[-1]
         await self.tap(coordinator, first, _buttons(first, callback_data.RESCHEDULE_MENU)[0])
-        options = next(m for m in self.api.sent_to(coordinator) if m.message_id == first.message_id)
+        options = self.driver.current(coordinator, first)
         moves = _buttons(options, callback_data.RESCHEDULE_TO)
         if moves:
             await self.tap(coordinator, options, moves[0])
@@ -202,7 +205,7 @@ class Demo:
         async with self.services.uow_factory() as uow:
             topic_ids = {t.key: t.id for t in await uow.topics.list()}
         for key in keys:
-            current = next(m for m in self.api.sent_to(user) if m.message_id == keyboard.message_id)
+            current = self.driver.current(user, keyboard)
             for data in _buttons(current, callback_data.CHOOSE_TOPIC):
                 _, topic_id, wanted = callback_data.CHOOSE_TOPIC.parse(data)
                 if topic_id == topic_ids[key] and wanted:
@@ -340,11 +343,10 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
             database=DatabaseConfig(url=database),
             email=EmailConfig(enabled=True, host="127.0.0.1", port=smtp.port, security="none", sender="tandem@example.org"),
         )
-        from handlers.offline import OfflineRequest
-
         demo.application = build_application(
             config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
         )
+        demo._driver = ChatDriver(demo.api, demo.application)
         async with demo.application:
             await demo.application.post_init(demo.application)  # as run_polling does
             await demo.application.start()  # the job queue runs; no updater: the demo feeds updates
