@@ -22,10 +22,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import Pairing, utc
@@ -234,7 +235,7 @@ class _Reader:
         value = self.get(key, str, default)
         return env.get(variable) or value
 
-    def sub(self, key: str) -> "_Reader":
+    def sub(self, key: str) -> _Reader:
         self.used.add(key)
         return _Reader(self.table.get(key, {}), self._name(key), self.source)
 

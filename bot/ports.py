@@ -6,9 +6,10 @@ core never imports the storage package.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 
 class UnitOfWork(Protocol):
@@ -22,7 +23,7 @@ class UnitOfWork(Protocol):
     sessions: Any
     outbox: Any
 
-    async def __aenter__(self) -> "UnitOfWork": ...
+    async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, *exc_info: object) -> None: ...
 

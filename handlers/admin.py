@@ -36,10 +36,10 @@ async def list_cities(update: Update, context: TandemContext) -> None:
     lines = [t(language, "Cities:")] + [
         t(
             language, "{name} ({country}, {zone}, {group}): {telegram} on Telegram, {email} by e-mail",
-            name=l.city.name, country=l.city.country, zone=l.city.timezone, group=l.city.group,
-            telegram=l.telegram_contacts, email=l.email_contacts,
+            name=listing.city.name, country=listing.city.country, zone=listing.city.timezone, group=listing.city.group,
+            telegram=listing.telegram_contacts, email=listing.email_contacts,
         )
-        for l in listings
+        for listing in listings
     ]
     await update.effective_message.reply_text("\n".join(lines))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackContext, ExtBot
-
 from typing import TYPE_CHECKING
+
+from telegram.ext import CallbackContext, ExtBot
 
 from bot.services import Services
 
@@ -22,11 +22,11 @@ class TandemContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: i
     # Who sent the update, resolved once per update by ``handlers.people.identify`` (group -1);
     # services still check permissions themselves on every call.
     @property
-    def person(self) -> "Person":
+    def person(self) -> Person:
         return self.__dict__["_tandem_person"]  # type: ignore[no-any-return]
 
     @person.setter
-    def person(self, value: "Person") -> None:
+    def person(self, value: Person) -> None:
         self.__dict__["_tandem_person"] = value
 
     @property

@@ -40,7 +40,7 @@ class SqlUnitOfWork:
         self._session_factory = session_factory
         self._db_session: AsyncSession | None = None
 
-    async def __aenter__(self) -> "SqlUnitOfWork":
+    async def __aenter__(self) -> SqlUnitOfWork:
         if self._db_session is not None:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
         db = self._db_session = self._session_factory()

@@ -36,7 +36,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.request import HTTPXRequest
 
-from tandem.app import build_application
 from bot.clock import SystemClock
 from bot.config import config_from_mapping
 from bot.domain import Contact, OutboxStatus, OutgoingMessage, Role, SessionStatus
@@ -46,6 +45,7 @@ from bot.reminders import queue_reminders
 from bot.services.delivery import RetryPolicy
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, FloodGuard, serve_bot_api
 from storage.db import upgrade_async
+from tandem.app import build_application
 
 BENCH_INVITE = "bench_invite"
 RATE = 30.0

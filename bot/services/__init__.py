@@ -11,9 +11,9 @@ from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 
 if TYPE_CHECKING:
-    from bot.services.delivery import DeliveryService
     from bot.services.availability import AvailabilityService
     from bot.services.cities import CityService
+    from bot.services.delivery import DeliveryService
     from bot.services.interests import InterestService
     from bot.services.matching import MatchingService
     from bot.services.onboarding import OnboardingService
@@ -34,50 +34,50 @@ class Services:
 
     # The chat's use cases, built on first use; each reads ``wakeups`` at call time.
     @cached_property
-    def people(self) -> "PeopleService":
+    def people(self) -> PeopleService:
         from bot.services.people import PeopleService
 
         return PeopleService(self)
 
     @cached_property
-    def cities(self) -> "CityService":
+    def cities(self) -> CityService:
         from bot.services.cities import CityService
 
         return CityService(self)
 
     @cached_property
-    def onboarding(self) -> "OnboardingService":
+    def onboarding(self) -> OnboardingService:
         from bot.services.onboarding import OnboardingService
 
         return OnboardingService(self)
 
     @cached_property
-    def interests(self) -> "InterestService":
+    def interests(self) -> InterestService:
         from bot.services.interests import InterestService
 
         return InterestService(self)
 
     @cached_property
-    def availability(self) -> "AvailabilityService":
+    def availability(self) -> AvailabilityService:
         from bot.services.availability import AvailabilityService
 
         return AvailabilityService(self)
 
     @cached_property
-    def matching(self) -> "MatchingService":
+    def matching(self) -> MatchingService:
         from bot.services.matching import MatchingService
 
         return MatchingService(self)
 
     # Planning and sessions: what coordinators confirm, and what everyone is invited to.
     @cached_property
-    def planning(self) -> "PlanningService":
+    def planning(self) -> PlanningService:
         from bot.services.planning import PlanningService
 
         return PlanningService(self)
 
     @cached_property
-    def sessions(self) -> "SessionService":
+    def sessions(self) -> SessionService:
         from bot.services.sessions import SessionService
 
         return SessionService(self)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class ServiceBase:
     """A use-case group; reads ``wakeups`` from the root at call time (the job queue may set it later)."""
 
-    def __init__(self, root: "Services") -> None:
+    def __init__(self, root: Services) -> None:
         self.root = root
 
     @property

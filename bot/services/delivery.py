@@ -56,8 +56,8 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.email import DeliveryError as MailDeliveryError
 from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role
+from bot.email import DeliveryError as MailDeliveryError
 from bot.i18n import gettext, normalize_language
 from bot.notifications import RENDERERS, Notification, Queued, RenderContext, queue, renderer
 from bot.ports import (

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import callback_data
 from bot.config import Config
 from bot.domain import (
     Channel,
@@ -28,7 +29,6 @@ from bot.domain import (
     Role,
     Topic,
 )
-from bot import callback_data
 from bot.i18n import gettext
 from bot.notifications import Button, Notification, Queued, RenderContext, queue, renderer
 from bot.services.base import ServiceBase

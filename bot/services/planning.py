@@ -15,8 +15,8 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.domain import City, Contact, Match, MatchStatus, Role
@@ -78,7 +78,7 @@ def explanation_to_json(explanation: NoTimeExplanation) -> str:
 
 
 class PlanningService(ServiceBase):
-    def __init__(self, root: "Services") -> None:
+    def __init__(self, root: Services) -> None:
         super().__init__(root)
         self._lock = asyncio.Lock()  # never two planning runs at once in one process
 

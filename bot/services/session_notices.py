@@ -18,6 +18,7 @@ from bot.i18n import format_instant, format_local_date, format_time_of_day, gett
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
 from bot.notifications import Button, Document, Notification, RenderContext, renderer
 
+
 def zone_for(config: Config, city: City | None) -> str:
     """Where a person reads the time: their city's zone; coordinators use the programme's."""
     return city.timezone if city is not None else config.programme.timezone

@@ -24,8 +24,8 @@ from bot.domain import (
     Channel,
     City,
     ConflictError,
-    InvalidInputError,
     Contact,
+    InvalidInputError,
     Match,
     MatchStatus,
     NotFoundError,
@@ -35,13 +35,13 @@ from bot.domain import (
     SessionStatus,
     Topic,
 )
-from bot.planner.queries import candidate_slots
-from bot.services.planning import planning_problem
 from bot.meeting_links import choose_meeting_link, new_room_token
 from bot.notifications import Queued, queue
+from bot.planner.queries import candidate_slots
+from bot.reminders import drop_reminders, queue_reminders
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
-from bot.reminders import drop_reminders, queue_reminders
+from bot.services.planning import planning_problem
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 class AlreadyConfirmedError(ConflictError):
     """Another coordinator confirmed this match first."""
 
-    def __init__(self, view: "SessionView", confirmed_by: str) -> None:
+    def __init__(self, view: SessionView, confirmed_by: str) -> None:
         super().__init__(f"already confirmed by {confirmed_by}")
         self.view, self.confirmed_by = view, confirmed_by
         self.msgid, self.values = "Already confirmed by {name}.", {"name": confirmed_by}

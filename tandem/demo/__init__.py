@@ -32,16 +32,16 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot import callback_data
-from tandem.app import SERVICES_KEY, build_application
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
-from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, SessionStatus
 from bot.i18n import format_instant
 from bot.services import Services
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
+from tandem.app import SERVICES_KEY, build_application
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 
 EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
 

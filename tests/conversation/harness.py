@@ -9,13 +9,13 @@ from typing import Any
 
 from telegram.ext import Application
 
-from tandem.app import SERVICES_KEY, build_application
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, DatabaseConfig, ProgrammeConfig, Secret, TelegramConfig, TopicConfig
 from bot.domain import Pairing
 from bot.services import Services
 from offline_bot_api import ChatDriver, FakeBotApi, OfflineRequest
 from storage.db import upgrade_async
+from tandem.app import SERVICES_KEY, build_application
 
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)  # a Monday, a week before the EU clocks change
 COORDINATOR_ID = 1001

@@ -11,9 +11,9 @@ from bot.clock import ManualClock
 from bot.domain import Channel, OutboxStatus
 from bot.reminders import drop_reminders, earliest_due, queue_reminders
 from bot.services.delivery import DeliveryReport
+from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme, make_programme
 from tests.delivery.support import RecordingChannel, delivery_service
-from storage.uow import UnitOfWorkFactory
 
 H = timedelta(hours=1)
 

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter, Application
 
-from tandem.app import build_application
 from bot.clock import ManualClock
 from bot.config import config_from_mapping
 from bot.domain import OutboxStatus, Role
@@ -26,6 +25,7 @@ from bot.reminders import queue_reminders
 from bot.services import Services
 from handlers.notifier import TelegramChannel
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
+from tandem.app import build_application
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme
 from tests.delivery.test_delivery_outcomes import ping, row
 

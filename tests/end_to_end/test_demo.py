@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from bot.planner import parse_weekly_hours
 from tandem.demo import DemoResult, run_demo
 from tandem.demo.scenario import load_scenario
-from bot.planner import parse_weekly_hours
 
 QINGMING = date(2027, 4, 5)
 

@@ -94,7 +94,7 @@ CSV_GOOD = "name,country,timezone,group\nPanjin,CN,Asia/Shanghai,China\nLisbon,P
 async def test_csv_import_adds_every_city_of_a_good_file(services: Services) -> None:
     cities = await services.cities.import_csv(CSV_GOOD, by=None)
     assert [c.name for c in cities] == ["Panjin", "Lisbon"]
-    assert [c.name for c in (l.city for l in await services.cities.list(by=COORDINATOR))] == ["Lisbon", "Panjin"]
+    assert [c.name for c in (listing.city for listing in await services.cities.list(by=COORDINATOR))] == ["Lisbon", "Panjin"]
 
 
 async def test_csv_import_names_every_bad_line_and_imports_nothing(services: Services) -> None:
@@ -114,7 +114,7 @@ async def test_csv_import_names_every_bad_line_and_imports_nothing(services: Ser
     assert [line.split(":")[0] for line in lines[1:]] == ["line 3", "line 4", "line 5", "line 6"]
     assert "Europe/Lisbn" in lines[1] and "already a city called Ravenna" in lines[2]
     assert "expected 4 columns, found 3" in lines[3] and "line 2" in lines[4]
-    assert [l.city.name for l in await services.cities.list(by=COORDINATOR)] == ["Ravenna"]
+    assert [listing.city.name for listing in await services.cities.list(by=COORDINATOR)] == ["Ravenna"]
 
 
 async def test_csv_import_refuses_a_file_without_the_header(services: Services) -> None:

@@ -14,12 +14,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig
-from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, PermissionDeniedError, Role
 from bot.planner import parse_weekly_hours
 from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
 from storage.uow import UnitOfWorkFactory
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from tests.services.conftest import RecordedWakeups
 
 SHARED_SCENARIO = Path(__file__).resolve().parents[3] / "shared" / "scenario" / "scenario.toml"

@@ -73,8 +73,8 @@ def test_db_upgrade_creates_the_schema_and_then_run_gets_past_the_database_check
 ) -> None:
     import asyncio
 
-    from tandem.cli import _preflight_database
     from bot.config import load_config
+    from tandem.cli import _preflight_database
 
     database = tmp_path / "t.sqlite3"
     config_path = write_config(tmp_path, database)

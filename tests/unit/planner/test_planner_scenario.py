@@ -6,8 +6,8 @@ import tomllib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tandem.demo.scenario import EMBEDDED
 from bot.planner import CityCalendar, MeetingRequest, PlanningProblem, parse_days_away, parse_weekly_hours, plan
+from tandem.demo.scenario import EMBEDDED
 
 SCENARIO = EMBEDDED
 
