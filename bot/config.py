@@ -14,6 +14,8 @@ a file under version control:
 ``TANDEM_WEBHOOK_URL``     ``[telegram] webhook_url``
 ``TANDEM_SMTP_USERNAME``   ``[email] username``
 ``TANDEM_SMTP_PASSWORD``   ``[email] password``
+``TANDEM_WEB_SECRET``      ``[web] secret``
+``TANDEM_WEB_BASE_URL``    ``[web] base_url``
 =========================  ==================================
 """
 
@@ -141,6 +143,31 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web app (``web/``): the same pages in a browser (by an e-mailed link) and as a Mini App."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""  # the public address people open; empty: http://<listen>:<port>
+    secret: Secret = field(default=Secret(""), repr=False)  # signs session cookies
+    link_ttl: timedelta = timedelta(hours=72)  # a sign-in link in an e-mail works this long, once
+    session_ttl: timedelta = timedelta(days=30)  # a signed-in browser stays signed in this long
+    mini_app_max_age: timedelta = timedelta(hours=1)  # the freshness of Telegram's initData (auth_date)
+    links_per_address_per_hour: int = 5  # sign-in links one address may be sent in an hour
+    sign_in_attempts_per_minute: int = 10  # sign-in requests one client address may make in a minute
+
+    @property
+    def public_url(self) -> str:
+        """``base_url`` without its trailing slash, or the local address when it is not set."""
+        return (self.base_url or f"http://{self.listen}:{self.port}").rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -150,6 +177,7 @@ class Config:
     meeting: MeetingConfig = field(default_factory=MeetingConfig)
     invites: InvitesConfig = field(default_factory=InvitesConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     source: str = "<defaults>"  # where it was read from, for messages
 
 
@@ -424,6 +452,34 @@ def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
     return config
 
 
+def _web(r: _Reader, env: Mapping[str, str]) -> WebConfig:
+    d = WebConfig()
+    config = WebConfig(
+        enabled=r.get("enabled", bool, d.enabled),
+        listen=r.get("listen", str, d.listen),
+        port=r.positive_int("port", d.port),
+        base_url=r.overridable("base_url", env, "TANDEM_WEB_BASE_URL", ""),
+        secret=Secret(r.overridable("secret", env, "TANDEM_WEB_SECRET", "")),
+        link_ttl=r.duration("link_ttl", d.link_ttl),
+        session_ttl=r.duration("session_ttl", d.session_ttl),
+        mini_app_max_age=r.duration("mini_app_max_age", d.mini_app_max_age),
+        links_per_address_per_hour=r.positive_int("links_per_address_per_hour", d.links_per_address_per_hour),
+        sign_in_attempts_per_minute=r.positive_int("sign_in_attempts_per_minute", d.sign_in_attempts_per_minute),
+    )
+    r.finish()
+    if config.port > 65535:
+        raise r.fail("port", f"{config.port} is not a TCP port (1-65535)")
+    if config.base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config.base_url):
+        raise r.fail("base_url", f'"{config.base_url}" is not an http(s) address such as "https://tandem.example.org"')
+    if config.enabled and len(config.secret) < 32:
+        raise r.fail(
+            "secret",
+            "is required when the web app is enabled: at least 32 random characters, best in TANDEM_WEB_SECRET "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')",
+        )
+    return config
+
+
 def config_from_mapping(data: Mapping[str, Any], source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
     """Validate a parsed TOML document; raises ConfigError naming the first bad key."""
     env = os.environ if env is None else env
@@ -437,6 +493,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<config>", env: 
         meeting=_meeting(top.sub("meeting")),
         invites=_invites(top.sub("invites")),
         email=_email(top.sub("email"), env),
+        web=_web(top.sub("web"), env),
         source=source,
     )
     top.finish()

@@ -22,6 +22,7 @@ class UnitOfWork(Protocol):
     matches: Any
     sessions: Any
     outbox: Any
+    sign_in_links: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

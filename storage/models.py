@@ -283,3 +283,17 @@ class ConversationRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     acting_city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignInLinkRow(Base):
+    """A personal sign-in link of the web app. Only its SHA-256 is kept; spent once, then dead."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Forgetting a person deletes their links with them.
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -277,6 +277,13 @@ class ContactRepository(_Repository):
         row = await self.db.scalar(select(ContactRow).where(ContactRow.telegram_user_id == telegram_user_id))
         return _contact(row) if row else None
 
+    async def by_email(self, address: str) -> list[Contact]:
+        """Everyone with this address (compared without case: mail systems ignore it in practice)."""
+        rows = await self.db.scalars(
+            select(ContactRow).where(func.lower(ContactRow.email) == address.strip().lower()).order_by(ContactRow.id)
+        )
+        return [_contact(r) for r in rows]
+
     async def of_city(self, city_id: int) -> list[Contact]:
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.city_id == city_id).order_by(ContactRow.id))
         return [_contact(r) for r in rows]

@@ -17,6 +17,7 @@ from storage.repositories import (
     SessionRepository,
     TopicRepository,
 )
+from storage.sign_in_links import SignInLinkRepository
 
 
 class SqlUnitOfWork:
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     matches: MatchRepository
     sessions: SessionRepository
     outbox: OutboxRepository
+    sign_in_links: SignInLinkRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
         self.matches = MatchRepository(db)
         self.sessions = SessionRepository(db)
         self.outbox = OutboxRepository(db)
+        self.sign_in_links = SignInLinkRepository(db)
         return self
 
     async def __aexit__(

@@ -68,6 +68,8 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    if config.telegram.mode == "webhook":
+        builder = builder.updater(None)  # tandem/server.py serves the webhook route itself
     application = builder.build()
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock or SystemClock()

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from bot.config import Config, ConfigError, load_config
 
@@ -198,10 +197,11 @@ def _run(config: Config) -> int:
     from storage.db import DatabaseError
     from tandem.app import build_application
     from tandem.logging_setup import configure_logging
+    from tandem.server import ListenError, serve
 
     if not config.telegram.token:
         raise CliError(NO_TOKEN_HELP)
-    configure_logging([config.telegram.token, config.telegram.webhook_secret, config.email.password])
+    configure_logging([config.telegram.token, config.telegram.webhook_secret, config.email.password, config.web.secret])
     try:
         asyncio.run(_preflight_database(config))
         asyncio.run(_preflight_token(config))
@@ -213,17 +213,9 @@ def _run(config: Config) -> int:
         raise CliError(f"cannot reach the Telegram Bot API at {config.telegram.api_base_url}: {exc.message}") from None
     application = build_application(config)
     try:
-        if config.telegram.mode == "webhook":
-            application.run_webhook(
-                listen=config.telegram.webhook_listen,
-                port=config.telegram.webhook_port,
-                # Listen on the URL's own path, so a proxy can forward it unchanged.
-                url_path=urlsplit(config.telegram.webhook_url).path.lstrip("/"),
-                webhook_url=config.telegram.webhook_url,
-                secret_token=config.telegram.webhook_secret,
-            )
-        else:
-            application.run_polling()
+        asyncio.run(serve(application, config))
+    except ListenError as exc:
+        raise CliError(str(exc)) from None
     except InvalidToken:
         raise CliError("Telegram rejected the bot token (mistyped or revoked): copy the current one from @BotFather") from None
     except NetworkError as exc:

@@ -14,12 +14,14 @@ if TYPE_CHECKING:
     from bot.services.availability import AvailabilityService
     from bot.services.cities import CityService
     from bot.services.delivery import DeliveryService
+    from bot.services.health import HealthService
     from bot.services.interests import InterestService
     from bot.services.matching import MatchingService
     from bot.services.onboarding import OnboardingService
     from bot.services.people import PeopleService
     from bot.services.planning import PlanningService
     from bot.services.sessions import SessionService
+    from bot.services.sign_in import SignInService
 
 
 @dataclass
@@ -81,3 +83,16 @@ class Services:
         from bot.services.sessions import SessionService
 
         return SessionService(self)
+
+    # The web app: signing in, and whether this process is healthy.
+    @cached_property
+    def sign_in(self) -> SignInService:
+        from bot.services.sign_in import SignInService
+
+        return SignInService(self)
+
+    @cached_property
+    def health(self) -> HealthService:
+        from bot.services.health import HealthService
+
+        return HealthService(self)

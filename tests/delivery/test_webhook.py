@@ -15,13 +15,16 @@ import httpx
 from telegram import Update
 from telegram.ext import TypeHandler
 
+from bot.config import config_from_mapping
 from bot.domain import OutboxStatus
 from bot.reminders import queue_reminders
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, FakeUser, OfflineRequest, serve_bot_api
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
+from tandem.app import build_application
+from tandem.server import listening_socket, serve
 from tests.delivery.conftest import make_programme
-from tests.delivery.test_telegram_delivery import eventually, initialized, make_application
+from tests.delivery.test_telegram_delivery import eventually
 
 SECRET = "s3cret-Token_1"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -47,29 +50,40 @@ async def test_the_webhook_processes_an_update_with_the_secret_token_and_refuses
     api = FakeBotApi(require_known_chats=False)
     from bot.clock import ManualClock
 
-    application = make_application(database, api, ManualClock(datetime(2027, 3, 22, 8, tzinfo=timezone.utc)), request=OfflineRequest(api))
+    config = config_from_mapping(
+        {"database": {"url": database}, "telegram": {"mode": "webhook", "webhook_url": "https://bot.example.org/", "webhook_secret": SECRET}},
+        env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN},
+    )
+    application = build_application(config, request=OfflineRequest(api), clock=ManualClock(datetime(2027, 3, 22, 8, tzinfo=timezone.utc)))
+    assert application.updater is None  # no tornado: the webhook route is ours (tandem/server.py)
     seen: list[int] = []
 
     async def record(update: Update, context: Any) -> None:
         seen.append(update.update_id)
 
     application.add_handler(TypeHandler(Update, record), group=-100)  # before every handler of the bot
-    port = free_port()
-    async with initialized(application):
-        # The same arguments `tandem run` gives run_webhook in webhook mode.
-        await application.updater.start_webhook(listen="127.0.0.1", port=port, webhook_url="https://bot.example.org/", secret_token=SECRET)
-        await application.start()
-        try:
-            assert api.webhook() is not None and api.webhook()["secret_token"] == SECRET
-            wrong, missing, right = (api.user_sends(ALICE, f"/start {n}") for n in range(3))
-            assert await post(port, wrong, {HEADER: "guessed"}) == 403
-            assert await post(port, missing, {}) == 403
-            assert await post(port, right, {HEADER: SECRET}) == 200
-            await eventually(lambda: len(seen) == 1)
-            await asyncio.sleep(0.1)
-            assert seen == [right["update_id"]]
-        finally:
-            await application.updater.stop()
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    stop = asyncio.Event()
+    # What `tandem run` does in webhook mode.
+    running = asyncio.create_task(serve(application, config, stop=stop, sock=sock))
+    try:
+        await eventually(lambda: api.webhook() is not None)
+        assert api.webhook()["secret_token"] == SECRET and api.webhook()["url"] == "https://bot.example.org/"
+        wrong, missing, right = (api.user_sends(ALICE, f"/start {n}") for n in range(3))
+        await eventually(lambda: application.running)
+        assert await post(port, wrong, {HEADER: "guessed"}) == 403
+        assert await post(port, missing, {}) == 403
+        assert await post(port, right, {HEADER: SECRET}) == 200
+        await eventually(lambda: len(seen) == 1)
+        await asyncio.sleep(0.1)
+        assert seen == [right["update_id"]]
+        async with httpx.AsyncClient() as client:  # the same port answers the health check
+            health = await client.get(f"http://127.0.0.1:{port}/healthz")
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=30)
 
 
 async def test_tandem_run_in_webhook_mode_checks_the_secret_delivers_due_reminders_and_stops_on_sigterm(tmp_path: Path) -> None:

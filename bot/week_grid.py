@@ -1,0 +1,78 @@
+"""The hours page's week grid: half-hour cells of a local week, to and from weekly windows.
+
+A cell is ``(weekday, slot)``: weekday 0 = Monday, slot 0 = 00:00-00:30 … 47 = 23:30-24:00, in the
+city's own wall-clock time. Pure: the web page paints cells, this module turns them into the same
+``WeeklyWindow`` rules that ``/hours`` writes (and back), so both ways in save the same thing.
+
+Example: Monday cells 18..23 (09:00-12:00) and 28..34 (14:00-17:30) become the windows
+Mon 09:00-12:00 and Mon 14:00-17:30; cells 46, 47 become Mon 23:00-24:00 (end ``time(0)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time
+
+from bot.domain import InvalidInputError, WeeklyWindow
+
+SLOT_MINUTES = 30
+SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES  # 48
+Cell = tuple[int, int]
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _end_minutes(window: WeeklyWindow) -> int:
+    return 24 * 60 if window.end == time(0) else _minutes(window.end)
+
+
+def slot_start(slot: int) -> time:
+    return time(slot * SLOT_MINUTES // 60, slot * SLOT_MINUTES % 60)
+
+
+def cells_of(windows: Iterable[WeeklyWindow]) -> frozenset[Cell]:
+    """The cells a window covers whole (a window 09:15-10:00 covers 09:30-10:00 only)."""
+    cells = set()
+    for window in windows:
+        first = -(-_minutes(window.start) // SLOT_MINUTES)  # round the start up
+        last = _end_minutes(window) // SLOT_MINUTES  # round the end down
+        cells.update((window.weekday, slot) for slot in range(first, last))
+    return frozenset(cells)
+
+
+def fits_the_grid(windows: Iterable[WeeklyWindow]) -> bool:
+    """Whether every window starts and ends on a half hour, so the grid shows it exactly."""
+    return all(_minutes(w.start) % SLOT_MINUTES == 0 and _end_minutes(w) % SLOT_MINUTES == 0 for w in windows)
+
+
+def windows_of(cells: Iterable[Cell]) -> tuple[WeeklyWindow, ...]:
+    """Consecutive cells of a day become one window; refuses cells outside the week."""
+    by_day: dict[int, set[int]] = {}
+    for weekday, slot in cells:
+        if not (0 <= weekday <= 6 and 0 <= slot < SLOTS_PER_DAY):
+            raise InvalidInputError(f"no such cell in a week: {weekday}/{slot}")
+        by_day.setdefault(weekday, set()).add(slot)
+    windows = []
+    for weekday in sorted(by_day):
+        slots = sorted(by_day[weekday])
+        start = previous = slots[0]
+        for slot in [*slots[1:], None]:
+            if slot is not None and slot == previous + 1:
+                previous = slot
+                continue
+            end = previous + 1
+            windows.append(WeeklyWindow(weekday, slot_start(start), time(0) if end == SLOTS_PER_DAY else slot_start(end)))
+            if slot is not None:
+                start = previous = slot
+    return tuple(windows)
+
+
+def parse_cell(text: str) -> Cell:
+    """``"0-18"`` (as the page posts it) → ``(0, 18)``."""
+    try:
+        weekday, slot = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise InvalidInputError(f"not a cell of the week grid: {text[:20]!r}") from None
+    return weekday, slot

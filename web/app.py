@@ -1,0 +1,127 @@
+"""The web app: one Starlette application, its routes in one table, its errors turned into pages.
+
+``create_app`` is called by the composition root (``tandem/server.py``), which serves it with
+uvicorn beside the bot and may add routes of its own (the Telegram webhook). Pages follow one
+shape (``web/visit.py``): read the request, call one service with ``by=``, render a template that
+extends ``base.html``. To add a page (the coordinators' board will): a module with its handlers,
+its routes added to ``ROUTES`` below, POST handlers wrapped in ``csrf_protected``, a template
+that extends ``base.html``, texts in ``bot/locales/*/LC_MESSAGES/web.po``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.config import Config
+from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
+from bot.services import Services
+from web import health, sign_in
+from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
+from web.visit import STATIC, SignInRequired, Visit
+
+log = logging.getLogger(__name__)
+
+
+async def home(request: Request) -> Response:
+    """Signed in: the person's overview; otherwise the sign-in page."""
+    visit = await Visit.of(request)
+    if visit.visitor is None:
+        return visit.redirect("/sign-in")
+    return visit.render("home.html")
+
+
+# Always served, also when the pages are off (webhook mode without the web app).
+SERVICE_ROUTES: list[BaseRoute] = [
+    Route("/healthz", health.healthz, methods=["GET"]),
+]
+
+# Every page of the web app, in one table.
+PAGE_ROUTES: list[BaseRoute] = [
+    Route("/", home, methods=["GET"]),
+    # Signing in and out
+    Route("/sign-in", sign_in.show_sign_in, methods=["GET"]),
+    Route("/sign-in", sign_in.request_link, methods=["POST"]),
+    Route("/sign-in/{token}", sign_in.show_link, methods=["GET"]),
+    Route("/sign-in/{token}", sign_in.use_link, methods=["POST"]),
+    Route("/sign-out", sign_in.sign_out, methods=["POST"]),
+    Route("/app", sign_in.show_mini_app, methods=["GET"]),
+    Route("/app", sign_in.sign_in_with_telegram, methods=["POST"]),
+]
+
+_STATUS = {PermissionDeniedError: 403, NotFoundError: 404, ConflictError: 409, InvalidInputError: 400}
+
+
+async def _tandem_error(request: Request, error: Exception) -> Response:
+    """A domain error becomes the page "That did not work", in the reader's language; nothing changed."""
+    visit = await Visit.of(request)
+    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
+    return visit.render("error.html", status_code=status, error=error)
+
+
+async def _sign_in_required(request: Request, error: Exception) -> Response:
+    return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+
+
+async def _csrf_error(request: Request, error: Exception) -> Response:
+    log.info("CSRF token missing or wrong on %s %s", request.method, request.url.path)
+    visit = await Visit.of(request)
+    return visit.render("error.html", status_code=403, error=None, message="This form has expired. Please go back, reload the page and try again.")
+
+
+async def _too_many(request: Request, error: Exception) -> Response:
+    visit = await Visit.of(request)
+    response = visit.render("error.html", status_code=429, error=None, message="Too many attempts. Please wait a minute and try again.")
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if request.url.path.startswith("/static/") or request.method not in ("GET", "HEAD"):
+        return PlainTextResponse(error.detail, status_code=error.status_code)
+    visit = await Visit.of(request)
+    message = "This page does not exist." if error.status_code == 404 else "That did not work."
+    return visit.render("error.html", status_code=error.status_code, error=None, message=message)
+
+
+def create_app(
+    config: Config,
+    services: Callable[[], Services],
+    *,
+    bot_token: str,
+    extra_routes: Sequence[BaseRoute] = (),
+    pages: bool = True,
+) -> Starlette:
+    """The web app for ``config``; ``services`` gives the services once the bot has opened the database.
+
+    ``pages=False`` serves only ``/healthz`` (and ``extra_routes``): webhook mode without the web app.
+    """
+    routes = [*extra_routes, *SERVICE_ROUTES]
+    if pages:
+        routes += [*PAGE_ROUTES, Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            TandemError: _tandem_error,
+            SignInRequired: _sign_in_required,
+            CsrfError: _csrf_error,
+            sign_in.TooManyAttempts: _too_many,
+            HTTPException: _http_error,
+        },
+    )
+    app.state.config = config
+    app.state.services = services
+    app.state.bot_token = bot_token
+    app.state.sessions = SessionCodec(config.web)
+    app.state.sign_in_limiter = RateLimiter(config.web.sign_in_attempts_per_minute, 60.0)
+    return app
