@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import Pairing, utc
+from bot.domain import Actor, Pairing, utc
 from bot.i18n import SUPPORTED_LANGUAGES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tandem.sqlite3"
@@ -99,6 +99,12 @@ class ProgrammeConfig:
     @property
     def coordinator_ids(self) -> frozenset[int]:
         return frozenset(c.telegram_id for c in self.coordinators)
+
+    def coordinator(self, actor: Actor) -> CoordinatorConfig | None:
+        """The coordinator ``actor`` is, if any: the configuration is the one list of coordinators."""
+        if actor.telegram_user_id is None:
+            return None  # a contact signed in on the web; coordinators act as their Telegram id
+        return next((c for c in self.coordinators if c.telegram_id == actor.telegram_user_id), None)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,33 @@ class Channel(str, enum.Enum):
     EMAIL = "email"
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: every service call names its actor, and the service checks what it may do.
+
+    Either a Telegram user (``Actor.telegram``: the chat, and the Mini App inside Telegram) or a
+    contact signed in on the web by a personal link (``Actor.contact``: an e-mail-only person, who
+    has no Telegram id). Coordinators are always Telegram users, identified by the ``telegram_id``
+    of the configuration, also when they sign in on the web by e-mail; a contact actor is never a
+    coordinator. Only Telegram users have a chat conversation (the "waiting for free text" step).
+    """
+
+    telegram_user_id: int | None = None
+    contact_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.telegram_user_id is None) == (self.contact_id is None):
+            raise ValueError("an actor is either a Telegram user or a contact, exactly one of them")
+
+    @classmethod
+    def telegram(cls, user_id: int) -> Actor:
+        return cls(telegram_user_id=user_id)
+
+    @classmethod
+    def contact(cls, contact_id: int) -> Actor:
+        return cls(contact_id=contact_id)
+
+
 def utc(value: datetime) -> datetime:
     """Return ``value`` in UTC; refuse naive datetimes, which are ambiguous by construction."""
     if value.tzinfo is None or value.utcoffset() is None:

@@ -57,8 +57,7 @@ def hours_keyboard(view: HoursView, language: str) -> InlineKeyboardMarkup:
 async def show_hours(update: Update, context: TandemContext) -> None:
     """/hours: the current hours with overlaps and the presets; `/hours Mon-Fri 09:00-12:00` sets them directly."""
     text = (update.effective_message.text or "").partition(" ")[2].strip()
-    by = update.effective_user.id
-    view = await context.services.availability.set_hours(by=by, text=text) if text else await context.services.availability.hours(by=by)
+    view = await context.services.availability.set_hours(by=context.actor, text=text) if text else await context.services.availability.hours(by=context.actor)
     await update.effective_message.reply_text(hours_text(view, context.language), reply_markup=hours_keyboard(view, context.language))
 
 
@@ -69,7 +68,7 @@ async def choose_preset(update: Update, context: TandemContext) -> None:
     city_id, preset = callback_data.HOURS_PRESET.parse(query.data)
     if preset not in HOURS_PRESETS:
         raise callback_data.ForgedButtonError("unknown preset")
-    view = await context.services.availability.set_hours(by=query.from_user.id, text=str(preset), city_id=city_id)
+    view = await context.services.availability.set_hours(by=context.actor, text=str(preset), city_id=city_id)
     await query.answer()
     await keyboards.show(query, hours_text(view, context.language), hours_keyboard(view, context.language))
 
@@ -79,7 +78,7 @@ async def ask_hours(update: Update, context: TandemContext) -> None:
     """"Type my own": wait for the hours as the next message."""
     query = update.callback_query
     (city_id,) = callback_data.HOURS_TYPE.parse(query.data)
-    city = await context.services.availability.ask_hours(by=query.from_user.id, city_id=city_id)
+    city = await context.services.availability.ask_hours(by=context.actor, city_id=city_id)
     await query.answer()
     await query.message.reply_text(
         t(context.language, "Send the usual meeting hours of {city} in {zone} time, for example: Mon-Fri 09:00-12:00, 14:00-17:30", city=city.name, zone=city.timezone)
@@ -89,10 +88,9 @@ async def ask_hours(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def type_hours(update: Update, context: TandemContext) -> None:
     """The free text after "Type my own": parse it; a mistake is explained and nothing is saved."""
-    by = update.effective_user.id
     try:
         payload = context.person.step_payload or {}
-        view = await context.services.availability.set_hours(by=by, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.set_hours(by=context.actor, text=update.effective_message.text, city_id=payload.get("city_id"))
     except InvalidInputError as error:
         if getattr(error, "msgid", None) is not None:
             raise
@@ -118,8 +116,7 @@ def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
 async def show_days_away(update: Update, context: TandemContext) -> None:
     """/away: the coming days away; `/away 2027-04-01..2027-04-03` adds directly."""
     text = (update.effective_message.text or "").partition(" ")[2].strip()
-    by = update.effective_user.id
-    view = await context.services.availability.add_days_away(by=by, text=text) if text else await context.services.availability.days_away(by=by)
+    view = await context.services.availability.add_days_away(by=context.actor, text=text) if text else await context.services.availability.days_away(by=context.actor)
     await update.effective_message.reply_text(away_text(view, context.language), reply_markup=away_keyboard(view, context.language))
 
 
@@ -128,7 +125,7 @@ async def ask_days_away(update: Update, context: TandemContext) -> None:
     """"Add days away": wait for dates as the next message."""
     query = update.callback_query
     (city_id,) = callback_data.AWAY_ADD.parse(query.data)
-    city = await context.services.availability.ask_days_away(by=query.from_user.id, city_id=city_id)
+    city = await context.services.availability.ask_days_away(by=context.actor, city_id=city_id)
     await query.answer()
     await query.message.reply_text(t(context.language, "Send the days when {city} cannot meet, for example: 2027-04-01, 2027-04-06..2027-04-08", city=city.name))
 
@@ -138,7 +135,7 @@ async def type_days_away(update: Update, context: TandemContext) -> None:
     """The free text after "Add days away"."""
     payload = context.person.step_payload or {}
     try:
-        view = await context.services.availability.add_days_away(by=update.effective_user.id, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.add_days_away(by=context.actor, text=update.effective_message.text, city_id=payload.get("city_id"))
     except InvalidInputError as error:
         if getattr(error, "msgid", None) is not None:
             raise
@@ -152,6 +149,6 @@ async def remove_day_away(update: Update, context: TandemContext) -> None:
     """🗑 a day: remove it (a double tap removes nothing more) and redraw."""
     query = update.callback_query
     city_id, day = callback_data.AWAY_REMOVE.parse(query.data)
-    view = await context.services.availability.remove_day_away(by=query.from_user.id, city_id=city_id, day=callback_data.parse_day(day))
+    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=callback_data.parse_day(day))
     await query.answer()
     await keyboards.show(query, away_text(view, context.language), away_keyboard(view, context.language))

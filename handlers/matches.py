@@ -24,7 +24,7 @@ async def accept_match(update: Update, context: TandemContext) -> None:
     """Accept: nothing changes for planning; the buttons go away."""
     query = update.callback_query
     (match_id,) = callback_data.ACCEPT_MATCH.parse(query.data)
-    view = await context.services.matching.accept(by=query.from_user.id, match_id=match_id)
+    view = await context.services.matching.accept(by=context.actor, match_id=match_id)
     await query.answer()
     await keyboards.show(query, accepted_text(view, context.language))
 
@@ -34,7 +34,7 @@ async def decline_match(update: Update, context: TandemContext) -> None:
     """Decline: the match ends and the partner city is told; a second tap changes nothing."""
     query = update.callback_query
     (match_id,) = callback_data.DECLINE_MATCH.parse(query.data)
-    view = await context.services.matching.decline(by=query.from_user.id, match_id=match_id)
+    view = await context.services.matching.decline(by=context.actor, match_id=match_id)
     await query.answer()
     assert view.match.status is MatchStatus.DECLINED
     await keyboards.show(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import City, InvalidInputError, WeeklyWindow
+from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.matching import eligible
@@ -44,12 +44,12 @@ class AwayView:
 
 
 class AvailabilityService(ServiceBase):
-    async def hours(self, *, by: int, city_id: int | None = None) -> HoursView:
+    async def hours(self, *, by: Actor, city_id: int | None = None) -> HoursView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._hours_view(uow, city)
 
-    async def set_hours(self, *, by: int, text: str, city_id: int | None = None) -> HoursView:
+    async def set_hours(self, *, by: Actor, text: str, city_id: int | None = None) -> HoursView:
         """Parse and save weekly hours (a preset key or free text); a parse error saves nothing."""
         from bot.planner import parse_weekly_hours
 
@@ -64,7 +64,7 @@ class AvailabilityService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def ask_hours(self, *, by: int, city_id: int) -> City:
+    async def ask_hours(self, *, by: Actor, city_id: int) -> City:
         """Wait for free-text hours from ``by`` (their next message)."""
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -72,25 +72,25 @@ class AvailabilityService(ServiceBase):
             await uow.commit()
             return city
 
-    async def waiting_city(self, *, by: int) -> int | None:
+    async def waiting_city(self, *, by: Actor) -> int | None:
         """The city whose free text the bot is waiting for (None: the person's own or acted-for city)."""
         async with self.uow() as uow:
             person = await self.person(uow, by)
             return int(person.step_payload["city_id"]) if person.step_payload and "city_id" in person.step_payload else None
 
-    async def days_away(self, *, by: int, city_id: int | None = None) -> AwayView:
+    async def days_away(self, *, by: Actor, city_id: int | None = None) -> AwayView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._away_view(uow, city)
 
-    async def ask_days_away(self, *, by: int, city_id: int) -> City:
+    async def ask_days_away(self, *, by: Actor, city_id: int) -> City:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             await self.wait(uow, by, AWAY_STEP, {"city_id": city.id})
             await uow.commit()
             return city
 
-    async def add_days_away(self, *, by: int, text: str, city_id: int | None = None) -> AwayView:
+    async def add_days_away(self, *, by: Actor, text: str, city_id: int | None = None) -> AwayView:
         """Add dates and ranges (``2027-04-01, 2027-04-06..2027-04-08``); past days are refused."""
         from bot.planner import parse_days_away
 
@@ -109,7 +109,7 @@ class AvailabilityService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def remove_day_away(self, *, by: int, city_id: int, day: date) -> AwayView:
+    async def remove_day_away(self, *, by: Actor, city_id: int, day: date) -> AwayView:
         """Remove one day away; removing one already gone changes nothing (a double tap)."""
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)

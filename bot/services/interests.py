@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import City, InvalidInputError, Match, NotFoundError, Topic
+from bot.domain import Actor, City, InvalidInputError, Match, NotFoundError, Topic
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.matching import close_withdrawn, match_new_interest
@@ -34,12 +34,12 @@ class InterestService(ServiceBase):
             await uow.topics.sync([(t.key, dict(t.titles)) for t in self.config.programme.topics])
             await uow.commit()
 
-    async def overview(self, *, by: int, city_id: int | None = None) -> TopicsView:
+    async def overview(self, *, by: Actor, city_id: int | None = None) -> TopicsView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._view(uow, city)
 
-    async def choose(self, *, by: int, city_id: int, topic_id: int, chosen: bool) -> TopicsView:
+    async def choose(self, *, by: Actor, city_id: int, topic_id: int, chosen: bool) -> TopicsView:
         """Set one topic on or off. The button says which, so a double tap asks for the same state twice."""
         now = self.now()
         async with self.uow() as uow:
@@ -58,7 +58,7 @@ class InterestService(ServiceBase):
             self.wakeups.planning_needed()
         return TopicsView(view.city, view.choices, tuple(new_matches))
 
-    async def ask_note(self, *, by: int, city_id: int, topic_id: int) -> Topic:
+    async def ask_note(self, *, by: Actor, city_id: int, topic_id: int) -> Topic:
         """Wait for the note on one chosen topic (the next free text of ``by``)."""
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -69,7 +69,7 @@ class InterestService(ServiceBase):
             await uow.commit()
             return topic
 
-    async def set_note(self, *, by: int, text: str) -> TopicsView:
+    async def set_note(self, *, by: Actor, text: str) -> TopicsView:
         """Save the note the bot was waiting for; "-" removes it."""
         note = " ".join(text.split())
         if len(note) > MAX_NOTE_LENGTH:

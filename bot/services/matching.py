@@ -15,6 +15,7 @@ from typing import Any
 from bot import callback_data
 from bot.config import Config
 from bot.domain import (
+    Actor,
     Channel,
     City,
     ConflictError,
@@ -150,7 +151,7 @@ async def notice_view(uow: Any, recipient: Contact, message: OutgoingMessage) ->
 
 
 class MatchingService(ServiceBase):
-    async def accept(self, *, by: int, match_id: int) -> MatchView:
+    async def accept(self, *, by: Actor, match_id: int) -> MatchView:
         """A contact (or coordinator) agrees to meet the partner; planning goes on as it would."""
         async with self.uow() as uow:
             match, city_id = await self._own_match(uow, by, match_id)
@@ -158,7 +159,7 @@ class MatchingService(ServiceBase):
                 raise user_error(ConflictError, "This match has ended already; nothing changed.")
             return await match_view(uow, match, city_id)
 
-    async def decline(self, *, by: int, match_id: int) -> MatchView:
+    async def decline(self, *, by: Actor, match_id: int) -> MatchView:
         """Decline the partner: the match ends and the other side is told. The first answer wins."""
         now = self.now()
         async with self.uow() as uow:
@@ -178,7 +179,7 @@ class MatchingService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def _own_match(self, uow: Any, by: int, match_id: int) -> tuple[Match, int | None]:
+    async def _own_match(self, uow: Any, by: Actor, match_id: int) -> tuple[Match, int | None]:
         """The match, if ``by`` speaks for one of its cities (or coordinates); checked on every press."""
         person = await self.person(uow, by)
         match: Match | None = await uow.matches.get(match_id)

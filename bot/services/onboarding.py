@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role
-from bot.services.base import ServiceBase
+from bot.domain import Actor, City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role
+from bot.services.base import ServiceBase, telegram_user
 from bot.services.errors import user_error
 from bot.services.people_model import Person
 
@@ -34,10 +34,10 @@ class Invitation:
 
 
 class OnboardingService(ServiceBase):
-    async def invite_contact(self, *, by: int, city_name: str) -> Invitation:
+    async def invite_contact(self, *, by: Actor, city_name: str) -> Invitation:
         """A coordinator's one-time link that makes its opener the contact of ``city_name``."""
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             city = await uow.cities.by_name(city_name)
             if city is None:
                 raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=city_name.strip())
@@ -45,7 +45,7 @@ class OnboardingService(ServiceBase):
             await uow.commit()
             return invitation
 
-    async def invite_colleague(self, *, by: int) -> Invitation:
+    async def invite_colleague(self, *, by: Actor) -> Invitation:
         """A city contact's one-time link for a colleague, who then receives the city's invites."""
         async with self.uow() as uow:
             person = await self.person(uow, by)
@@ -55,17 +55,18 @@ class OnboardingService(ServiceBase):
             await uow.commit()
             return invitation
 
-    async def _issue(self, uow: object, by: int, city: City, role: Role) -> Invitation:
+    async def _issue(self, uow: object, by: Actor, city: City, role: Role) -> Invitation:
         code = secrets.token_urlsafe(18)
         now = self.now()
         expires = now + self.config.invites.code_ttl
         await uow.invite_codes.add(  # type: ignore[attr-defined]
-            code_hash=hash_code(code), city_id=city.id, role=role, created_by=by, now_utc=now, expires_at=expires
+            code_hash=hash_code(code), city_id=city.id, role=role, created_by=by.telegram_user_id, now_utc=now, expires_at=expires
         )
         return Invitation(code, city, role, expires)
 
-    async def join(self, *, by: int, chat_id: int, display_name: str, language_code: str | None, code: str) -> Person:
-        """Open an invite link: bind ``by`` to the code's city. A bad code binds nothing."""
+    async def join(self, *, by: Actor, chat_id: int, display_name: str, language_code: str | None, code: str) -> Person:
+        """Open an invite link: bind ``by`` (a Telegram user) to the code's city. A bad code binds nothing."""
+        telegram_user_id = telegram_user(by)
         now = self.now()
         async with self.uow() as uow:
             person = await self.person(uow, by, language_code)
@@ -96,12 +97,12 @@ class OnboardingService(ServiceBase):
             assert city is not None  # the code's foreign key cascades: no city, no code
             if person.contact is None:
                 contact = await uow.contacts.add(
-                    display_name=display_name[:120] or str(by),
+                    display_name=display_name[:120] or str(telegram_user_id),
                     role=invite.role,
                     language=person.language,
                     now_utc=now,
                     city_id=city.id,
-                    telegram_user_id=by,
+                    telegram_user_id=telegram_user_id,
                     chat_id=chat_id,
                 )
             else:

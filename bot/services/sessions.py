@@ -1,6 +1,6 @@
 """Sessions: coordinators confirm, reschedule and cancel; everyone sees what is coming.
 
-Every action takes ``by`` (the Telegram user id of who pressed or typed) and checks it here, on
+Every action takes ``by`` (the ``Actor`` who pressed, typed or submitted) and checks it here, on
 every call: a button shown to a coordinator an hour ago proves nothing now. Where two
 coordinators can race, the database decides (``matches.transition`` and ``sessions.reschedule``
 are conditional updates): the first tap wins and the second is told who was first.
@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain import (
+    Actor,
     Attendance,
     Channel,
     City,
@@ -88,35 +89,28 @@ FOLLOW_UP_AFTER_END = timedelta(minutes=30)
 class SessionService(ServiceBase):
     make_room_token: Callable[[], str] = staticmethod(new_room_token)
 
-    # ----------------------------------------------------------------------------- permissions
-
-    def _require_coordinator(self, by: int | None) -> None:
-        """Coordinators only; ``None`` is the planner's automatic confirmation."""
-        if by is not None and by not in self.config.programme.coordinator_ids:
-            raise user_error(PermissionDeniedError, "Only the programme's coordinators may do this.")
-
     # ----------------------------------------------------------------------------- reading
 
-    async def pending(self, *, by: int) -> list[MatchView]:
+    async def pending(self, *, by: Actor) -> list[MatchView]:
         """Planned matches with their offered slots, and matches without a common time."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             matches = await uow.matches.with_status(MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
             return [await self._match_view(uow, m, with_slots=True) for m in matches]
 
-    async def schedule(self, *, by: int) -> list[SessionView]:
+    async def schedule(self, *, by: Actor) -> list[SessionView]:
         """Every confirmed session still to come (coordinators)."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             sessions = await uow.sessions.list_upcoming(after_utc=self.now() - timedelta(hours=2))
             return [await self._session_view(uow, s) for s in sessions]
 
-    async def upcoming_for(self, *, by: int) -> list[SessionView]:
+    async def upcoming_for(self, *, by: Actor) -> list[SessionView]:
         """The sessions of the caller's city (contacts and participants), or all (coordinators)."""
-        if by in self.config.programme.coordinator_ids:
+        if self.config.programme.coordinator(by) is not None:
             return await self.schedule(by=by)
         async with self.uow() as uow:
-            contact = await uow.contacts.by_telegram_user(by)
+            contact = (await self.person(uow, by)).contact
             if contact is None or contact.city_id is None:
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
             sessions = await uow.sessions.list_upcoming(
@@ -126,9 +120,9 @@ class SessionService(ServiceBase):
 
     # ----------------------------------------------------------------------------- acting
 
-    async def confirm(self, match_id: int, start_utc: datetime, *, by: int | None) -> SessionView:
+    async def confirm(self, match_id: int, start_utc: datetime, *, by: Actor | None) -> SessionView:
         """Confirm one of the offered slots; the first tap wins. ``by=None``: automatic confirmation."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             match = await uow.matches.get(match_id)
@@ -155,7 +149,7 @@ class SessionService(ServiceBase):
                 duration_minutes=int(self.config.scheduling.duration.total_seconds() // 60),
                 meeting_link=link,
                 ical_uid=f"{uuid.uuid4()}@tandem",
-                confirmed_by=by,
+                confirmed_by=by.telegram_user_id if by is not None else None,
                 now_utc=now,
             )
             if session is None:  # the database's own guard: one session per match
@@ -181,9 +175,9 @@ class SessionService(ServiceBase):
             return False
         return True
 
-    async def reschedule(self, session_id: int, start_utc: datetime, *, by: int, expected_sequence: int) -> SessionView:
+    async def reschedule(self, session_id: int, start_utc: datetime, *, by: Actor, expected_sequence: int) -> SessionView:
         """Move a session to ``start_utc``: same UID, higher SEQUENCE, reminders moved."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             current = await uow.sessions.get(session_id)
@@ -206,9 +200,9 @@ class SessionService(ServiceBase):
         self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
-    async def reschedule_options(self, session_id: int, *, by: int) -> tuple[SessionView, list[datetime]]:
+    async def reschedule_options(self, session_id: int, *, by: Actor) -> tuple[SessionView, list[datetime]]:
         """Other common times for a session, best first, around every other confirmed session."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
             if session is None or session.status is SessionStatus.CANCELLED:
@@ -222,9 +216,9 @@ class SessionService(ServiceBase):
         starts = [slot.start_utc for slot in slots if slot.start_utc != session.start_utc]
         return view, starts[: self.config.scheduling.slots_offered]
 
-    async def ask_cancel_reason(self, session_id: int, *, by: int) -> None:
+    async def ask_cancel_reason(self, session_id: int, *, by: Actor) -> None:
         """Wait for the reason of a cancellation (the next free text of ``by``)."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
             if session is None or session.status is SessionStatus.CANCELLED:
@@ -232,7 +226,7 @@ class SessionService(ServiceBase):
             await self.wait(uow, by, CANCEL_REASON_STEP, {"session_id": session_id})
             await uow.commit()
 
-    async def cancel_with_reason(self, text: str, *, by: int) -> SessionView:
+    async def cancel_with_reason(self, text: str, *, by: Actor) -> SessionView:
         """The free text after "Cancel": cancel the session the bot was waiting about."""
         reason = " ".join(text.split())
         if len(reason) > MAX_REASON_LENGTH:
@@ -246,9 +240,9 @@ class SessionService(ServiceBase):
             await uow.commit()
         return await self.cancel(int(payload["session_id"]), reason, by=by)
 
-    async def cancel(self, session_id: int, reason: str, *, by: int) -> SessionView:
+    async def cancel(self, session_id: int, reason: str, *, by: Actor) -> SessionView:
         """Cancel a session: METHOD:CANCEL to everyone, reminders dropped, the match closed."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             session = await uow.sessions.cancel(session_id, now_utc=now)
@@ -266,11 +260,11 @@ class SessionService(ServiceBase):
         self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
-    async def answer(self, session_id: int, attend: bool, *, by: int) -> SessionView:
+    async def answer(self, session_id: int, attend: bool, *, by: Actor) -> SessionView:
         """A participant's "I'll attend" / "I can't attend"; coordinators and the partner city are told."""
         now = self.now()
         async with self.uow() as uow:
-            contact = await uow.contacts.by_telegram_user(by)
+            contact = (await self.person(uow, by)).contact
             session = await uow.sessions.get(session_id)
             if contact is None or session is None:
                 raise user_error(NotFoundError, "This session no longer exists.")
@@ -300,7 +294,7 @@ class SessionService(ServiceBase):
 
     # ----------------------------------------------------------------------------- afterwards
 
-    async def record_outcome(self, session_id: int, took_place: bool, *, by: int) -> SessionView:
+    async def record_outcome(self, session_id: int, took_place: bool, *, by: Actor) -> SessionView:
         """A city's contact says whether the session took place; then the bot waits for the next steps."""
         now = self.now()
         async with self.uow() as uow:
@@ -316,7 +310,7 @@ class SessionService(ServiceBase):
             await uow.commit()
             return view
 
-    async def save_next_steps(self, text: str, *, by: int) -> SessionView:
+    async def save_next_steps(self, text: str, *, by: Actor) -> SessionView:
         """The free text after the follow-up question: the next steps agreed, kept with the match."""
         next_steps = " ".join(text.split())
         if not next_steps or len(next_steps) > 2000:
@@ -339,9 +333,9 @@ class SessionService(ServiceBase):
             await uow.commit()
             return view
 
-    async def roadmap(self, *, by: int) -> list[tuple[SessionView, list[dict[str, Any]]]]:
+    async def roadmap(self, *, by: Actor) -> list[tuple[SessionView, list[dict[str, Any]]]]:
         """Every session that has an account from a city, with what each city said (coordinators)."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             result = []
             for match in await uow.matches.with_status(MatchStatus.CONFIRMED):
@@ -351,9 +345,9 @@ class SessionService(ServiceBase):
                     result.append((await self._session_view(uow, session), entries))
             return result
 
-    async def _session_of_own_city(self, uow: Any, session_id: int, by: int) -> tuple[Session, Contact]:
+    async def _session_of_own_city(self, uow: Any, session_id: int, by: Actor) -> tuple[Session, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""
-        contact = await uow.contacts.by_telegram_user(by)
+        contact = (await self.person(uow, by)).contact
         session = await uow.sessions.get(session_id)
         if session is None or session.status is SessionStatus.CANCELLED:
             raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
