@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
-from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics
+from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics, web_app
 
 IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
 
@@ -23,6 +23,7 @@ def register(application: Application) -> None:
         CommandHandler("mydata", people.send_my_data, filters=private),
         CommandHandler("forget", people.ask_to_forget, filters=private),
         CommandHandler("cancel", fallback.cancel, filters=private),
+        CommandHandler("web", web_app.open_web_app, filters=private),
         CallbackQueryHandler(language.set_language, pattern=buttons.CHOOSE_LANGUAGE.pattern),
         CallbackQueryHandler(people.forget, pattern=buttons.FORGET_ME.pattern),
         # City contacts (and coordinators acting for a city)

@@ -81,7 +81,10 @@ async def show_help(update: Update, context: TandemContext) -> None:
 
 async def set_command_menus(bot: Bot, config: Config) -> None:
     """setMyCommands per language; coordinators' commands only in coordinators' private chats."""
-    general = CITY_CONTACT + EVERYONE
+    from handlers.web_app import WEB_COMMAND, set_menu_button
+
+    web = (WEB_COMMAND,) if config.web.enabled else ()
+    general = CITY_CONTACT + web + EVERYONE
     for language in (None, *SUPPORTED_LANGUAGES):
         words = language or "en"
         await bot.set_my_commands(
@@ -90,7 +93,8 @@ async def set_command_menus(bot: Bot, config: Config) -> None:
         for coordinator in config.programme.coordinators:
             # A private chat's id is the user's id, so the scope exists before they ever write.
             await bot.set_my_commands(
-                [BotCommand(c, t(words if language else coordinator.language, d)) for c, d in COORDINATOR + EVERYONE],
+                [BotCommand(c, t(words if language else coordinator.language, d)) for c, d in COORDINATOR + web + EVERYONE],
                 scope=BotCommandScopeChat(coordinator.telegram_id),
                 language_code=language,
             )
+    await set_menu_button(bot, config)

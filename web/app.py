@@ -26,7 +26,7 @@ from bot.domain import ConflictError, InvalidInputError, NotFoundError, Permissi
 from bot.services import Services
 from web import health, sign_in
 from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
-from web.visit import STATIC, SignInRequired, Visit
+from web.visit import STATIC, SignInRequired, Visit, msgid
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +74,12 @@ async def _sign_in_required(request: Request, error: Exception) -> Response:
 async def _csrf_error(request: Request, error: Exception) -> Response:
     log.info("CSRF token missing or wrong on %s %s", request.method, request.url.path)
     visit = await Visit.of(request)
-    return visit.render("error.html", status_code=403, error=None, message="This form has expired. Please go back, reload the page and try again.")
+    return visit.render("error.html", status_code=403, error=None, message=msgid("This form has expired. Please go back, reload the page and try again."))
 
 
 async def _too_many(request: Request, error: Exception) -> Response:
     visit = await Visit.of(request)
-    response = visit.render("error.html", status_code=429, error=None, message="Too many attempts. Please wait a minute and try again.")
+    response = visit.render("error.html", status_code=429, error=None, message=msgid("Too many attempts. Please wait a minute and try again."))
     response.headers["Retry-After"] = "60"
     return response
 
@@ -89,7 +89,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/static/") or request.method not in ("GET", "HEAD"):
         return PlainTextResponse(error.detail, status_code=error.status_code)
     visit = await Visit.of(request)
-    message = "This page does not exist." if error.status_code == 404 else "That did not work."
+    message = msgid("This page does not exist.") if error.status_code == 404 else msgid("That did not work.")
     return visit.render("error.html", status_code=error.status_code, error=None, message=message)
 
 

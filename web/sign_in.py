@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.domain import TandemError
-from bot.services.sign_in import actor_of_contact, actor_of_telegram_user
 from web.security import client_address, csrf_protected, form_of
 from web.visit import Visit
 
@@ -56,8 +55,8 @@ async def use_link(request: Request) -> Response:
     """Spend the link and start a session for its person."""
     _limit(request)
     visit = await Visit.of(request)
-    contact = await visit.services.sign_in.redeem(token=request.path_params["token"])
-    visit.start_session(actor_of_contact(contact.id), via="link")
+    actor = await visit.services.sign_in.redeem(token=request.path_params["token"])
+    visit.start_session(actor, via="link")
     return visit.redirect("/")
 
 
@@ -73,8 +72,8 @@ async def sign_in_with_telegram(request: Request) -> Response:
     _limit(request)
     visit = await Visit.of(request)
     form = await form_of(request)
-    user = await visit.services.sign_in.mini_app(init_data=str(form.get("init_data", "")), bot_token=request.app.state.bot_token)
-    visit.start_session(actor_of_telegram_user(user.telegram_user_id), via="mini_app")
+    actor = await visit.services.sign_in.mini_app(init_data=str(form.get("init_data", "")), bot_token=request.app.state.bot_token)
+    visit.start_session(actor, via="mini_app")
     return visit.redirect(_next_page(form.get("next")))
 
 

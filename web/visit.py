@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -30,15 +30,23 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.config import Config
-from bot.i18n import SUPPORTED_LANGUAGES, format_instant, format_local_date, format_time_of_day, gettext, normalize_language
+from bot.domain import Actor, City
+from bot.i18n import SUPPORTED_LANGUAGES, Place, format_instant, gettext, normalize_language
 from bot.services import Services
-from bot.services.sign_in import Visitor
+from bot.services.people_model import Person
+from bot.services.sign_in import actor_from_key, actor_key
 from web.security import CSRF_FIELD, SessionCodec, SessionData
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 STATIC = HERE / "static"
 LANGUAGE_NAMES = {"en": "English", "zh": "中文", "de": "Deutsch"}
+_DAY_PATTERNS = {"en": "EEE d MMM y", "de": "EEE, d. MMMM y", "zh": "y年M月d日 EEEE"}  # as bot.i18n writes dates
+
+
+def msgid(text: str) -> str:
+    """Marks a text that a template translates later (``t(message)``), so the catalog test finds it."""
+    return text
 
 
 class SignInRequired(Exception):
@@ -71,7 +79,7 @@ class Visit:
     config: Config
     session: SessionData
     session_changed: bool
-    visitor: Visitor | None
+    visitor: Person | None  # who is signed in; None: nobody (or someone forgotten meanwhile)
     language: str
 
     @classmethod
@@ -80,7 +88,8 @@ class Visit:
         codec: SessionCodec = state.sessions
         session, new = codec.load(request)
         services: Services = state.services()
-        visitor = await services.sign_in.visitor(actor=session.actor) if session.actor else None
+        actor = actor_from_key(session.actor)
+        visitor = await services.sign_in.visitor(by=actor) if actor is not None else None
         if session.actor and visitor is None:  # forgotten meanwhile: the session ends here
             session, new = replace(session, actor=None, via=None), True
         chosen = request.query_params.get("lang")
@@ -91,10 +100,25 @@ class Visit:
 
     # ---- who -------------------------------------------------------------------------------
 
-    def signed_in(self) -> Visitor:
+    def signed_in(self) -> Person:
         if self.visitor is None:
             raise SignInRequired()
         return self.visitor
+
+    def by(self) -> Actor:
+        """The actor every service call of a page names (``by=``); the service checks the rest."""
+        return self.signed_in().actor
+
+    @property
+    def name(self) -> str:
+        """How the pages greet the signed-in person."""
+        person = self.visitor
+        if person is None:
+            return ""
+        if person.contact is not None:
+            return person.contact.display_name
+        coordinator = self.config.programme.coordinator(person.actor)
+        return coordinator.name if coordinator is not None and coordinator.name else str(person.actor.telegram_user_id)
 
     def t(self, message: str, **values: object) -> str:
         return gettext(self.language, message, **values)
@@ -111,6 +135,7 @@ class Visit:
                 "lang": language,
                 "languages": LANGUAGE_NAMES,
                 "visitor": self.visitor,
+                "visitor_name": self.name,
                 "programme": self.config.programme.name,
                 "csrf_field": self.csrf_field,
                 "csrf_token": self.session.csrf,
@@ -118,7 +143,6 @@ class Visit:
                 "path": self.request.url.path,
                 "when": self.when,
                 "day": self.day,
-                "time_of_day": self.time_of_day,
                 **context,
             },
             status_code=status_code,
@@ -135,8 +159,8 @@ class Visit:
         if self.session_changed:
             self.request.app.state.sessions.store(response, self.session)
 
-    def start_session(self, actor: str, via: str) -> None:
-        self.session = SessionCodec.signed_in(self.session, actor, via)
+    def start_session(self, actor: Actor, via: str) -> None:
+        self.session = SessionCodec.signed_in(self.session, actor_key(actor), via)
         self.session_changed = True
 
     def end_session(self) -> None:
@@ -150,15 +174,13 @@ class Visit:
 
     @property
     def zone(self) -> str:
-        return self.visitor.zone if self.visitor else self.config.programme.timezone
+        """Where the reader lives: their city's zone; coordinators (and visitors) the programme's."""
+        return self.visitor.city.timezone if self.visitor and self.visitor.city else self.config.programme.timezone
 
-    def when(self, instant_utc: datetime, zone: str | None = None) -> str:
-        return format_instant(instant_utc, zone or self.zone, self.language)
+    def when(self, instant_utc: datetime, *cities: City) -> str:
+        """An instant in the reader's zone, then in each city's ("Wed 31 Mar 2027, 15:00 Panjin (UTC+8) · 09:00 Hamburg (UTC+2)")."""
+        return format_instant(instant_utc, self.zone, self.language, [Place.of(c) for c in cities])
 
-    def day(self, value: Any, zone: str | None = None) -> str:
-        if isinstance(value, datetime):
-            return format_local_date(value, zone or self.zone, self.language)
-        return format_date(value, "EEE d MMM y" if self.language == "en" else "full" if self.language == "zh" else "EEE, d. MMM y", locale=self.language)
-
-    def time_of_day(self, instant_utc: datetime, zone: str | None = None) -> str:
-        return format_time_of_day(instant_utc, zone or self.zone, self.language)
+    def day(self, value: date) -> str:
+        """A calendar day with its weekday, as the reader writes it."""
+        return format_date(value, _DAY_PATTERNS[self.language], locale=self.language)

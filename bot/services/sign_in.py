@@ -17,17 +17,16 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.config import Config
-from bot.domain import Channel, City, Contact, InvalidInputError, OutgoingMessage, PermissionDeniedError, Role
+from bot.domain import Actor, Channel, Contact, InvalidInputError, OutgoingMessage, PermissionDeniedError
 from bot.i18n import format_instant, gettext
-from bot.mini_app import MiniAppUser, verify_init_data
+from bot.mini_app import verify_init_data
 from bot.notifications import Notification, Queued, RenderContext, queue, renderer
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
+from bot.services.people_model import Person
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,22 @@ class SignInService(ServiceBase):
             await uow.commit()
             return url
 
-    async def redeem(self, *, token: str) -> Contact:
-        """Open a sign-in link: the contact it signs in. Used, expired, forged and unknown links sign in nobody."""
+    async def own_link(self, *, by: Actor) -> str:
+        """A fresh sign-in link for the person asking (``/web`` in the chat, where no Mini App can open)."""
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            if person.contact is None or person.is_stranger:
+                raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+            url, _ = await issue_link(uow, self.config, self.now(), person.contact.id)
+            await uow.commit()
+            return url
+
+    async def redeem(self, *, token: str) -> Actor:
+        """Open a sign-in link: who it signs in. Used, expired, forged and unknown links sign in nobody.
+
+        Someone who also uses Telegram (a contact who joined in the chat, a coordinator) is signed in
+        as their Telegram self, with the same rights as in the chat; an e-mail-only person as the contact.
+        """
         now = self.now()
         async with self.uow() as uow:
             link = await uow.sign_in_links.by_hash(hash_token(token)) if TOKEN_PATTERN.fullmatch(token) else None
@@ -99,14 +112,15 @@ class SignInService(ServiceBase):
             if contact is None or not await uow.sign_in_links.use(link.id, now_utc=now):
                 raise user_error(InvalidInputError, "This sign-in link has been used already. Ask for a new one below.")
             await uow.commit()
-            return contact
+            return Actor.telegram(contact.telegram_user_id) if contact.telegram_user_id is not None else Actor.contact(contact.id)
 
-    async def visitor(self, *, actor: str) -> Visitor | None:
-        """Who a session's actor is now (the web session): None if they were forgotten meanwhile."""
+    async def visitor(self, *, by: Actor) -> Person | None:
+        """Who is signed in (the web session): None when they are no longer part of the programme."""
         async with self.uow() as uow:
-            return await visitor_of(self, uow, actor)
+            person = await self.person(uow, by)
+        return None if person.is_stranger else person
 
-    async def mini_app(self, *, init_data: str, bot_token: str) -> MiniAppUser:
+    async def mini_app(self, *, init_data: str, bot_token: str) -> Actor:
         """The Telegram user who opened the Mini App, if the programme knows them."""
         try:
             user = verify_init_data(init_data, bot_token, now_utc=self.now(), max_age=self.config.web.mini_app_max_age)
@@ -114,10 +128,10 @@ class SignInService(ServiceBase):
             log.info("Mini App sign-in refused: %s", exc)
             raise user_error(PermissionDeniedError, "Telegram could not confirm who you are. Please open the app again from the chat.") from None
         async with self.uow() as uow:
-            person = await self.person(uow, user.telegram_user_id, user.language_code)
+            person = await self.person(uow, Actor.telegram(user.telegram_user_id), user.language_code)
         if person.is_stranger:
             raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
-        return user
+        return person.actor
 
 
 @renderer(SIGN_IN_LINK_KIND)
@@ -149,58 +163,17 @@ async def render_sign_in_link(ctx: RenderContext, recipient: Contact, message: O
     return Notification(text=body, email=email)
 
 
-@dataclass(frozen=True)
-class Visitor:
-    """Who is signed in to the web app, as the pages show them (name, language, zone, city)."""
-
-    actor: str  # as kept in the session: "contact:<id>" or "telegram:<user id>"
-    name: str
-    role: Role | None
-    language: str
-    zone: str  # where they read times: their city's zone; coordinators the programme's
-    city: City | None = None
-    contact_id: int | None = None
-    telegram_user_id: int | None = None
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role is Role.COORDINATOR
+def actor_key(actor: Actor) -> str:
+    """How a session cookie names an actor: ``"telegram:<user id>"`` or ``"contact:<id>"``."""
+    return f"telegram:{actor.telegram_user_id}" if actor.telegram_user_id is not None else f"contact:{actor.contact_id}"
 
 
-def actor_of_contact(contact_id: int) -> str:
-    return f"contact:{contact_id}"
-
-
-def actor_of_telegram_user(telegram_user_id: int) -> str:
-    return f"telegram:{telegram_user_id}"
-
-
-async def visitor_of(service: ServiceBase, uow: Any, actor: str) -> Visitor | None:
-    """The person behind a session's actor; None when they are gone (forgotten) or were never known."""
-    kind, _, number = actor.partition(":")
+def actor_from_key(key: str | None) -> Actor | None:
+    kind, _, number = (key or "").partition(":")
     if not number.isdigit():
         return None
-    config = service.config
-    if kind == "contact":
-        contact = await uow.contacts.get(int(number))
-        if contact is None:
-            return None
-        if contact.telegram_user_id is not None:
-            person = await service.person(uow, contact.telegram_user_id)
-            role = person.role
-        else:
-            role = contact.role if contact.city_id is not None else None
-        city = await uow.cities.get(contact.city_id) if contact.city_id is not None and role is not Role.COORDINATOR else None
-        return Visitor(actor, contact.display_name, role, contact.language, city.timezone if city else config.programme.timezone,
-                       city, contact.id, contact.telegram_user_id)
     if kind == "telegram":
-        person = await service.person(uow, int(number))
-        if person.is_stranger:
-            return None
-        name = person.contact.display_name if person.contact else next(
-            (c.name for c in config.programme.coordinators if c.telegram_id == person.telegram_user_id), ""
-        )
-        return Visitor(actor, name or str(person.telegram_user_id), person.role, person.language,
-                       person.city.timezone if person.city else config.programme.timezone, person.city,
-                       person.contact.id if person.contact else None, person.telegram_user_id)
+        return Actor.telegram(int(number))
+    if kind == "contact":
+        return Actor.contact(int(number))
     return None

@@ -20,6 +20,7 @@ import httpx
 
 from bot.clock import ManualClock
 from bot.config import Config, config_from_mapping
+from bot.domain import Actor
 from bot.mini_app import sign_init_data
 from bot.services import Services
 from storage.db import create_engine, create_session_factory, upgrade_async
@@ -80,12 +81,12 @@ async def make_programme(config: Config, uow_factory: UnitOfWorkFactory, clock: 
     for name, country, zone, group in [
         ("Panjin", "CN", "Asia/Shanghai", "China"), ("Hamburg", "DE", "Europe/Berlin", "EU"), ("Lisbon", "PT", "Europe/Lisbon", "EU"),
     ]:
-        ids[name] = (await services.cities.add(by=COORDINATOR, name=name, country=country, timezone=zone, group=group)).id
-    wang = await services.cities.add_email_contact(by=COORDINATOR, city_name="Panjin", name="Wang Fang", email=PANJIN_EMAIL)
+        ids[name] = (await services.cities.add(by=Actor.telegram(COORDINATOR), name=name, country=country, timezone=zone, group=group)).id
+    wang = await services.cities.add_email_contact(by=Actor.telegram(COORDINATOR), city_name="Panjin", name="Wang Fang", email=PANJIN_EMAIL)
     contacts = {}
     for city, user_id, language in [("Hamburg", HAMBURG_CONTACT, "de"), ("Lisbon", LISBON_CONTACT, "en")]:
-        invitation = await services.onboarding.invite_contact(by=COORDINATOR, city_name=city)
-        person = await services.onboarding.join(by=user_id, chat_id=user_id, display_name=f"{city} contact", language_code=language, code=invitation.code)
+        invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name=city)
+        person = await services.onboarding.join(by=Actor.telegram(user_id), chat_id=user_id, display_name=f"{city} contact", language_code=language, code=invitation.code)
         assert person.contact is not None
         contacts[city] = person.contact.id
     return Programme(services, clock, ids["Panjin"], ids["Hamburg"], ids["Lisbon"], wang.id, contacts["Hamburg"], contacts["Lisbon"])
