@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
-from web import health, sign_in
+from web import away, health, hours, matches, me, sessions, sign_in, topics
 from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
@@ -55,6 +55,27 @@ PAGE_ROUTES: list[BaseRoute] = [
     Route("/sign-out", sign_in.sign_out, methods=["POST"]),
     Route("/app", sign_in.show_mini_app, methods=["GET"]),
     Route("/app", sign_in.sign_in_with_telegram, methods=["POST"]),
+    # A city's pages (contacts; colleagues see partners and sessions)
+    Route("/hours", hours.show_hours, methods=["GET"]),
+    Route("/hours", hours.save_grid, methods=["POST"]),
+    Route("/hours/text", hours.save_text, methods=["POST"]),
+    Route("/topics", topics.show_topics, methods=["GET"]),
+    Route("/topics", topics.save_topics, methods=["POST"]),
+    Route("/away", away.show_days_away, methods=["GET"]),
+    Route("/away", away.toggle_day, methods=["POST"]),
+    Route("/matches", matches.show_matches, methods=["GET"]),
+    Route("/matches/{match_id:int}/accept", matches.accept_match, methods=["POST"]),
+    Route("/matches/{match_id:int}/decline", matches.confirm_decline, methods=["GET"]),
+    Route("/matches/{match_id:int}/decline", matches.decline_match, methods=["POST"]),
+    Route("/sessions", sessions.show_sessions, methods=["GET"]),
+    Route("/sessions/{session_id:int}.ics", sessions.calendar_file, methods=["GET"]),
+    Route("/sessions/{session_id:int}/attend", sessions.answer, methods=["POST"]),
+    Route("/sessions/{session_id:int}/report", sessions.report, methods=["POST"]),
+    # Everyone's own data
+    Route("/me", me.show_me, methods=["GET"]),
+    Route("/me/data.json", me.download_my_data, methods=["GET"]),
+    Route("/me/language", me.set_language, methods=["POST"]),
+    Route("/me/forget", me.forget_me, methods=["POST"]),
 ]
 
 _STATUS = {PermissionDeniedError: 403, NotFoundError: 404, ConflictError: 409, InvalidInputError: 400}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.matching import eligible
+from bot.week_grid import Cell, cells_of, fits_the_grid, windows_of
 
 HOURS_STEP = "hours"
 AWAY_STEP = "away"
@@ -41,6 +42,50 @@ class HoursView:
 class AwayView:
     city: City
     days: tuple[date, ...]  # today (in the city's zone) and later
+
+
+@dataclass(frozen=True)
+class PartnerHours:
+    """A partner city's usual hours on the viewer's week grid: in the viewer's own local time."""
+
+    partner: City
+    cells: frozenset[Cell]
+    overlap: frozenset[Cell]  # where the viewer's own hours are too
+
+
+@dataclass(frozen=True)
+class WeekGridView:
+    """The hours page: the city's own cells and each partner's, for the week of ``week_start``.
+
+    Partner hours depend on the week (Hamburg 09:00 is Panjin 16:00 in winter, 15:00 in summer),
+    so they are converted for a real week: this one, in the city's zone, DST as it is.
+    """
+
+    city: City
+    own: frozenset[Cell]
+    exact: bool  # the own hours start and end on half hours, so the grid shows them exactly
+    text: str  # the own hours as /hours writes them ("Mon-Fri 09:00-12:00, 14:00-17:30")
+    week_start: date
+    partners: tuple[PartnerHours, ...]
+
+    def heat(self) -> dict[Cell, int]:
+        """How many partners are available in each cell."""
+        counts: dict[Cell, int] = {}
+        for partner in self.partners:
+            for cell in partner.cells:
+                counts[cell] = counts.get(cell, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class AwayCalendar:
+    """The days-away calendar: the city's days away and public holidays from today on."""
+
+    city: City
+    today: date
+    last: date
+    days_away: frozenset[date]
+    holidays: dict[date, str]  # day -> the holiday's name (in the holiday library's language)
 
 
 class AvailabilityService(ServiceBase):
@@ -118,6 +163,73 @@ class AvailabilityService(ServiceBase):
             await uow.commit()
         self.wakeups.planning_needed()
         return view
+
+    # ---- the web's week grid and calendar ---------------------------------------------------
+
+    async def week_grid(self, *, by: Actor, city_id: int | None = None) -> WeekGridView:
+        """The city's hours as week-grid cells, with every partner city's hours in this city's time."""
+        async with self.uow() as uow:
+            _, city = await self.city_to_manage(uow, by, city_id)
+            return await self._week_grid(uow, city)
+
+    async def set_hours_cells(self, *, by: Actor, cells: frozenset[Cell], city_id: int | None = None) -> WeekGridView:
+        """Save the painted cells as the city's weekly hours: the same rules ``/hours`` writes."""
+        windows = windows_of(cells)
+        async with self.uow() as uow:
+            _, city = await self.city_to_manage(uow, by, city_id)
+            await uow.cities.set_weekly_hours(city.id, windows)
+            view = await self._week_grid(uow, city)
+            await uow.commit()
+        self.wakeups.planning_needed()
+        return view
+
+    async def away_calendar(self, *, by: Actor, days: int = 92, city_id: int | None = None) -> AwayCalendar:
+        """Days away and public holidays of the city, from today for ``days`` days (a quarter)."""
+        from bot.planner.calendar import public_holidays
+
+        async with self.uow() as uow:
+            _, city = await self.city_to_manage(uow, by, city_id)
+            away = await self._away_view(uow, city)
+        today = self._today(city)
+        last = today + timedelta(days=days - 1)
+        names: dict[date, str] = {}
+        for year in range(today.year, last.year + 1):
+            for day, name in public_holidays(city.country, city.subdivision, year).items():
+                if today <= day <= last:
+                    names[day] = str(name)
+        return AwayCalendar(city, today, last, frozenset(away.days), names)
+
+    async def toggle_day_away(self, *, by: Actor, day: date, city_id: int | None = None) -> AwayView:
+        """A tap on a calendar day: away if it was not, back if it was. Past days are refused."""
+        async with self.uow() as uow:
+            _, city = await self.city_to_manage(uow, by, city_id)
+            away = day in await uow.cities.days_away(city.id)
+        if away:
+            return await self.remove_day_away(by=by, city_id=city.id, day=day)
+        return await self.add_days_away(by=by, text=day.isoformat(), city_id=city.id)
+
+    async def _week_grid(self, uow: Any, city: City) -> WeekGridView:
+        from bot.planner import CityCalendar, render_weekly_hours, weekly_overlap
+        from bot.services.planning import city_calendars
+
+        own_windows = await uow.cities.weekly_hours(city.id)
+        own = cells_of(own_windows)
+        partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+        calendars = await city_calendars(uow, partners)
+        today = self._today(city)
+        week_start = today - timedelta(days=today.weekday())
+        # Every hour of the viewer's week, so that the overlap with it is the partner's whole week
+        # in the viewer's time: Hamburg Mon 09:00-17:00 (UTC+1) is Panjin Mon 16:00-24:00 (UTC+8).
+        whole_week = CityCalendar(id=city.id, tz=city.timezone, country=None, subdivision=None,
+                                  windows=tuple(WeeklyWindow(day, time(0), time(0)) for day in range(7)))
+        result = []
+        for partner in partners:
+            theirs = calendars[partner.id]
+            if not theirs.windows:
+                continue
+            shown = cells_of(WeeklyWindow(day, start, end) for day, start, end in weekly_overlap(whole_week, theirs, week_start))
+            result.append(PartnerHours(partner, shown, shown & own))
+        return WeekGridView(city, own, fits_the_grid(own_windows), render_weekly_hours(own_windows) if own_windows else "", week_start, tuple(result))
 
     def _today(self, city: City) -> date:
         return self.now().astimezone(ZoneInfo(city.timezone)).date()

@@ -86,6 +86,43 @@ class InterestService(ServiceBase):
             await uow.commit()
             return view
 
+    async def save_choices(self, *, by: Actor, choices: dict[int, str | None], city_id: int | None = None) -> TopicsView:
+        """The web's topics form: exactly the topics in ``choices`` are chosen, each with its note.
+
+        One unit of work for the whole form; each topic that changes makes or ends matches as a
+        tap in the chat does. Unknown topic ids are refused (a forged form), nothing is saved.
+        """
+        notes = {topic_id: " ".join((note or "").split()) or None for topic_id, note in choices.items()}
+        if any(note is not None and len(note) > MAX_NOTE_LENGTH for note in notes.values()):
+            raise user_error(InvalidInputError, "A note may be at most {limit} characters long.", limit=MAX_NOTE_LENGTH)
+        now = self.now()
+        async with self.uow() as uow:
+            _, city = await self.city_to_manage(uow, by, city_id)
+            topics = {t.id for t in await uow.topics.list()}
+            if not set(notes) <= topics:
+                raise user_error(NotFoundError, "This topic is no longer part of the programme.")
+            current = {i.topic_id: i.note for i in await uow.interests.of_city(city.id)}
+            new_matches: list[Match] = []
+            changed = False
+            for topic_id in sorted(topics):
+                wanted, had = topic_id in notes, topic_id in current
+                if wanted and not had:
+                    await uow.interests.add(city.id, topic_id, notes[topic_id])
+                    new_matches += await match_new_interest(uow, self.config, now, city, topic_id)
+                    changed = True
+                elif had and not wanted:
+                    await uow.interests.remove(city.id, topic_id)
+                    await close_withdrawn(uow, now, city, topic_id)
+                    changed = True
+                elif wanted and current[topic_id] != notes[topic_id]:
+                    await uow.interests.set_note(city.id, topic_id, notes[topic_id])
+            view = await self._view(uow, city)
+            await uow.commit()
+        if changed:
+            self.wakeups.outbox_changed(now)
+            self.wakeups.planning_needed()
+        return TopicsView(view.city, view.choices, tuple(new_matches))
+
     async def _view(self, uow: object, city: City) -> TopicsView:
         interests = {i.topic_id: i for i in await uow.interests.of_city(city.id)}  # type: ignore[attr-defined]
         topics = await uow.topics.list()  # type: ignore[attr-defined]

@@ -179,6 +179,15 @@ class MatchingService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
+    async def of_my_city(self, *, by: Actor) -> list[MatchView]:
+        """Every match of the person's own city (contacts and colleagues), newest first."""
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            if person.city is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):
+                raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+            matches = sorted(await uow.matches.of_city(person.city.id), key=lambda m: m.id, reverse=True)
+            return [await match_view(uow, match, person.city.id) for match in matches]
+
     async def _own_match(self, uow: Any, by: Actor, match_id: int) -> tuple[Match, int | None]:
         """The match, if ``by`` speaks for one of its cities (or coordinates); checked on every press."""
         person = await self.person(uow, by)

@@ -78,6 +78,20 @@ class SessionView:
     topic: Topic
 
 
+@dataclass(frozen=True)
+class MySession:
+    """A session as one person of its cities sees it on the web."""
+
+    view: SessionView
+    answer: Attendance | None  # their answer; None when they are not invited (joined later)
+    can_report: bool  # a contact of the city, and the session has begun
+    report: dict[str, Any] | None  # what their city said afterwards, if it did
+    past: bool
+
+
+# The sessions page shows those of the last month too, so a city can report on them.
+REPORTS_WINDOW = timedelta(days=30)
+
 CANCEL_REASON_STEP = "cancel_reason"
 NEXT_STEPS_STEP = "next_steps"
 MAX_REASON_LENGTH = 500
@@ -344,6 +358,75 @@ class SessionService(ServiceBase):
                 if entries and session is not None:
                     result.append((await self._session_view(uow, session), entries))
             return result
+
+    # ----------------------------------------------------------------------------- the web's sessions page
+
+    async def of_my_city(self, *, by: Actor) -> list[MySession]:
+        """The sessions of the person's city from a month ago on: with their answer and their city's report."""
+        now = self.now()
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            contact = person.contact
+            if contact is None or contact.city_id is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):
+                raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+            result = []
+            for session in await uow.sessions.list_upcoming(after_utc=now - REPORTS_WINDOW, city_id=contact.city_id):
+                answers = {c.id: answer for c, answer in await uow.sessions.participants(session.id)}
+                entries = [e for e in await uow.matches.outcomes(session.match_id)
+                           if e.get("session_id") == session.id and e.get("city_id") == contact.city_id]
+                result.append(MySession(
+                    view=await self._session_view(uow, session),
+                    answer=answers.get(contact.id),
+                    can_report=person.role is Role.CONTACT and session.start_utc <= now,
+                    report=entries[-1] if entries else None,
+                    past=session.end_utc <= now,
+                ))
+            return result
+
+    async def calendar_file(self, session_id: int, *, by: Actor) -> tuple[str, bytes]:
+        """The session's ``.ics`` for one of its participants, in their language and zone: (file name, bytes)."""
+        from bot.invites import build_invite, invite_filename
+        from bot.services.session_notices import invite_event, zone_for
+
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            session = await uow.sessions.get(session_id)
+            invited = {c.id for c, _ in await uow.sessions.participants(session_id)} if session else set()
+            if session is None or person.contact is None or person.contact.id not in invited:
+                raise user_error(PermissionDeniedError, "You are not invited to this session.")
+            event = await invite_event(uow, self.config, session)
+            if event is None:
+                raise user_error(NotFoundError, "This session no longer exists.")
+            zone = zone_for(self.config, person.city)
+            ics = build_invite(
+                event, recipient_language=person.language, recipient_zone=zone, recipient_email=person.contact.email,
+                dtstamp_utc=self.now(), reminder_offsets=self.config.reminders.offsets,
+            )
+            return invite_filename(event, zone), ics
+
+    async def report(self, session_id: int, took_place: bool, next_steps: str, *, by: Actor) -> SessionView:
+        """The web's report form: whether the session took place and the next steps, in one go.
+
+        Only a contact of one of the two cities, and only once the session has begun (a report on a
+        meeting still to come would be a guess); a second report of the same city replaces the first.
+        """
+        next_steps = " ".join(next_steps.split())
+        if len(next_steps) > 2000:
+            raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=2000)
+        now = self.now()
+        async with self.uow() as uow:
+            session, contact = await self._session_of_own_city(uow, session_id, by)
+            if session.start_utc > now:
+                raise user_error(ConflictError, "This session has not taken place yet; you can report on it once it has begun.")
+            await uow.matches.record_outcome(
+                session.match_id,
+                {"session_id": session.id, "city_id": contact.city_id, "by": contact.display_name,
+                 "took_place": took_place, "next_steps": next_steps or None, "at": now.isoformat()},
+                now,
+            )
+            view = await self._session_view(uow, session)
+            await uow.commit()
+            return view
 
     async def _session_of_own_city(self, uow: Any, session_id: int, by: Actor) -> tuple[Session, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""

@@ -205,3 +205,20 @@ class LiveServer:
         if self._server is not None:
             self._server.should_exit = True
         self._thread.join(30)
+
+
+async def confirmed_session(programme: Programme) -> tuple[int, int]:
+    """Panjin and Hamburg both choose wetlands with overlapping hours; planned and confirmed: (match id, session id)."""
+    services = programme.services
+    wang, hamburg = Actor.contact(programme.wang_fang), Actor.telegram(HAMBURG_CONTACT)
+    await services.availability.set_hours(by=wang, text="Mon-Fri 14:00-18:00")
+    await services.availability.set_hours(by=hamburg, text="Mon-Fri 09:00-17:00")
+    topics = {t.topic.key: t.topic.id for t in (await services.interests.overview(by=wang)).choices}
+    await services.interests.choose(by=hamburg, city_id=programme.hamburg, topic_id=topics["wetlands"], chosen=True)
+    view = await services.interests.choose(by=wang, city_id=programme.panjin, topic_id=topics["wetlands"], chosen=True)
+    [match] = view.new_matches
+    await services.planning.plan_and_notify()
+    async with services.uow_factory() as uow:
+        [(start, _), *_] = await uow.matches.proposals(match.id)
+    session = await services.sessions.confirm(match.id, start, by=Actor.telegram(COORDINATOR))
+    return match.id, session.session.id

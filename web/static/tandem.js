@@ -61,5 +61,9 @@
       }
     }
     if (theme || params.tgWebAppData) { postEvent("web_app_ready"); postEvent("web_app_expand"); }
+    // A <select data-auto-submit> shows its choice at once (the form's button stays for no-script).
+    Array.prototype.forEach.call(document.querySelectorAll("select[data-auto-submit]"), function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
   });
 })();
