@@ -22,6 +22,7 @@ class UnitOfWork(Protocol):
     matches: Any
     sessions: Any
     outbox: Any
+    roadmap: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

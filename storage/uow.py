@@ -14,6 +14,7 @@ from storage.repositories import (
     InviteCodeRepository,
     MatchRepository,
     OutboxRepository,
+    RoadmapRepository,
     SessionRepository,
     TopicRepository,
 )
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     matches: MatchRepository
     sessions: SessionRepository
     outbox: OutboxRepository
+    roadmap: RoadmapRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
         self.matches = MatchRepository(db)
         self.sessions = SessionRepository(db)
         self.outbox = OutboxRepository(db)
+        self.roadmap = RoadmapRepository(db)
         return self
 
     async def __aexit__(
