@@ -8,6 +8,7 @@ leave a repository, so nothing above ``storage/`` ever sees a database row.
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -160,6 +161,40 @@ class WeeklyWindow:
     end: time  # time(0) means 24:00: the window runs to the end of the day
 
 
+class NoTimeReason(str, enum.Enum):
+    """Why a match (a planner request) got no time, from the most basic cause to the most circumstantial."""
+
+    WINDOWS_NEVER_OVERLAP = "windows_never_overlap"
+    OVERLAP_TOO_SHORT = "overlap_too_short"  # overlaps exist, none fits the duration on the grid
+    NOT_AFTER_NOTICE = "not_after_notice"  # every common time lies before now + minimum notice
+    CLOSED_DAYS = "closed_days"  # every remaining common time is on a holiday or day away
+    ALL_TAKEN = "all_taken"  # other sessions or daily caps take every remaining common time
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    city_id: Hashable  # a city's id (the planner also plans for ids of other kinds)
+    local_date: date
+    kind: str  # "holiday" or "away"
+    name: str | None = None  # the holiday's name as ``holidays`` gives it
+
+
+@dataclass(frozen=True)
+class NoTimeExplanation:
+    """Why a match has no common time, with the details a coordinator needs; the chat translates it.
+
+    The planner answers with it; an unschedulable match keeps it (``Match.no_time``).
+    """
+
+    reason: NoTimeReason
+    request_id: Hashable  # the match's id
+    longest_overlap_minutes: int = 0  # OVERLAP_TOO_SHORT: the best the windows offer
+    duration_minutes: int = 0
+    earliest_start_utc: datetime | None = None  # NOT_AFTER_NOTICE (moves with the clock: not kept with the match)
+    closed_days: tuple[ClosedDay, ...] = ()  # CLOSED_DAYS: which side is off on which date
+    blocking_city_ids: tuple[Hashable, ...] = ()  # ALL_TAKEN: the cities whose time is used up
+
+
 @dataclass(frozen=True)
 class Match:
     id: int
@@ -167,7 +202,8 @@ class Match:
     city_b_id: int
     topic_id: int
     status: MatchStatus
-    reason: str | None = None
+    reason: str | None = None  # in words: why it was declined, cancelled or is waiting
+    no_time: NoTimeExplanation | None = None  # UNSCHEDULABLE: why the planner found no time
 
 
 @dataclass(frozen=True)
@@ -187,6 +223,19 @@ class Session:
     @property
     def end_utc(self) -> datetime:
         return self.start_utc + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class RoadmapEntry:
+    """What one city's contact said after a session: whether it took place, and the next steps."""
+
+    match_id: int
+    session_id: int
+    city_id: int
+    reported_by: str  # the contact's name when they reported
+    took_place: bool
+    next_steps: str | None
+    reported_at_utc: datetime
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class UnitOfWork(Protocol):
     sessions: Any
     outbox: Any
     sign_in_links: Any
+    roadmap: Any
 
     async def __aenter__(self) -> UnitOfWork: ...
 

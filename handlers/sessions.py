@@ -62,7 +62,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
     for view in views:
         title = t(language, "{city_a} and {city_b} on “{topic}”", city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language))
         if not view.slots:
-            why = describe_no_time(view.match.reason, view.city_a, view.city_b, language)
+            why = describe_no_time(view.match.no_time, view.city_a, view.city_b, language)
             await update.effective_message.reply_text(f"{title}\n{why}")
             continue
         keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
@@ -179,10 +179,10 @@ async def show_roadmap(update: Update, context: TandemContext) -> None:
     for view, accounts in entries:
         cities = {view.city_a.id: view.city_a.name, view.city_b.id: view.city_b.name}
         lines = [session_text(view, context)]
-        for account in accounts:
-            status = t(language, "took place") if account["took_place"] else t(language, "did not take place")
-            line = f"• {cities.get(account['city_id'], '?')} ({account['by']}): {status}"
-            if account.get("next_steps"):
-                line += "\n  " + t(language, "Next steps: {steps}", steps=account["next_steps"])
+        for entry in accounts:
+            status = t(language, "took place") if entry.took_place else t(language, "did not take place")
+            line = f"• {cities.get(entry.city_id, '?')} ({entry.reported_by}): {status}"
+            if entry.next_steps:
+                line += "\n  " + t(language, "Next steps: {steps}", steps=entry.next_steps)
             lines.append(line)
         await update.effective_message.reply_text("\n".join(lines))

@@ -9,7 +9,6 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -23,12 +22,16 @@ from bot.domain import (
     Attendance,
     Channel,
     City,
+    ClosedDay,
     Contact,
     Interest,
     Match,
     MatchStatus,
+    NoTimeExplanation,
+    NoTimeReason,
     OutboxStatus,
     OutgoingMessage,
+    RoadmapEntry,
     Role,
     Session,
     SessionStatus,
@@ -46,6 +49,7 @@ from storage.models import (
     OutboxRow,
     ParticipantRow,
     ProposedSlotRow,
+    RoadmapEntryRow,
     SessionRow,
     TopicRow,
     WeeklyHoursRow,
@@ -86,6 +90,34 @@ def _match(row: MatchRow) -> Match:
         topic_id=row.topic_id,
         status=MatchStatus(row.status),
         reason=row.reason,
+        no_time=_no_time(row.id, row.no_time) if row.no_time else None,
+    )
+
+
+# An unschedulable match's explanation, as JSON (``matches.no_time``); migration 0004 wrote the
+# explanations kept before as text in this shape.
+def _no_time_json(explanation: NoTimeExplanation) -> dict[str, Any]:
+    return {
+        "reason": explanation.reason.value,
+        "longest_overlap_minutes": explanation.longest_overlap_minutes,
+        "duration_minutes": explanation.duration_minutes,
+        "closed_days": [
+            {"city_id": d.city_id, "date": d.local_date.isoformat(), "kind": d.kind, "name": d.name} for d in explanation.closed_days
+        ],
+        "blocking_city_ids": list(explanation.blocking_city_ids),
+    }
+
+
+def _no_time(match_id: int, data: dict[str, Any]) -> NoTimeExplanation:
+    return NoTimeExplanation(
+        reason=NoTimeReason(data["reason"]),
+        request_id=match_id,
+        longest_overlap_minutes=int(data.get("longest_overlap_minutes") or 0),
+        duration_minutes=int(data.get("duration_minutes") or 0),
+        closed_days=tuple(
+            ClosedDay(d["city_id"], date.fromisoformat(d["date"]), d["kind"], d.get("name")) for d in data.get("closed_days") or []
+        ),
+        blocking_city_ids=tuple(data.get("blocking_city_ids") or ()),
     )
 
 
@@ -322,13 +354,25 @@ class InviteCode:
 
 
 class InviteCodeRepository(_Repository):
-    async def add(self, *, code_hash: str, city_id: int, role: Role, created_by: int, now_utc: datetime, expires_at: datetime) -> None:
+    async def add(
+        self,
+        *,
+        code_hash: str,
+        city_id: int,
+        role: Role,
+        now_utc: datetime,
+        expires_at: datetime,
+        created_by: int | None = None,
+        created_by_contact_id: int | None = None,
+    ) -> None:
+        """Keep a new code; ``created_by`` is a Telegram user id, ``created_by_contact_id`` a contact on the web."""
         self.db.add(
             InviteCodeRow(
                 code_hash=code_hash,
                 city_id=city_id,
                 role=role.value,
                 created_by=created_by,
+                created_by_contact_id=created_by_contact_id,
                 created_at=now_utc,
                 expires_at=expires_at,
             )
@@ -445,31 +489,24 @@ class MatchRepository(_Repository):
         return [_match(r) for r in rows]
 
     async def transition(
-        self, match_id: int, from_statuses: Iterable[MatchStatus], to: MatchStatus, now_utc: datetime, reason: str | None = None
+        self,
+        match_id: int,
+        from_statuses: Iterable[MatchStatus],
+        to: MatchStatus,
+        now_utc: datetime,
+        reason: str | None = None,
+        no_time: NoTimeExplanation | None = None,
     ) -> bool:
-        """Move a match on only if it is still in one of ``from_statuses``; True for the one caller that did."""
+        """Move a match on only if it is still in one of ``from_statuses``; True for the one caller that did.
+
+        ``reason`` and ``no_time`` replace what the match said before (None clears them).
+        """
         result = await self.db.execute(
             update(MatchRow)
             .where(MatchRow.id == match_id, MatchRow.status.in_([s.value for s in from_statuses]))
-            .values(status=to.value, reason=reason, updated_at=now_utc)
+            .values(status=to.value, reason=reason, no_time=_no_time_json(no_time) if no_time else None, updated_at=now_utc)
         )
         return result.rowcount == 1
-
-    async def outcomes(self, match_id: int) -> list[dict[str, Any]]:
-        """What the cities said after their session: the programme's roadmap for this match."""
-        raw = await self.db.scalar(select(MatchRow.outcome).where(MatchRow.id == match_id))
-        return list(json.loads(raw)) if raw else []
-
-    async def record_outcome(self, match_id: int, entry: dict[str, Any], now_utc: datetime) -> None:
-        """Add or replace (per session and city) one city's account of a session."""
-        row = await self.db.get(MatchRow, match_id, with_for_update=True)
-        if row is None:
-            raise LookupError(match_id)
-        entries = [e for e in (json.loads(row.outcome) if row.outcome else [])
-                   if (e.get("session_id"), e.get("city_id")) != (entry.get("session_id"), entry.get("city_id"))]
-        row.outcome = json.dumps(entries + [entry], ensure_ascii=False)
-        row.updated_at = now_utc
-        await self.db.flush()
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
         await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
@@ -819,6 +856,37 @@ class OutboxRepository(_Repository):
         if status is not None:
             query = query.where(OutboxRow.status == status.value)
         return [_message(r) for r in await self.db.scalars(query)]
+
+
+class RoadmapRepository(_Repository):
+    """What the cities said after their sessions: one entry per session and city."""
+
+    async def record(self, entry: RoadmapEntry) -> None:
+        """Add one city's account of a session, replacing what that city said of it before."""
+        # The match row is locked first, so two contacts of a city answering at once take turns.
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id == entry.match_id).with_for_update())
+        await self.db.execute(
+            delete(RoadmapEntryRow).where(RoadmapEntryRow.session_id == entry.session_id, RoadmapEntryRow.city_id == entry.city_id)
+        )
+        self.db.add(
+            RoadmapEntryRow(
+                match_id=entry.match_id,
+                session_id=entry.session_id,
+                city_id=entry.city_id,
+                reported_by=entry.reported_by[:120],
+                took_place=entry.took_place,
+                next_steps=entry.next_steps,
+                reported_at=entry.reported_at_utc,
+            )
+        )
+        await self.db.flush()
+
+    async def list(self) -> list[RoadmapEntry]:
+        """Every entry, in the order they were reported."""
+        rows = await self.db.scalars(select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id))
+        return [
+            RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
+        ]
 
 
 @dataclass(frozen=True)

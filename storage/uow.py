@@ -14,6 +14,7 @@ from storage.repositories import (
     InviteCodeRepository,
     MatchRepository,
     OutboxRepository,
+    RoadmapRepository,
     SessionRepository,
     TopicRepository,
 )
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
     sessions: SessionRepository
     outbox: OutboxRepository
     sign_in_links: SignInLinkRepository
+    roadmap: RoadmapRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(db)
         self.outbox = OutboxRepository(db)
         self.sign_in_links = SignInLinkRepository(db)
+        self.roadmap = RoadmapRepository(db)
         return self
 
     async def __aexit__(

@@ -42,5 +42,6 @@ async def report(request: Request) -> Response:
     visit = await Visit.of(request)
     form = await form_of(request)
     took_place = str(form.get("took_place", "")) == "yes"
-    await visit.services.sessions.report(_session_id(request), took_place, str(form.get("next_steps", ""))[:4000], by=visit.by())
+    steps = " ".join(str(form.get("next_steps", "")).split())[:4000]
+    await visit.services.sessions.record_outcome(_session_id(request), took_place, by=visit.by(), next_steps=steps)
     return visit.redirect(f"/sessions?done=report#session-{_session_id(request)}")

@@ -60,7 +60,8 @@ class OnboardingService(ServiceBase):
         now = self.now()
         expires = now + self.config.invites.code_ttl
         await uow.invite_codes.add(  # type: ignore[attr-defined]
-            code_hash=hash_code(code), city_id=city.id, role=role, created_by=by.telegram_user_id, now_utc=now, expires_at=expires
+            code_hash=hash_code(code), city_id=city.id, role=role, now_utc=now, expires_at=expires,
+            created_by=by.telegram_user_id, created_by_contact_id=by.contact_id,
         )
         return Invitation(code, city, role, expires)
 

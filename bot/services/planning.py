@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config
 from bot.domain import City, Contact, Match, MatchStatus, Role
 from bot.notifications import Queued, queue
-from bot.planner import CityCalendar, FixedSession, MeetingRequest, NoTimeExplanation, PlanningProblem, Slot, plan
+from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
 from bot.planner.queries import alternatives, explain
 from bot.services.base import ServiceBase
 
@@ -58,23 +57,6 @@ class PlanningReport:
     unschedulable: int
     waiting_for_hours: int
     confirmed_automatically: int
-
-
-def explanation_to_json(explanation: NoTimeExplanation) -> str:
-    """What the coordinator's message needs to say why, kept with the match."""
-    return json.dumps(
-        {
-            "reason": explanation.reason.value,
-            "longest_overlap_minutes": explanation.longest_overlap_minutes,
-            "duration_minutes": explanation.duration_minutes,
-            "closed_days": [
-                {"city_id": d.city_id, "date": d.local_date.isoformat(), "kind": d.kind, "name": d.name}
-                for d in explanation.closed_days
-            ],
-            "blocking_city_ids": list(explanation.blocking_city_ids),
-        },
-        ensure_ascii=False,
-    )
 
 
 class PlanningService(ServiceBase):
@@ -124,12 +106,14 @@ class PlanningService(ServiceBase):
                         await self._tell(uow, coordinators, "planned_match", match, now, key=slots[0].start_utc.isoformat())
                 else:
                     unschedulable += 1
-                    reason = explanation_to_json(explain(problem, match.id, result))
-                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.reason != reason
+                    # The earliest start moves with the clock; the rest says whether anything changed.
+                    no_time = replace(explain(problem, match.id, result), earliest_start_utc=None)
+                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time
                     await uow.matches.set_proposals(match.id, [])
-                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.UNSCHEDULABLE, now, reason=reason)
+                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.UNSCHEDULABLE, now, no_time=no_time)
                     if changed:
-                        await self._tell(uow, coordinators, "unschedulable_match", match, now, key=hashlib.sha256(reason.encode()).hexdigest()[:16])
+                        key = hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]
+                        await self._tell(uow, coordinators, "unschedulable_match", match, now, key=key)
             for match in waiting:
                 await uow.matches.set_proposals(match.id, [])
                 await uow.matches.transition(match.id, PLANNABLE, MatchStatus.OPEN, now, reason="waiting_for_hours")

@@ -6,12 +6,24 @@ cancellation (its sequence is no longer the session's) is dropped, never sent.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot import callback_data
 from bot.config import Config
-from bot.domain import Attendance, Channel, City, Contact, MatchStatus, OutgoingMessage, Role, Session, SessionStatus, Topic
+from bot.domain import (
+    Attendance,
+    Channel,
+    City,
+    Contact,
+    MatchStatus,
+    NoTimeExplanation,
+    NoTimeReason,
+    OutgoingMessage,
+    Role,
+    Session,
+    SessionStatus,
+    Topic,
+)
 from bot.email import build_itip_email
 from bot.i18n import Place, format_instant, gettext
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
@@ -56,34 +68,30 @@ async def render_planned_match(ctx: RenderContext, recipient: Contact, message: 
     return Notification(text=text, buttons=buttons)
 
 
-def describe_no_time(reason_json: str | None, a: City, b: City, language: str) -> str:
+def describe_no_time(no_time: NoTimeExplanation | None, a: City, b: City, language: str) -> str:
     """Why a match has no common time, in words a coordinator can act on."""
-    try:
-        details = json.loads(reason_json or "{}")
-    except ValueError:
-        details = {}
-    reason = details.get("reason")
-    names = {a.id: a.name, b.id: b.name}
-    if reason == "windows_never_overlap":
+    if no_time is None:
+        return gettext(language, "No common time was found.")
+    names: dict[object, str] = {a.id: a.name, b.id: b.name}
+    reason = no_time.reason
+    if reason is NoTimeReason.WINDOWS_NEVER_OVERLAP:
         return gettext(language, "Their meeting hours never overlap.")
-    if reason == "overlap_too_short":
+    if reason is NoTimeReason.OVERLAP_TOO_SHORT:
         return gettext(
             language,
             "Their hours overlap for at most {minutes} minutes, less than a session lasts ({duration} minutes).",
-            minutes=details.get("longest_overlap_minutes", 0), duration=details.get("duration_minutes", 0),
+            minutes=no_time.longest_overlap_minutes, duration=no_time.duration_minutes,
         )
-    if reason == "not_after_notice":
+    if reason is NoTimeReason.NOT_AFTER_NOTICE:
         return gettext(language, "Every common time lies before the minimum notice.")
-    if reason == "closed_days":
+    if reason is NoTimeReason.CLOSED_DAYS:
         days = ", ".join(
-            f"{d['date']} {names.get(d['city_id'], '')} ({d.get('name') or gettext(language, 'away')})"
-            for d in details.get("closed_days", [])[:6]
+            f"{d.local_date.isoformat()} {names.get(d.city_id, '')} ({d.name or gettext(language, 'away')})"
+            for d in no_time.closed_days[:6]
         )
         return gettext(language, "Every common day is a holiday or a day away: {days}.", days=days)
-    if reason == "all_taken":
-        blocked = ", ".join(names.get(c, str(c)) for c in details.get("blocking_city_ids", [])) or "?"
-        return gettext(language, "Other sessions already take every common time of {cities}.", cities=blocked)
-    return gettext(language, "No common time was found.")
+    blocked = ", ".join(names.get(c, str(c)) for c in no_time.blocking_city_ids) or "?"
+    return gettext(language, "Other sessions already take every common time of {cities}.", cities=blocked)
 
 
 @renderer("unschedulable_match")
@@ -98,7 +106,7 @@ async def render_unschedulable_match(ctx: RenderContext, recipient: Contact, mes
             language,
             "No common time for {city_a} and {city_b} on “{topic}”: {why}",
             city_a=a.name, city_b=b.name, topic=topic.title(language),
-            why=describe_no_time(match.reason, a, b, language),
+            why=describe_no_time(match.no_time, a, b, language),
         )
     )
 

@@ -31,6 +31,7 @@ from bot.domain import (
     MatchStatus,
     NotFoundError,
     PermissionDeniedError,
+    RoadmapEntry,
     Role,
     Session,
     SessionStatus,
@@ -85,7 +86,7 @@ class MySession:
     view: SessionView
     answer: Attendance | None  # their answer; None when they are not invited (joined later)
     can_report: bool  # a contact of the city, and the session has begun
-    report: dict[str, Any] | None  # what their city said afterwards, if it did
+    report: RoadmapEntry | None  # what their city said afterwards, if it did
     past: bool
 
 
@@ -95,9 +96,17 @@ REPORTS_WINDOW = timedelta(days=30)
 CANCEL_REASON_STEP = "cancel_reason"
 NEXT_STEPS_STEP = "next_steps"
 MAX_REASON_LENGTH = 500
+MAX_NEXT_STEPS_LENGTH = 2000
 FOLLOW_UP_KIND = "follow_up"
 # Asked a little after the session ends, when the people who were there are still at their desk.
 FOLLOW_UP_AFTER_END = timedelta(minutes=30)
+
+
+def _next_steps(text: str) -> str:
+    next_steps = " ".join(text.split())
+    if not next_steps or len(next_steps) > MAX_NEXT_STEPS_LENGTH:
+        raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=MAX_NEXT_STEPS_LENGTH)
+    return next_steps
 
 
 class SessionService(ServiceBase):
@@ -308,27 +317,27 @@ class SessionService(ServiceBase):
 
     # ----------------------------------------------------------------------------- afterwards
 
-    async def record_outcome(self, session_id: int, took_place: bool, *, by: Actor) -> SessionView:
-        """A city's contact says whether the session took place; then the bot waits for the next steps."""
+    async def record_outcome(self, session_id: int, took_place: bool, *, by: Actor, next_steps: str | None = None) -> SessionView:
+        """A city's contact says whether the session took place, for the programme's roadmap.
+
+        On the web the next steps come with the answer; in the chat the bot asks for them next
+        (``save_next_steps``).
+        """
+        steps = _next_steps(next_steps) if next_steps is not None else None
         now = self.now()
         async with self.uow() as uow:
-            session, person = await self._session_of_own_city(uow, session_id, by)
-            await uow.matches.record_outcome(
-                session.match_id,
-                {"session_id": session_id, "city_id": person.city_id, "by": person.display_name,
-                 "took_place": took_place, "next_steps": None, "at": now.isoformat()},
-                now,
-            )
-            await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
+            session, contact = await self._session_of_own_city(uow, session_id, by)
+            assert contact.city_id is not None  # a city's contact
+            await uow.roadmap.record(RoadmapEntry(session.match_id, session.id, contact.city_id, contact.display_name, took_place, steps, now))
+            if steps is None:
+                await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
             view = await self._session_view(uow, session)
             await uow.commit()
             return view
 
     async def save_next_steps(self, text: str, *, by: Actor) -> SessionView:
         """The free text after the follow-up question: the next steps agreed, kept with the match."""
-        next_steps = " ".join(text.split())
-        if not next_steps or len(next_steps) > 2000:
-            raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=2000)
+        next_steps = _next_steps(text)
         now = self.now()
         async with self.uow() as uow:
             person = await self.person(uow, by)
@@ -336,27 +345,27 @@ class SessionService(ServiceBase):
             if person.waiting_for != NEXT_STEPS_STEP or "session_id" not in payload:
                 raise user_error(InvalidInputError, "I was not waiting for next steps.")
             session, contact = await self._session_of_own_city(uow, int(payload["session_id"]), by)
-            await uow.matches.record_outcome(
-                session.match_id,
-                {"session_id": session.id, "city_id": contact.city_id, "by": contact.display_name,
-                 "took_place": bool(payload.get("took_place")), "next_steps": next_steps, "at": now.isoformat()},
-                now,
-            )
+            assert contact.city_id is not None
+            took_place = bool(payload.get("took_place"))
+            await uow.roadmap.record(RoadmapEntry(session.match_id, session.id, contact.city_id, contact.display_name, took_place, next_steps, now))
             await self.wait(uow, by, None)
             view = await self._session_view(uow, session)
             await uow.commit()
             return view
 
-    async def roadmap(self, *, by: Actor) -> list[tuple[SessionView, list[dict[str, Any]]]]:
-        """Every session that has an account from a city, with what each city said (coordinators)."""
+    async def roadmap(self, *, by: Actor) -> list[tuple[SessionView, list[RoadmapEntry]]]:
+        """Every confirmed session that a city reported on, with what each city said (coordinators)."""
         self.require_coordinator(by)
         async with self.uow() as uow:
+            by_session: dict[int, list[RoadmapEntry]] = {}
+            for entry in await uow.roadmap.list():
+                by_session.setdefault(entry.session_id, []).append(entry)
             result = []
-            for match in await uow.matches.with_status(MatchStatus.CONFIRMED):
-                entries = await uow.matches.outcomes(match.id)
-                session = await uow.sessions.of_match(match.id)
-                if entries and session is not None:
+            for session_id, entries in by_session.items():
+                session = await uow.sessions.get(session_id)
+                if session is not None and session.status is SessionStatus.CONFIRMED:
                     result.append((await self._session_view(uow, session), entries))
+            result.sort(key=lambda item: item[0].match.id)
             return result
 
     # ----------------------------------------------------------------------------- the web's sessions page
@@ -370,15 +379,14 @@ class SessionService(ServiceBase):
             if contact is None or contact.city_id is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
             result = []
+            reports = {e.session_id: e for e in await uow.roadmap.list() if e.city_id == contact.city_id}
             for session in await uow.sessions.list_upcoming(after_utc=now - REPORTS_WINDOW, city_id=contact.city_id):
                 answers = {c.id: answer for c, answer in await uow.sessions.participants(session.id)}
-                entries = [e for e in await uow.matches.outcomes(session.match_id)
-                           if e.get("session_id") == session.id and e.get("city_id") == contact.city_id]
                 result.append(MySession(
                     view=await self._session_view(uow, session),
                     answer=answers.get(contact.id),
                     can_report=person.role is Role.CONTACT and session.start_utc <= now,
-                    report=entries[-1] if entries else None,
+                    report=reports.get(session.id),
                     past=session.end_utc <= now,
                 ))
             return result
@@ -403,30 +411,6 @@ class SessionService(ServiceBase):
                 dtstamp_utc=self.now(), reminder_offsets=self.config.reminders.offsets,
             )
             return invite_filename(event, zone), ics
-
-    async def report(self, session_id: int, took_place: bool, next_steps: str, *, by: Actor) -> SessionView:
-        """The web's report form: whether the session took place and the next steps, in one go.
-
-        Only a contact of one of the two cities, and only once the session has begun (a report on a
-        meeting still to come would be a guess); a second report of the same city replaces the first.
-        """
-        next_steps = " ".join(next_steps.split())
-        if len(next_steps) > 2000:
-            raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=2000)
-        now = self.now()
-        async with self.uow() as uow:
-            session, contact = await self._session_of_own_city(uow, session_id, by)
-            if session.start_utc > now:
-                raise user_error(ConflictError, "This session has not taken place yet; you can report on it once it has begun.")
-            await uow.matches.record_outcome(
-                session.match_id,
-                {"session_id": session.id, "city_id": contact.city_id, "by": contact.display_name,
-                 "took_place": took_place, "next_steps": next_steps or None, "at": now.isoformat()},
-                now,
-            )
-            view = await self._session_view(uow, session)
-            await uow.commit()
-            return view
 
     async def _session_of_own_city(self, uow: Any, session_id: int, by: Actor) -> tuple[Session, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""

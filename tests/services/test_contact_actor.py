@@ -140,3 +140,12 @@ async def test_a_contact_actor_answers_for_its_citys_session_but_not_for_another
         await services.sessions.answer(theirs.session.id, True, by=p.wang)
     with pytest.raises(PermissionDeniedError):
         await services.sessions.record_outcome(theirs.session.id, True, by=p.wang)
+
+
+async def test_a_contact_actor_makes_a_link_for_a_colleague_who_joins_in_telegram(services: Services) -> None:
+    p = await programme(services)
+    invitation = await services.onboarding.invite_colleague(by=p.wang)
+    colleague = await services.onboarding.join(
+        by=Actor.telegram(2002), chat_id=2002, display_name="Song Yue", language_code="zh", code=invitation.code
+    )
+    assert colleague.role is Role.PARTICIPANT and colleague.city is not None and colleague.city.id == p.panjin

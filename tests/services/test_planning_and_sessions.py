@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -14,7 +13,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig
-from bot.domain import Actor, MatchStatus, PermissionDeniedError, Role
+from bot.domain import Actor, MatchStatus, NoTimeReason, PermissionDeniedError, Role
 from bot.planner import parse_weekly_hours
 from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
@@ -149,7 +148,10 @@ async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factor
         lisbon = [m for m in await uow.matches.of_city(ids["Lisbon"])]
         queued = await uow.outbox.list()
     assert lisbon and all(m.status is MatchStatus.UNSCHEDULABLE for m in lisbon)
-    assert {json.loads(m.reason)["reason"] for m in lisbon} <= {"windows_never_overlap", "overlap_too_short", "not_after_notice"}
+    assert {m.no_time.reason for m in lisbon if m.no_time} <= {
+        NoTimeReason.WINDOWS_NEVER_OVERLAP, NoTimeReason.OVERLAP_TOO_SHORT, NoTimeReason.NOT_AFTER_NOTICE
+    }
+    assert all(m.no_time is not None and m.reason is None for m in lisbon)
     assert any(q.kind == "unschedulable_match" for q in queued)
 
 

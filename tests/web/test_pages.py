@@ -147,10 +147,9 @@ async def test_sessions_show_the_link_both_local_times_the_calendar_file_and_tak
     assert "aria-pressed=\"true\">✅" in (await wang.get("/sessions")).text
 
 
-async def test_the_report_is_taken_after_the_session_and_refused_before(programme: Programme, wang: WebClient) -> None:
+async def test_the_report_is_offered_once_the_session_has_begun_and_kept_for_the_roadmap(programme: Programme, wang: WebClient) -> None:
     match_id, session_id = await confirmed_session(programme)
-    early = await wang.post(f"/sessions/{session_id}/report", {"took_place": "yes", "next_steps": "too early"}, form_page="/sessions")
-    assert early.status_code == 409
+    assert "How did it go?" not in (await wang.get("/sessions")).text  # not offered before the session
     async with programme.services.uow_factory() as uow:
         session = await uow.sessions.get(session_id)
     programme.clock.set(session.end_utc + timedelta(hours=1))
@@ -159,8 +158,8 @@ async def test_the_report_is_taken_after_the_session_and_refused_before(programm
     answer = await wang.post(f"/sessions/{session_id}/report", {"took_place": "yes", "next_steps": "Study visit in May"}, form_page="/sessions")
     assert answer.status_code == 303
     async with programme.services.uow_factory() as uow:
-        [entry] = await uow.matches.outcomes(match_id)
-    assert entry["took_place"] is True and entry["next_steps"] == "Study visit in May" and entry["city_id"] == programme.panjin
+        [entry] = await uow.roadmap.list()
+    assert (entry.match_id, entry.took_place, entry.next_steps, entry.city_id) == (match_id, True, "Study visit in May", programme.panjin)
 
 
 async def test_my_data_shows_what_is_kept_changes_the_language_and_forgets_me(programme: Programme, wang: WebClient) -> None:

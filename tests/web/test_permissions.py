@@ -16,7 +16,7 @@ PAGES = ["/", "/hours", "/topics", "/away", "/matches", "/sessions", "/me", "/me
 ACTIONS = {
     "/hours": {"cell": "0-18"}, "/hours/text": {"hours": "Mon 09:00-10:00"}, "/topics": {"topic": "1"},
     "/away": {"day": "2027-04-06"}, "/matches/1/accept": {}, "/matches/1/decline": {},
-    "/sessions/1/attend": {"attend": "yes"}, "/sessions/1/report": {"took_place": "yes"},
+    "/sessions/1/attend": {"attend": "yes"}, "/sessions/1/report": {"took_place": "yes", "next_steps": "x"},
     "/me/language": {"language": "de"}, "/me/forget": {"confirm": "yes"},
 }
 
@@ -34,7 +34,7 @@ async def snapshot(programme: Programme) -> tuple[object, ...]:
             [(c.id, await uow.cities.weekly_hours(c.id), await uow.cities.days_away(c.id), await uow.interests.of_city(c.id)) for c in cities],
             [(m.id, m.status) for c in cities for m in await uow.matches.of_city(c.id)],
             [await uow.sessions.participants(s.id) for s in await uow.sessions.list_confirmed()],
-            [await uow.matches.outcomes(m.id) for c in cities for m in await uow.matches.of_city(c.id)],
+            await uow.roadmap.list(),
             [(c.id, c.language) for c in cities for c in await uow.contacts.of_city(c.id)],
         )
 
@@ -101,7 +101,7 @@ async def test_a_colleague_sees_the_sessions_but_may_not_change_the_citys_hours_
     for path in ["/hours", "/topics", "/away"]:
         assert (await client.get(path)).status_code == 403, path
     for path, data in {"/hours/text": {"hours": "Mon 09:00-10:00"}, "/away": {"day": "2027-04-06"},
-                       f"/matches/{match_id}/decline": {}, f"/sessions/{session_id}/report": {"took_place": "yes"}}.items():
+                       f"/matches/{match_id}/decline": {}, f"/sessions/{session_id}/report": {"took_place": "yes", "next_steps": "x"}}.items():
         assert (await client.post(path, data, form_page="/sessions")).status_code == 403, path
     assert await snapshot(programme) == before
     sessions = await client.get("/sessions")
@@ -114,7 +114,7 @@ async def test_a_colleague_sees_the_sessions_but_may_not_change_the_citys_hours_
 @pytest.mark.parametrize("path", ["/matches/999/decline", "/sessions/999/attend", "/sessions/999/report"])
 async def test_a_match_or_session_that_does_not_exist_is_a_clear_answer(programme: Programme, client: WebClient, path: str) -> None:
     await sign_in(programme, client, programme.wang_fang)
-    answer = await client.post(path, {"attend": "yes", "took_place": "yes"}, form_page="/matches")
+    answer = await client.post(path, {"attend": "yes", "took_place": "yes", "next_steps": "x"}, form_page="/matches")
     assert answer.status_code in (403, 404)
     assert "That did not work" in answer.text
     async with programme.services.uow_factory() as uow:

@@ -1,7 +1,7 @@
 """Sign-in links of the web app: a hash per link, the contact it signs in, expiry and use.
 
-Revision ID: 0004_sign_in_links
-Revises: 0003_outbox_handed_over
+Revision ID: 0005_sign_in_links
+Revises: 0004_roadmap_entries_and_no_time
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_sign_in_links"
-down_revision = "0003_outbox_handed_over"
+revision = "0005_sign_in_links"
+down_revision = "0004_roadmap_entries_and_no_time"
 branch_labels = None
 depends_on = None
 
