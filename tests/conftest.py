@@ -62,10 +62,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterat
         if NO_POSTGRES in str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
     ]
     if skipped:
-        terminalreporter.write_sep("=", f"{len(skipped)} PostgreSQL cases skipped", yellow=True, bold=True)
+        cases = f"{len(skipped)} PostgreSQL case{'s' if len(skipped) > 1 else ''}"
+        terminalreporter.write_sep("=", f"{cases} skipped", yellow=True, bold=True)
         terminalreporter.write_line(
-            f"No PostgreSQL server answered at {_shown(POSTGRES_URL)}, so {len(skipped)} storage and service cases "
-            "ran on SQLite only. Start the server (or set TANDEM_TEST_POSTGRES_URL); "
+            f"No PostgreSQL server answered at {_shown(POSTGRES_URL)}: these storage and service cases did not run "
+            "(their SQLite twins did). Start the server or point TANDEM_TEST_POSTGRES_URL at one; "
             "TANDEM_REQUIRE_POSTGRES=1, as in CI, makes them fail instead of skipping."
         )
 
