@@ -6,11 +6,11 @@ weekday an official make-up working day (China's 调休) pays back is data from 
 rule of ours. The rules are those of planner-format.md plus the planner's documented reading of a
 fall-back night: the repeated hour is counted once (its second occurrence, ``fold=1``, is closed).
 
-To stay fast without losing exactness it looks at the clock in quarter-hour cells of UTC: every
-generated window bound, duration and grid is a multiple of 15 minutes, and so is every offset of
-the zones used, so within a cell whose two ends show the same offset and no repeated hour the
-whole cell is in or out of a window and on one local date; a cell with a clock change inside is
-walked minute by minute.
+To stay fast without losing exactness it reads the clock once an hour of UTC, near the windows
+only: every generated window bound, duration and grid is a multiple of 15 minutes, and so is every
+offset of the zones used, so in an hour whose two ends show the same offset and no repeated hour
+the wall clock runs with UTC and each quarter of it is wholly in or out of a window, on one local
+date; an hour with a clock change inside is read minute by minute.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bot.planner.calendar import make_up_weekday
 
 UTC = timezone.utc
 CELL = 15  # minutes
-MINUTE = timedelta(minutes=1)
+MINUTE, QUARTER, BLOCK = timedelta(minutes=1), timedelta(minutes=CELL), timedelta(hours=1)
 
 
 def wall_minutes(moment: time, *, is_end: bool = False) -> int:
@@ -116,12 +116,30 @@ class Oracle:
         return spans.get(weekday, [])
 
     def _open_at(self, city_id: Hashable, local: datetime) -> date | None:
-        """The local date of a local instant if a window of that date holds it, else None."""
+        """The local date of a local reading (naive wall time, or aware with its fold) if a window
+        of that date holds it, else None."""
         if local.fold:
             return None  # the second time a fall-back night reads this hour
         spans = self.spans_on(city_id, local.date())
         wall = local.hour * 60 + local.minute
         return local.date() if spans and any(a <= wall < b for a, b in spans) else None
+
+    def _hours_near_windows(self, city_id: Hashable, zone: ZoneInfo) -> list[datetime]:
+        """The UTC hours worth reading: those within two hours of where a window of an open local
+        date roughly falls (no clock change moves a wall time by more than two hours)."""
+        hours: set[datetime] = set()
+        day = self.problem.horizon_start
+        while day <= self.problem.horizon_end:
+            for start, end in self.spans_on(city_id, day) or ():
+                midnight = datetime.combine(day, time(0))
+                low = (midnight + timedelta(minutes=start)).replace(tzinfo=zone).astimezone(UTC) - 2 * BLOCK
+                high = (midnight + timedelta(minutes=end)).replace(tzinfo=zone).astimezone(UTC) + 2 * BLOCK
+                hour = max(low, self.first - BLOCK).replace(minute=0, second=0, microsecond=0)
+                while hour < high:
+                    hours.add(hour)
+                    hour += BLOCK
+            day += timedelta(days=1)
+        return sorted(hours)
 
     def open_runs(self, city_id: Hashable) -> list[tuple[datetime, datetime, date]]:
         """Maximal UTC runs ``[start, end)`` in which every minute is open on one local date."""
@@ -129,14 +147,14 @@ class Oracle:
             return self._runs[city_id]
         zone = ZoneInfo(self.problem.cities[city_id].tz)
         runs: list[tuple[datetime, datetime, date]] = []
-        cell = datetime.combine(self.first.date(), time(0), UTC)
-        while cell < self.last:
-            cell_end = cell + timedelta(minutes=CELL)
-            first, last = cell.astimezone(zone), (cell_end - MINUTE).astimezone(zone)
+        for block in self._hours_near_windows(city_id, zone):  # clock changes never come twice within an hour
+            block_end = block + BLOCK
+            first, last = block.astimezone(zone), (block_end - MINUTE).astimezone(zone)
             if first.utcoffset() == last.utcoffset() and not first.fold and not last.fold:
-                pieces = [(cell, cell_end, self._open_at(city_id, first))]
-            else:  # a clock change inside the cell
-                minutes = [cell + n * MINUTE for n in range(CELL)]
+                wall = first.replace(tzinfo=None)  # the wall clock runs with UTC for the whole hour
+                pieces = [(block + n * QUARTER, block + (n + 1) * QUARTER, self._open_at(city_id, wall + n * QUARTER)) for n in range(4)]
+            else:  # a clock change inside the hour: read it minute by minute
+                minutes = [block + n * MINUTE for n in range(60)]
                 pieces = [(m, m + MINUTE, self._open_at(city_id, m.astimezone(zone))) for m in minutes]
             for start, end, day in pieces:
                 if day is None:
@@ -145,7 +163,6 @@ class Oracle:
                     runs[-1] = (runs[-1][0], end, day)
                 else:
                     runs.append((start, end, day))
-            cell = cell_end
         self._runs[city_id] = runs
         return runs
 
