@@ -31,7 +31,7 @@ async def show_days_away(request: Request) -> Response:
     view = await visit.services.availability.away_calendar(by=visit.by())
     language = visit.language
     return visit.render(
-        "away.html", view=view, months=months(view), weekdays=list(get_day_names("narrow", locale=language).values()),
+        "away.html", view=view, months=months(view), weekdays=[get_day_names("narrow", locale=language)[day] for day in range(7)],
         month_name=lambda first: format_date(first, "LLLL y", locale=language),
         away_days=", ".join(visit.day(d) for d in sorted(view.days_away)),
     )

@@ -77,7 +77,8 @@ def overlap_lines(shown: tuple[PartnerHours, ...], language: str) -> list[tuple[
 def _page(visit: Visit, view: WeekGridView, selected: int | None, status: int = 200, error: object = None, typed: str | None = None) -> Response:
     shown = tuple(p for p in view.partners if selected is None or p.partner.id == selected)
     language = visit.language
-    days = list(zip(get_day_names("abbreviated", locale=language).values(), get_day_names("wide", locale=language).values()))
+    short, wide = get_day_names("abbreviated", locale=language), get_day_names("wide", locale=language)
+    days = [(short[day], wide[day]) for day in range(7)]  # 0 = Monday, as the grid (CLDR's order differs)
     return visit.render(
         "hours.html", status_code=status, view=view, selected=selected, shown=shown, days=days,
         rows=grid_rows(view, shown, language), overlaps=overlap_lines(shown, language),

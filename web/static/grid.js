@@ -34,9 +34,13 @@
       return null;
     }
     rows.forEach(function (row) { row.forEach(function (input) { input.tabIndex = -1; }); });
-    var first = grid.querySelector("input:checked") || (rows[18] || rows[0])[0];
+    var first = grid.querySelector("input:checked") || (rows[16] || rows[0])[0];
     first.tabIndex = 0;
     active = first;
+    // Open the grid at the city's hours (or 08:00), an hour above them, not at midnight.
+    var scroller = document.getElementById("grid-scroll");
+    var firstRow = first.closest("tr");
+    if (scroller && firstRow) scroller.scrollTop = Math.max(0, firstRow.offsetTop - 2 * firstRow.offsetHeight - grid.tHead.offsetHeight);
 
     grid.addEventListener("keydown", function (event) {
       var at = position(event.target);
