@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import BrowserThread
-from tests.web.support import HAMBURG_CONTACT, LISBON_CONTACT as LISBON_CONTACT_ID, LiveServer, mini_app_init_data, web_config
+from tests.web.support import HAMBURG_CONTACT, LiveServer, mini_app_init_data, web_config
+from tests.web.support import LISBON_CONTACT as LISBON_CONTACT_ID
 
 PHONE = {"width": 360, "height": 740}
 TELEGRAM_THEME = '{"bg_color":"#17212b","text_color":"#f5f5f5","hint_color":"#708499","link_color":"#6ab3f3","button_color":"#5288c1","button_text_color":"#ffffff","secondary_bg_color":"#232e3c"}'
