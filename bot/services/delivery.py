@@ -71,6 +71,7 @@ from bot.ports import (
     UnitOfWorkFactory,
     Wakeups,
 )
+from bot.services.sign_in import SIGN_IN_LINK_KIND, with_sign_in_link
 
 log = logging.getLogger(__name__)
 
@@ -257,9 +258,13 @@ class DeliveryService:
             elif message.channel is Channel.EMAIL and not contact.email:
                 ended = (OutboxStatus.DROPPED, "the recipient has no e-mail address")
             else:
-                notification = await render(RenderContext(uow, self.config, now), contact, message)
+                render_context = RenderContext(uow, self.config, now)
+                notification = await render(render_context, contact, message)
                 if notification is None:
                     ended = (OutboxStatus.DROPPED, "no longer wanted when it came to be sent")
+                elif message.channel is Channel.EMAIL and message.kind != SIGN_IN_LINK_KIND:
+                    # Every e-mail to a person carries their own sign-in link to the web pages.
+                    notification = await with_sign_in_link(render_context, contact, notification)
             if ended is not None:
                 status, reason = ended
                 if await uow.outbox.settle(message.id, worker=self.worker, status=status, now_utc=now, error=reason):

@@ -134,6 +134,35 @@ class SignInService(ServiceBase):
         return person.actor
 
 
+async def with_sign_in_link(ctx: RenderContext, recipient: Contact, notification: Notification) -> Notification:
+    """The e-mail with the recipient's personal sign-in link added below its text (web app on only).
+
+    Added where every e-mail passes (the delivery service, after rendering), so no kind of e-mail
+    can be without it; the link is made now, so it is fresh when it arrives. The calendar part of
+    an invitation is left byte for byte as it was.
+    """
+    config: Config = ctx.config
+    email = notification.email
+    if not config.web.enabled or email is None:
+        return notification
+    body = email.get_body(("plain",))
+    if body is None:
+        return notification
+    url, expires = await issue_link(ctx.uow, config, ctx.now_utc, recipient.id)
+    city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
+    zone = city.timezone if city is not None else config.programme.timezone
+    language = recipient.language
+    footer = "\n".join([
+        "",
+        "-- ",
+        gettext(language, "Your page in {programme} (hours, topics, partners, sessions; no Telegram needed):", programme=config.programme.name),
+        url,
+        gettext(language, "This personal link signs you in once, until {when}; the sign-in page sends you a new one.", when=format_instant(expires, zone, language)),
+    ])
+    body.set_content(str(body.get_content()).rstrip("\n") + "\n" + footer + "\n", charset="utf-8", cte="base64")
+    return notification
+
+
 @renderer(SIGN_IN_LINK_KIND)
 async def render_sign_in_link(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """The e-mail with a personal sign-in link, made now (only its hash is stored)."""

@@ -18,6 +18,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+import bot.reminders  # noqa: F401 - registers the renderers, as tandem/app.py does
+import bot.services.matching  # noqa: F401
+import bot.services.session_notices  # noqa: F401
 from bot.clock import ManualClock
 from bot.config import Config, config_from_mapping
 from bot.domain import Actor
@@ -40,10 +43,11 @@ PANJIN_EMAIL = "wang.fang@panjin.example.cn"
 T = TypeVar("T")
 
 
-def web_config(database_url: str, **web: Any) -> Config:
+def web_config(database_url: str, email: bool = False, **web: Any) -> Config:
     return config_from_mapping(
         {
             "database": {"url": database_url},
+            "email": {"enabled": email, "sender": "tandem@example.org", "host": "127.0.0.1", "security": "none"},
             "programme": {
                 "name": "Panjin – EU pilot cities",
                 "groups": ["China", "EU"],
@@ -207,8 +211,11 @@ class LiveServer:
         self._thread.join(30)
 
 
-async def confirmed_session(programme: Programme) -> tuple[int, int]:
-    """Panjin and Hamburg both choose wetlands with overlapping hours; planned and confirmed: (match id, session id)."""
+async def confirmed_session(programme: Programme, between: Callable[[], Awaitable[Any]] | None = None) -> tuple[int, int]:
+    """Panjin and Hamburg both choose wetlands with overlapping hours; planned and confirmed: (match id, session id).
+
+    ``between`` runs once the match exists, before it is planned (to send its notices, say).
+    """
     services = programme.services
     wang, hamburg = Actor.contact(programme.wang_fang), Actor.telegram(HAMBURG_CONTACT)
     await services.availability.set_hours(by=wang, text="Mon-Fri 14:00-18:00")
@@ -217,8 +224,27 @@ async def confirmed_session(programme: Programme) -> tuple[int, int]:
     await services.interests.choose(by=hamburg, city_id=programme.hamburg, topic_id=topics["wetlands"], chosen=True)
     view = await services.interests.choose(by=wang, city_id=programme.panjin, topic_id=topics["wetlands"], chosen=True)
     [match] = view.new_matches
+    if between is not None:
+        await between()
     await services.planning.plan_and_notify()
     async with services.uow_factory() as uow:
         [(start, _), *_] = await uow.matches.proposals(match.id)
     session = await services.sessions.confirm(match.id, start, by=Actor.telegram(COORDINATOR))
     return match.id, session.session.id
+
+
+async def deliver_mails(programme: Programme) -> list[bytes]:
+    """Send what is due through the real delivery service and e-mail channel, into a list (the SMTP stand-in)."""
+    from bot.domain import Channel
+    from bot.services.delivery import DeliveryService, EmailChannel
+
+    sent: list[bytes] = []
+
+    class Mailbox:
+        async def send(self, message: Any) -> None:
+            sent.append(bytes(message))
+
+    channel = EmailChannel(Mailbox(), from_address="tandem@example.org", from_name="Tandem", clock=programme.clock)
+    delivery = DeliveryService(programme.services.uow_factory, programme.clock, {Channel.EMAIL: channel}, config=programme.services.config)
+    await delivery.deliver_due()
+    return sent

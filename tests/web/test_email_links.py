@@ -1,0 +1,87 @@
+"""Every e-mail Tandem sends a person carries their personal sign-in link; the calendar part stays as it was."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import icalendar
+
+from bot.domain import Actor
+from tests.web.support import PANJIN_EMAIL, Programme, WebClient, confirmed_session, deliver_mails, make_programme, web_config
+from web.app import create_app
+
+LINK = re.compile(r"http://127\.0\.0\.1:8080/sign-in/[A-Za-z0-9_-]{43}")
+
+
+def mails_to(raw: list[bytes], address: str) -> list[EmailMessage]:
+    mails = [message_from_bytes(m, policy=policy.default) for m in raw]
+    return [m for m in mails if m["To"].addresses[0].addr_spec == address]  # type: ignore[misc]
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+async def test_match_notices_invitations_and_reminders_by_e_mail_each_carry_a_link_that_signs_in(database_url: str, uow_factory: object) -> None:
+    programme = await make_programme(web_config(database_url, email=True), uow_factory)  # type: ignore[arg-type]
+    notices: list[bytes] = []
+
+    async def send_the_match_notice() -> None:
+        notices.extend(await deliver_mails(programme))
+
+    await confirmed_session(programme, between=send_the_match_notice)
+    # The coordinator confirmed: the invitation is due now.
+    sent = mails_to(notices + await deliver_mails(programme), PANJIN_EMAIL)
+    kinds = {m["Subject"] for m in sent}
+    assert len(sent) >= 2 and any("Invitation" in s for s in kinds) and any("New partner" in s for s in kinds), kinds
+    links = [LINK.findall(text_of(m)) for m in sent]
+    assert all(len(found) == 1 for found in links), links
+    assert len({found[0] for found in links}) == len(sent)  # one fresh link per e-mail
+    invitation = next(m for m in sent if "Invitation" in str(m["Subject"]))
+    calendar_part = next(p for p in invitation.walk() if p.get_content_type() == "text/calendar")
+    assert "sign-in" not in str(calendar_part.get_content())
+    icalendar.Calendar.from_ical(calendar_part.get_content())  # still a valid iTIP file
+    # Any one of them signs Wang Fang in (once).
+    services = programme.services
+    fresh = WebClient(create_app(services.config, lambda: services, bot_token="0:x"))
+    try:
+        link = LINK.findall(text_of(sent[-1]))[0]
+        await fresh.sign_in_with(link)
+        assert "Wang Fang" in (await fresh.get("/")).text
+    finally:
+        await fresh.aclose()
+    # The reminder a day before comes with a link too.
+    async with programme.services.uow_factory() as uow:
+        [session] = await uow.sessions.list_confirmed()
+    programme.clock.set(session.start_utc - programme.services.config.reminders.offsets[0])
+    reminders = mails_to(await deliver_mails(programme), PANJIN_EMAIL)
+    assert reminders and all(len(LINK.findall(text_of(m))) == 1 for m in reminders)
+
+
+async def test_without_the_web_app_no_link_is_added(database_url: str, uow_factory: object) -> None:
+    config = web_config(database_url, email=True)
+    config = replace(config, web=replace(config.web, enabled=False))
+    programme: Programme = await make_programme(config, uow_factory)  # type: ignore[arg-type]
+    sent_first: list[bytes] = []
+
+    async def send() -> None:
+        sent_first.extend(await deliver_mails(programme))
+
+    await confirmed_session(programme, between=send)
+    sent = mails_to(sent_first + await deliver_mails(programme), PANJIN_EMAIL)
+    assert sent and all("/sign-in/" not in text_of(m) for m in sent)
+    async with programme.services.uow_factory() as uow:
+        assert await uow.sign_in_links.count_since(programme.wang_fang, programme.clock.now().replace(year=2000)) == 0
+
+
+async def test_the_link_is_in_the_readers_language(database_url: str, uow_factory: object) -> None:
+    programme = await make_programme(web_config(database_url, email=True), uow_factory)  # type: ignore[arg-type]
+    await programme.services.people.set_language(by=Actor.contact(programme.wang_fang), language="zh")
+    await confirmed_session(programme)
+    [first, *_] = mails_to(await deliver_mails(programme), PANJIN_EMAIL)
+    assert "无需 Telegram" in text_of(first)
