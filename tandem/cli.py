@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", metavar="DIR", type=Path, default=Path("demo-out"), help="output folder, emptied first (default: ./demo-out)")
     demo.add_argument("--scenario", metavar="PATH", type=Path, default=None, help="another scenario file of the same form (default: the embedded Panjin – EU example)")
+    demo.add_argument("--serve", action="store_true", help="keep the web app running on 127.0.0.1 after the demo and print a sign-in link for each demo person (Ctrl-C stops it)")
+    demo.add_argument("--port", metavar="PORT", type=int, default=None, help="the web app's port on 127.0.0.1 (default: 8080 with --serve, else any free port)")
 
     plan = commands.add_parser("plan", help="print the planner's solution of a batch instance (JSON, planner-format.md) as JSON")
     plan.add_argument("instance", metavar="INSTANCE.json", help="a schedbench-instance file")
@@ -93,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return plan_command(args.instance, sys.stdout, sys.stderr)
         if args.command == "demo":
-            return _demo(args.out, args.scenario)
+            return _demo(args.out, args.scenario, serve=args.serve, port=args.port)
         if args.command == "export":
             return _export(_load(args.config), args.out)
         if args.command == "db" and args.db_command == "upgrade":
@@ -121,17 +123,20 @@ def _db_upgrade(config: Config) -> int:
     return EXIT_OK
 
 
-def _demo(out_dir: Path, scenario: Path | None) -> int:
+def _demo(out_dir: Path, scenario: Path | None, *, serve: bool = False, port: int | None = None) -> int:
     import logging
 
     from tandem.demo import run_demo
     from tandem.demo.scenario import EMBEDDED, ScenarioError
+    from tandem.server import ListenError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(run_demo(out_dir, scenario or EMBEDDED))
+        asyncio.run(run_demo(out_dir, scenario or EMBEDDED, serve=serve, port=port if port is not None else (8080 if serve else 0)))
     except ScenarioError as exc:
         raise CliError(str(exc)) from None
+    except ListenError as exc:
+        raise CliError(f"{exc} (choose another with --port)") from None
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.domain import Actor, Channel, Contact, InvalidInputError, OutgoingMessage, PermissionDeniedError
-from bot.i18n import format_instant, gettext
+from bot.i18n import Place, format_instant, gettext
 from bot.mini_app import verify_init_data
 from bot.notifications import Notification, Queued, RenderContext, queue, renderer
 from bot.services.base import ServiceBase
@@ -157,7 +157,8 @@ async def with_sign_in_link(ctx: RenderContext, recipient: Contact, notification
         "-- ",
         gettext(language, "Your page in {programme} (hours, topics, partners, sessions; no Telegram needed):", programme=config.programme.name),
         url,
-        gettext(language, "This personal link signs you in once, until {when}; the sign-in page sends you a new one.", when=format_instant(expires, zone, language)),
+        gettext(language, "This personal link signs you in once, until {when}; the sign-in page sends you a new one.",
+                when=format_instant(expires, zone, language, [Place.of(city)] if city else ())),
     ])
     body.set_content(str(body.get_content()).rstrip("\n") + "\n" + footer + "\n", charset="utf-8", cte="base64")
     return notification
@@ -180,7 +181,8 @@ async def render_sign_in_link(ctx: RenderContext, recipient: Contact, message: O
             gettext(language, "Hello {name},", name=recipient.display_name),
             gettext(language, "Open this link to sign in to {programme}:", programme=config.programme.name),
             url,
-            gettext(language, "The link works once, until {when}. If you did not ask for it, you can ignore this e-mail.", when=format_instant(expires, zone, language)),
+            gettext(language, "The link works once, until {when}. If you did not ask for it, you can ignore this e-mail.",
+                    when=format_instant(expires, zone, language, [Place.of(city)] if city else ())),
         ]
     )
     email = build_text_email(

@@ -21,6 +21,9 @@ the programme's roadmap.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import secrets
 import shutil
 import socket
 import sys
@@ -33,15 +36,16 @@ from zoneinfo import ZoneInfo
 
 from bot import callback_data
 from bot.clock import ManualClock
-from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
-from bot.domain import MatchStatus, SessionStatus
+from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig, WebConfig
+from bot.domain import MatchStatus, Role, SessionStatus
 from bot.i18n import Place, format_instant
 from bot.services import Services
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
 from tandem.app import SERVICES_KEY, build_application
-from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
+from tandem.demo.scenario import EMBEDDED, Scenario, ScenarioCity, load_scenario
+from tandem.server import build_server, listening_socket
 
 EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
 
@@ -58,6 +62,9 @@ class DemoResult:
     cancelled_uid: str | None = None
     ics_files: list[Path] = field(default_factory=list)
     emails: int = 0
+    eml_files: list[Path] = field(default_factory=list)
+    web_actions: list[str] = field(default_factory=list)  # what the e-mail-only contact did on the pages
+    sign_in_links: dict[str, str] = field(default_factory=dict)  # --serve: a link per person
 
 
 class Demo:
@@ -71,6 +78,7 @@ class Demo:
         self.mail: list[bytes] = []
         self.result = DemoResult(out_dir)
         self.application: Any = None
+        self.web: Any = None  # tandem.demo.web.WebVisitor: the e-mail-only contact's browser
         self._driver: ChatDriver | None = None  # set once the application is built
 
     # ------------------------------------------------------------------ the bot and its clock
@@ -134,10 +142,14 @@ class Demo:
                 [answer] = await self.say(user, "/colleague")
                 other = self.person(colleague.telegram_id, colleague.name, colleague.language, city.timezone, city.name)
                 await self.say(other, f"/start {_deep_link_code(answer.text or '')}")
-            await self.say(user, f"/hours {city.hours}")
+            if city.name == EMAIL_ONLY_CONTACT[0] and self.web is not None:
+                await self.on_the_web(city)  # Panjin's hours and topics come from its e-mail-only contact
+            else:
+                await self.say(user, f"/hours {city.hours}")
             if city.away:
                 await self.say(user, "/away " + ", ".join(d.isoformat() for d in city.away))
-            await self.choose_topics(user, city.topics)
+            if city.name != EMAIL_ONLY_CONTACT[0] or self.web is None:
+                await self.choose_topics(user, city.topics)
         await self.run_jobs()  # match notices out; planning waits for its debounce
 
         # 3. Both sides accept their partners.
@@ -201,6 +213,20 @@ class Demo:
         await self.collect()
         return self.result
 
+    async def on_the_web(self, city: ScenarioCity) -> None:
+        """Wang Fang signs in with the link from her e-mail and sets the city's hours and topics on the pages."""
+        from tandem.demo.web import latest_link
+
+        assert self.web is not None
+        _, _, address = EMAIL_ONLY_CONTACT
+        await self.web.ask_for_link(address)
+        await self.run_jobs()  # the sign-in e-mail goes out through the local mail server
+        await self.web.open_link(latest_link(self.mail, address))
+        await self.web.set_hours(city.hours)
+        titles = {t.key: t.titles["en"] for t in self.scenario.programme.topics}
+        await self.web.choose_topics([titles[key] for key in city.topics], lambda title: None)
+        self.result.web_actions = list(self.web.log)
+
     async def choose_topics(self, user: FakeUser, keys: tuple[str, ...]) -> None:
         [keyboard] = await self.say(user, "/topics")
         async with self.services.uow_factory() as uow:
@@ -256,9 +282,15 @@ class Demo:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(document.content)
             self.result.ics_files.append(path)
-        for raw in self.mail:
+        for number, raw in enumerate(self.mail, start=1):
             email = message_from_bytes(raw, policy=policy.default)
             recipient = str(email["To"].addresses[0].addr_spec)
+            # Every e-mail as it was sent, openable in any mail program: mail/<recipient>/<n>-<subject>.eml
+            slug = re.sub(r"[^\w]+", "-", str(email["Subject"] or "mail"), flags=re.UNICODE).strip("-")[:60] or "mail"
+            eml = self.out_dir / "mail" / recipient / f"{number:03d}-{slug}.eml"
+            eml.parent.mkdir(parents=True, exist_ok=True)
+            eml.write_bytes(raw)
+            self.result.eml_files.append(eml)
             for part in email.iter_attachments():
                 filename = part.get_filename()
                 if filename and filename.endswith(".ics"):
@@ -322,9 +354,24 @@ def summary_table(result: DemoResult) -> str:
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
 
 
-async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO = sys.stdout) -> DemoResult:
-    """Play the scenario; write transcripts, the summary and every .ics under ``out_dir``."""
+async def run_demo(
+    out_dir: Path,
+    scenario_path: Path = EMBEDDED,
+    stdout: TextIO = sys.stdout,
+    *,
+    serve: bool = False,
+    port: int = 0,
+    stop: asyncio.Event | None = None,
+) -> DemoResult:
+    """Play the scenario; write transcripts, the summary, every .ics and every e-mail under ``out_dir``.
+
+    The web app runs on 127.0.0.1 (``port``; 0: any free one) during the demo, as ``tandem run``
+    serves it. ``serve=True`` keeps it running afterwards, with a sign-in link printed for each
+    demo person, until ``stop`` is set (or SIGINT/SIGTERM arrives).
+    """
     from aiosmtpd.controller import Controller
+
+    from tandem.demo.web import WebVisitor
 
     scenario = load_scenario(scenario_path)
     if out_dir.exists():
@@ -339,6 +386,8 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
             demo.mail.append(envelope.original_content or envelope.content)
             return "250 OK"
 
+    sock = listening_socket("127.0.0.1", port)
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=_free_port())
     smtp.start()
     try:
@@ -346,6 +395,7 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
             telegram=TelegramConfig(token=Secret(demo.api.token)),
             database=DatabaseConfig(url=database),
             email=EmailConfig(enabled=True, host="127.0.0.1", port=smtp.port, security="none", sender="tandem@example.org"),
+            web=WebConfig(enabled=True, base_url=base_url, secret=Secret(secrets.token_urlsafe(32))),
         )
         demo.application = build_application(
             config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
@@ -354,14 +404,27 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
         async with demo.application:
             await demo.application.post_init(demo.application)  # as run_polling does
             await demo.application.start()  # the job queue runs; no updater: the demo feeds updates
+            server = build_server(demo.application, config, sock)
+            serving = asyncio.create_task(server.serve(sockets=[sock]))
+            demo.web = WebVisitor(base_url)
             try:
                 result = await demo.play()
+                write_outputs(demo, result, out_dir, stdout)
+                if serve:
+                    await keep_serving(demo, result, base_url, stdout, stop or asyncio.Event())
             finally:
+                await demo.web.aclose()
+                server.should_exit = True
+                await serving
                 await demo.application.stop()
                 await demo.application.post_shutdown(demo.application)
     finally:
         smtp.stop()
+        sock.close()
+    return result
 
+
+def write_outputs(demo: Demo, result: DemoResult, out_dir: Path, stdout: TextIO) -> None:
     transcripts = demo.transcripts()
     folder = out_dir / "transcripts"
     folder.mkdir()
@@ -370,12 +433,40 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
         (folder / f"{user_id}-{user.first_name}.txt").write_text(text + "\n", encoding="utf-8")
         print(f"\n===== {user.first_name} {user.last_name or ''} ({user_id}, {user.language_code}, {demo.zone_of[user_id]}) =====", file=stdout)
         print(text, file=stdout)
+    _, name, address = EMAIL_ONLY_CONTACT
+    web = "\n".join([*(f"[web] {name}: {action}" for action in result.web_actions),
+                     *(f"[mail] {path.name}" for path in result.eml_files if path.parent.name == address)])
+    (folder / f"{address}.txt").write_text(web + "\n", encoding="utf-8")
+    print(f"\n===== {name} ({address}, e-mail and the web pages only) =====\n{web}", file=stdout)
     table = summary_table(result)
     (out_dir / "summary.txt").write_text(table + "\n", encoding="utf-8")
     print("\n===== Sessions =====\n" + table, file=stdout)
     print(
         f"\n{result.matches_planned} matches planned, {result.matches_confirmed} confirmed; "
-        f"{len(result.ics_files)} calendar files and {result.emails} e-mails under {out_dir}",
+        f"{len(result.ics_files)} calendar files and {result.emails} e-mails (mail/) under {out_dir}",
         file=stdout,
     )
-    return result
+
+
+async def keep_serving(demo: Demo, result: DemoResult, base_url: str, stdout: TextIO, stop: asyncio.Event) -> None:
+    """``--serve``: a sign-in link for each demo person, then the web app stays up until stopped."""
+    import signal
+
+    async with demo.services.uow_factory() as uow:
+        people = [c for city in await uow.cities.list() for c in await uow.contacts.of_city(city.id)]
+        people += await uow.contacts.with_role(Role.COORDINATOR)
+        cities = {c.id: c.name for c in await uow.cities.list()}
+    print(f"\n===== The web app is running at {base_url} (Ctrl-C stops it) =====", file=stdout)
+    for contact in people:
+        link = await demo.services.sign_in.link_for(contact_id=contact.id)
+        who = f"{contact.display_name} ({cities.get(contact.city_id or 0, 'coordinator')}, {contact.role.value})"
+        result.sign_in_links[contact.display_name] = link
+        print(f"{who}: {link}", file=stdout)
+    stdout.flush()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests set ``stop`` themselves)
+            pass
+    await stop.wait()

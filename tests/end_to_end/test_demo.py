@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 from datetime import date, datetime, timezone
+from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import icalendar
 
 from bot.planner import parse_weekly_hours
@@ -23,7 +27,17 @@ def calendars_under(folder: Path) -> list[tuple[Path, icalendar.Calendar]]:
 async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     printed = io.StringIO()
-    result: DemoResult = await run_demo(out, stdout=printed)
+    stop = asyncio.Event()
+    # As `tandem demo --serve`: the programme is played, then the web app stays up with a link per person.
+    playing = asyncio.create_task(run_demo(out, stdout=printed, serve=True, stop=stop))
+    while "Ctrl-C stops it" not in printed.getvalue():
+        assert not playing.done(), playing.exception() if playing.done() else None
+        await asyncio.sleep(0.2)
+    try:
+        await the_web_app_serves_a_working_link_for_each_demo_person(printed.getvalue())
+    finally:
+        stop.set()
+    result: DemoResult = await asyncio.wait_for(playing, timeout=60)
     scenario = load_scenario()
     hours = {c.name: parse_weekly_hours(c.hours) for c in scenario.cities}
     away = {c.name: set(c.away) for c in scenario.cities}
@@ -77,7 +91,7 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
 
     # Transcripts per person, a summary, and what each person saw printed.
     transcripts = sorted(p.name for p in (out / "transcripts").iterdir())
-    assert any(name.startswith("2001-") for name in transcripts) and len(transcripts) == 8
+    assert any(name.startswith("2001-") for name in transcripts) and len(transcripts) == 9  # 8 in the chat, 1 e-mail and web
     li_wei = (out / "transcripts" / next(n for n in transcripts if n.startswith("2001-"))).read_text(encoding="utf-8")
     confirmed = sum(1 for session in result.sessions if session["status"] == "confirmed")
     # Li Wei (Panjin, Chinese) was welcomed in Chinese and reminded 24 h and 1 h before each session.
@@ -88,3 +102,32 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     coordinator = (out / "transcripts" / next(n for n in transcripts if n.startswith("1001-"))).read_text(encoding="utf-8")
     roadmap = coordinator[coordinator.rindex("/roadmap"):]
     assert roadmap.count("exchange of experts and a study visit") == 6
+
+    # The e-mail-only Panjin contact signed in with the link from her e-mail and set the city's
+    # hours (on the week grid) and topics on the pages; every e-mail sent is kept as an .eml.
+    assert result.web_actions[0].startswith("asks for a sign-in link") and "opens the link from the e-mail" in result.web_actions[1]
+    assert any(a.startswith("paints 70 half hours on the week grid") for a in result.web_actions)
+    assert any(a.startswith("ticks 7 topics") for a in result.web_actions)
+    emls = sorted((out / "mail").rglob("*.eml"))
+    assert len(emls) == result.emails > 10 and {p.parent.name for p in emls} == {"wang.fang@panjin.example.cn"}
+    for path in emls:
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert mail["To"].addresses[0].addr_spec == path.parent.name  # type: ignore[union-attr]
+        text = str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+        assert re.search(r"http://127\.0\.0\.1:\d+/sign-in/[A-Za-z0-9_-]{43}", text), path.name  # each with her personal link
+    assert "Wang Fang (wang.fang@panjin.example.cn, e-mail and the web pages only)" in printed.getvalue()
+
+
+async def the_web_app_serves_a_working_link_for_each_demo_person(printed: str) -> None:
+    links = dict(re.findall(r"^(.+?) \(\w+, \w+\): (http://127\.0\.0\.1:\d+/sign-in/\S+)$", printed, re.M))
+    assert len(links) >= 9 and "Wang Fang" in " ".join(links)  # contacts, colleagues, the e-mail-only contact, the coordinator
+    chosen = list(links.items())[:3] + [(person, url) for person, url in links.items() if person.startswith("Wang Fang")]
+    for who, link in chosen:
+        async with httpx.AsyncClient(follow_redirects=False) as browser:
+            page = await browser.get(link)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert page.status_code == 200 and csrf, who
+            signed_in = await browser.post(link, data={"csrf": csrf.group(1)})
+            assert signed_in.status_code == 303, who
+            home = await browser.get(link.split("/sign-in/")[0] + signed_in.headers["location"])
+            assert home.status_code == 200 and who.split(" (")[0] in home.text, who
