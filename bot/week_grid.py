@@ -11,7 +11,9 @@ Mon 09:00-12:00 and Mon 14:00-17:30; cells 46, 47 become Mon 23:00-24:00 (end ``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import time
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from bot.domain import InvalidInputError, WeeklyWindow
 
@@ -76,3 +78,37 @@ def parse_cell(text: str) -> Cell:
     except ValueError:
         raise InvalidInputError(f"not a cell of the week grid: {text[:20]!r}") from None
     return weekday, slot
+
+
+@lru_cache(maxsize=4096)
+def cells_in_zone(partner_zone: str, partner_windows: tuple[WeeklyWindow, ...], zone: str, week_start: date) -> frozenset[Cell]:
+    """A partner's usual week, drawn on the week grid of a city in ``zone``, for one real week.
+
+    The partner's windows become UTC ranges one local day at a time (``open_windows``: clock changes
+    handled where they happen), then each range is read on ``zone``'s clock, split at midnight, and
+    the half hours it covers whole are its cells. Example, the week of 22 March 2027: Hamburg's Monday
+    09:00-17:00 (UTC+1) is 08:00-16:00 UTC, Panjin's (UTC+8) Monday 16:00-24:00: cells (0, 32)..(0, 47).
+    A pure function of its arguments, so pages that show the same partners again reuse the answer.
+    """
+    from bot.planner.calendar import CityCalendar, open_windows
+
+    partner = CityCalendar(id=0, tz=partner_zone, country=None, subdivision=None, windows=partner_windows)
+    week_end = week_start + timedelta(days=6)
+    local = ZoneInfo(zone)
+    first = datetime.combine(week_start, time(0), local)
+    last = datetime.combine(week_end + timedelta(days=1), time(0), local)
+    cells: set[Cell] = set()
+    # A day either side: Auckland's Monday morning is still Sunday in Lisbon.
+    for window in open_windows(partner, week_start - timedelta(days=1), week_end + timedelta(days=1), skip_closed_days=False):
+        for piece in window.ranges:
+            start, end = max(piece.start_utc.astimezone(local), first), min(piece.end_utc.astimezone(local), last)
+            while start < end:
+                midnight = datetime.combine(start.date() + timedelta(days=1), time(0), local)
+                stop = min(end, midnight)
+                # Minutes from the local midnight by the wall clock (a DST day's cells are wall-clock half hours).
+                begin = start.hour * 60 + start.minute
+                finish = 24 * 60 if stop == midnight else stop.hour * 60 + stop.minute
+                weekday = start.weekday()
+                cells.update((weekday, slot) for slot in range(-(-begin // SLOT_MINUTES), finish // SLOT_MINUTES))
+                start = stop
+    return frozenset(cells)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babel.dates import get_day_names
 from starlette.requests import Request
@@ -47,31 +48,45 @@ def _heat(count: int, partners: int) -> str:
     return "h4" if share > 0.75 else "h3" if share > 0.5 else "h2" if share > 0.25 else "h1"
 
 
+@lru_cache(maxsize=8)
+def _labels(language: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Per half hour of the day: its visible label, its hidden one, and each day's cell label."""
+    wide = get_day_names("wide", locale=language)
+    rows = []
+    for slot in range(SLOTS_PER_DAY):
+        start = f"{slot_start(slot):%H:%M}"
+        end = "24:00" if slot == SLOTS_PER_DAY - 1 else f"{slot_start(slot + 1):%H:%M}"
+        rows.append((start if slot % 2 == 0 else "", start, tuple(f"{wide[day]} {start}–{end}" for day in range(7))))
+    return tuple(rows)
+
+
 def grid_rows(view: WeekGridView, shown: tuple[PartnerHours, ...], language: str) -> list[tuple[str, str, list[GridCell]]]:
     """(label, hidden label, cells) per half hour of the day; the heat counts only the partners shown."""
-    wide = get_day_names("wide", locale=language)
     counts: dict[tuple[int, int], int] = {}
     for partner in shown:
         for cell in partner.cells:
             counts[cell] = counts.get(cell, 0) + 1
     rows = []
-    for slot in range(SLOTS_PER_DAY):
-        start = slot_start(slot)
-        end = "24:00" if slot == SLOTS_PER_DAY - 1 else f"{slot_start(slot + 1):%H:%M}"
+    for slot, (label, hidden, cell_labels) in enumerate(_labels(language)):
         cells = []
         for day in range(7):
             mine = (day, slot) in view.own
             count = counts.get((day, slot), 0)
             css = " ".join(c for c in (_heat(count, len(shown)), "o" if mine and count else "") if c)
-            cells.append(GridCell(f"{day}-{slot}", f"{wide[day]} {start:%H:%M}–{end}", mine, css))
-        rows.append((f"{start:%H:%M}" if slot % 2 == 0 else "", f"{start:%H:%M}", cells))
+            cells.append(GridCell(f"{day}-{slot}", cell_labels[day], mine, css))
+        rows.append((label, hidden, cells))
     return rows
 
 
-def overlap_lines(shown: tuple[PartnerHours, ...], language: str) -> list[tuple[PartnerHours, str]]:
+@lru_cache(maxsize=4096)
+def _overlap_text(overlap: frozenset[tuple[int, int]], language: str) -> str:
     from bot.planner import render_weekly_hours
 
-    return [(p, localized_hours(render_weekly_hours(windows_of(p.overlap)), language) if p.overlap else "") for p in shown]
+    return localized_hours(render_weekly_hours(windows_of(overlap)), language) if overlap else ""
+
+
+def overlap_lines(shown: tuple[PartnerHours, ...], language: str) -> list[tuple[PartnerHours, str]]:
+    return [(p, _overlap_text(p.overlap, language)) for p in shown]
 
 
 def _page(visit: Visit, view: WeekGridView, selected: int | None, status: int = 200, error: object = None, typed: str | None = None) -> Response:

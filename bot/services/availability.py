@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.matching import eligible
-from bot.week_grid import Cell, cells_of, fits_the_grid, windows_of
+from bot.week_grid import Cell, cells_in_zone, cells_of, fits_the_grid, windows_of
 
 HOURS_STEP = "hours"
 AWAY_STEP = "away"
@@ -209,25 +209,20 @@ class AvailabilityService(ServiceBase):
         return await self.add_days_away(by=by, text=day.isoformat(), city_id=city.id)
 
     async def _week_grid(self, uow: Any, city: City) -> WeekGridView:
-        from bot.planner import CityCalendar, render_weekly_hours, weekly_overlap
-        from bot.services.planning import city_calendars
+        from bot.planner import render_weekly_hours
 
         own_windows = await uow.cities.weekly_hours(city.id)
         own = cells_of(own_windows)
         partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
-        calendars = await city_calendars(uow, partners)
+        hours = await uow.cities.weekly_hours_of([p.id for p in partners])
         today = self._today(city)
-        week_start = today - timedelta(days=today.weekday())
-        # Every hour of the viewer's week, so that the overlap with it is the partner's whole week
-        # in the viewer's time: Hamburg Mon 09:00-17:00 (UTC+1) is Panjin Mon 16:00-24:00 (UTC+8).
-        whole_week = CityCalendar(id=city.id, tz=city.timezone, country=None, subdivision=None,
-                                  windows=tuple(WeeklyWindow(day, time(0), time(0)) for day in range(7)))
+        week_start = today - timedelta(days=today.weekday())  # this week, its clock changes as they are
         result = []
         for partner in partners:
-            theirs = calendars[partner.id]
-            if not theirs.windows:
+            windows = tuple(hours.get(partner.id, ()))
+            if not windows:
                 continue
-            shown = cells_of(WeeklyWindow(day, start, end) for day, start, end in weekly_overlap(whole_week, theirs, week_start))
+            shown = cells_in_zone(partner.timezone, windows, city.timezone, week_start)
             result.append(PartnerHours(partner, shown, shown & own))
         return WeekGridView(city, own, fits_the_grid(own_windows), render_weekly_hours(own_windows) if own_windows else "", week_start, tuple(result))
 
