@@ -77,6 +77,12 @@ def test_the_same_pages_open_as_a_mini_app_with_telegrams_signed_init_data_and_t
             assert "Hamburg contact" in page.locator(".who").inner_text()
             assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(23, 33, 43)"  # Telegram's theme
             page.screenshot(path=str(artifacts / "mini-app-home-de.png"), full_page=True)
+            # The same pages: Hamburg's hours grid, in German and Hamburg's time, still in the chat's theme.
+            page.get_by_role("link", name="Zeiten").first.click()
+            assert page.get_by_role("heading", level=1).inner_text() == "Besprechungszeiten von Hamburg"
+            assert page.locator("#week-grid input").count() == 7 * 48
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(23, 33, 43)"
+            page.screenshot(path=str(artifacts / "mini-app-hours-de.png"))
             only_from(page, live.url)
 
     browser.run(scenario)
