@@ -36,7 +36,7 @@ def slot_start(slot: int) -> time:
 
 def cells_of(windows: Iterable[WeeklyWindow]) -> frozenset[Cell]:
     """The cells a window covers whole (a window 09:15-10:00 covers 09:30-10:00 only)."""
-    cells = set()
+    cells: set[Cell] = set()
     for window in windows:
         first = -(-_minutes(window.start) // SLOT_MINUTES)  # round the start up
         last = _end_minutes(window) // SLOT_MINUTES  # round the end down
@@ -59,15 +59,11 @@ def windows_of(cells: Iterable[Cell]) -> tuple[WeeklyWindow, ...]:
     windows = []
     for weekday in sorted(by_day):
         slots = sorted(by_day[weekday])
-        start = previous = slots[0]
-        for slot in [*slots[1:], None]:
-            if slot is not None and slot == previous + 1:
-                previous = slot
-                continue
-            end = previous + 1
+        # Runs of consecutive slots: a run starts where a slot does not follow the one before.
+        starts = [s for i, s in enumerate(slots) if i == 0 or slots[i - 1] != s - 1]
+        ends = [s + 1 for i, s in enumerate(slots) if i == len(slots) - 1 or slots[i + 1] != s + 1]
+        for start, end in zip(starts, ends):
             windows.append(WeeklyWindow(weekday, slot_start(start), time(0) if end == SLOTS_PER_DAY else slot_start(end)))
-            if slot is not None:
-                start = previous = slot
     return tuple(windows)
 
 

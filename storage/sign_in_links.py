@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SignInLinkRow
@@ -38,7 +39,7 @@ class SignInLinkRepository:
             .where(SignInLinkRow.id == link_id, SignInLinkRow.used_at.is_(None), SignInLinkRow.expires_at > now_utc)
             .values(used_at=now_utc)
         )
-        return result.rowcount == 1
+        return int(cast("CursorResult[Any]", result).rowcount) == 1
 
     async def count_since(self, contact_id: int, since_utc: datetime) -> int:
         """How many links were made for this contact since ``since_utc`` (the per-address rate limit)."""

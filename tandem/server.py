@@ -45,7 +45,7 @@ class ListenError(Exception):
     """The server cannot listen where the configuration says (the port is taken, say)."""
 
 
-def webhook_route(application: Application, config: Config) -> Route:
+def webhook_route(application: Application[Any, Any, Any, Any, Any, Any], config: Config) -> Route:
     """POST on the webhook URL's own path (so a proxy can forward it unchanged)."""
     secret = str(config.telegram.webhook_secret)
 
@@ -85,7 +85,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-def build_server(application: Application, config: Config, sock: socket.socket) -> _Server:
+def build_server(application: Application[Any, Any, Any, Any, Any, Any], config: Config, sock: socket.socket) -> _Server:
     routes = [webhook_route(application, config)] if config.telegram.mode == "webhook" else []
     app = create_app(
         config,
@@ -114,7 +114,7 @@ def address(config: Config) -> tuple[str, int] | None:
     return None
 
 
-async def serve(application: Application, config: Config, *, stop: asyncio.Event | None = None, sock: socket.socket | None = None) -> None:
+async def serve(application: Application[Any, Any, Any, Any, Any, Any], config: Config, *, stop: asyncio.Event | None = None, sock: socket.socket | None = None) -> None:
     """Run the bot (and the server) until ``stop`` is set or SIGTERM/SIGINT arrives."""
     where = address(config)
     if sock is None and where is not None:

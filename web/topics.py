@@ -20,7 +20,7 @@ async def save_topics(request: Request) -> Response:
     """Exactly the ticked topics are chosen, each with the note beside it; new partners are counted."""
     visit = await Visit.of(request)
     form = await form_of(request)
-    chosen = {int(value) for value in form.getlist("topic") if str(value).isdigit()}
-    choices = {topic_id: str(form.get(f"note-{topic_id}", "")) for topic_id in chosen}
+    chosen = {int(str(value)) for value in form.getlist("topic") if str(value).isdigit()}
+    choices: dict[int, str | None] = {topic_id: str(form.get(f"note-{topic_id}", "")) for topic_id in chosen}
     view = await visit.services.interests.save_choices(by=visit.by(), choices=choices)
     return visit.redirect(f"/topics?saved=1&new={len(view.new_matches)}")

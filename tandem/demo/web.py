@@ -39,9 +39,9 @@ def latest_link(mail: Sequence[bytes], address: str) -> str:
     """The sign-in link in the newest e-mail to ``address``."""
     for raw in reversed(mail):
         message = message_from_bytes(raw, policy=policy.default)
-        if str(message["To"].addresses[0].addr_spec).lower() != address.lower():  # type: ignore[union-attr]
+        if str(message["To"].addresses[0].addr_spec).lower() != address.lower():
             continue
-        body = message.get_body(("plain",))  # type: ignore[attr-defined]
+        body = message.get_body(("plain",))
         found = LINK.search(str(body.get_content())) if body is not None else None
         if found:
             return found.group(0)
