@@ -43,6 +43,12 @@ class Pairing(str, enum.Enum):
     ACROSS = "across"  # only cities of different groups meet
     ANY = "any"
 
+    def allows(self, one: City, other: City) -> bool:
+        """Whether the programme lets these two cities meet (never a city with itself)."""
+        if one.id == other.id:
+            return False
+        return self is Pairing.ANY or one.group != other.group
+
 
 class MatchStatus(str, enum.Enum):
     OPEN = "open"  # mutual interest found, not planned yet
@@ -51,6 +57,11 @@ class MatchStatus(str, enum.Enum):
     CONFIRMED = "confirmed"  # a session exists
     DECLINED = "declined"  # one side declined the partner
     CANCELLED = "cancelled"
+
+
+# A match the partner or the programme can still act on (and the planner plans); declining,
+# withdrawing an interest, confirming or cancelling moves it out.
+LIVE_MATCH_STATUSES = frozenset({MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE})
 
 
 class SessionStatus(str, enum.Enum):
@@ -75,6 +86,28 @@ class OutboxStatus(str, enum.Enum):
 class Channel(str, enum.Enum):
     TELEGRAM = "telegram"
     EMAIL = "email"
+
+
+class NoticeKind(str, enum.Enum):
+    """Every kind of outgoing message (``bot.notices`` renders each; the outbox keeps the value)."""
+
+    MATCH_NOTICE = "match_notice"  # a new partner city, to both cities' contacts
+    MATCH_ENDED = "match_ended"  # the partner declined or dropped the topic
+    PLANNED_MATCH = "planned_match"  # the planner's proposal, to coordinators
+    UNSCHEDULABLE_MATCH = "unschedulable_match"  # no common time, with the reason, to coordinators
+    INVITATION = "invitation"  # a confirmed session, with its calendar file, to every participant
+    UPDATE = "update"  # the session moved (same UID, higher SEQUENCE)
+    CANCELLATION = "cancellation"  # the session is cancelled (METHOD:CANCEL)
+    ATTENDANCE = "attendance"  # a participant will attend or not, to coordinators and the partner city
+    REMINDER = "reminder"  # before a session, at the configured offsets
+    FOLLOW_UP = "follow_up"  # after a session: did it take place, and what next
+    CONTACT_UNREACHABLE = "contact_unreachable"  # a contact blocked the bot, to coordinators
+    CITY_UNREACHABLE = "city_unreachable"  # nobody of a city can be reached at all, to coordinators
+
+    @property
+    def carries_calendar(self) -> bool:
+        """Whether the message is a calendar file (an invitation, update or cancellation)."""
+        return self in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION)
 
 
 @dataclass(frozen=True)
@@ -132,7 +165,28 @@ class Contact:
     telegram_user_id: int | None = None
     chat_id: int | None = None
     email: str | None = None
-    reachable: bool = True
+    reachable: bool = True  # False once the person blocked the bot on Telegram
+
+    @property
+    def on_telegram(self) -> bool:
+        """Whether the person has a chat with the bot that reaches them (a private chat's id is the user's)."""
+        return (self.chat_id is not None or self.telegram_user_id is not None) and self.reachable
+
+    def channels_for(self, kind: NoticeKind, *, email_enabled: bool) -> tuple[Channel, ...]:
+        """The one channel rule: which channels a message of ``kind`` goes to this person on.
+
+        Telegram when they have a reachable chat; e-mail when they have an address and e-mail is
+        on (``[email] enabled``). A calendar file (invitation, update, cancellation) goes on every
+        channel they have, so it lands in their calendar whichever they read; everything else on
+        Telegram when reachable, else by e-mail. None: they cannot be reached at all (the
+        coordinators are then told, once per city: ``bot.notices.outbox``).
+        """
+        telegram, email = self.on_telegram, bool(self.email) and email_enabled
+        if kind.carries_calendar:
+            return tuple(channel for channel, has in ((Channel.TELEGRAM, telegram), (Channel.EMAIL, email)) if has)
+        if telegram:
+            return (Channel.TELEGRAM,)
+        return (Channel.EMAIL,) if email else ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +259,25 @@ class Match:
     reason: str | None = None  # in words: why it was declined, cancelled or is waiting
     no_time: NoTimeExplanation | None = None  # UNSCHEDULABLE: why the planner found no time
 
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_MATCH_STATUSES
+
+    @property
+    def city_ids(self) -> tuple[int, int]:
+        return (self.city_a_id, self.city_b_id)
+
+    def involves(self, city_id: int | None) -> bool:
+        return city_id is not None and city_id in self.city_ids
+
+    def partner_of(self, city_id: int) -> int:
+        """The other city of the pair; ValueError for a city that is not part of the match."""
+        if city_id == self.city_a_id:
+            return self.city_b_id
+        if city_id == self.city_b_id:
+            return self.city_a_id
+        raise ValueError(f"city {city_id} is not part of match {self.id}")
+
 
 @dataclass(frozen=True)
 class Session:
@@ -223,6 +296,60 @@ class Session:
     @property
     def end_utc(self) -> datetime:
         return self.start_utc + timedelta(minutes=self.duration_minutes)
+
+
+# ---- The read model: what screens, notices, the export and the demo read, one query each ------
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """A match with its two cities and topic, and each city's note on the topic."""
+
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+    note_a: str | None = None
+    note_b: str | None = None
+
+    def city(self, city_id: int) -> City:
+        """One of the two cities; ValueError for a city that is not part of the match."""
+        if city_id == self.city_a.id:
+            return self.city_a
+        if city_id == self.city_b.id:
+            return self.city_b
+        raise ValueError(f"city {city_id} is not part of match {self.match.id}")
+
+    def partner_of(self, city_id: int) -> City:
+        return self.city(self.match.partner_of(city_id))
+
+    def note_of(self, city_id: int) -> str | None:
+        return self.note_a if city_id == self.city_a.id else self.note_b if city_id == self.city_b.id else None
+
+    def seen_from(self, city_id: int | None) -> tuple[City, City]:
+        """(own city, partner) as a city of the match sees it; from outside, (city a, city b)."""
+        if city_id is not None and self.match.involves(city_id):
+            return self.city(city_id), self.partner_of(city_id)
+        return self.city_a, self.city_b
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session with its match, the match's two cities and topic."""
+
+    session: Session
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+
+    def zone_of(self, city_id: int | None) -> str | None:
+        """The zone of one of the session's cities (None for a city that is not part of it)."""
+        return self.city_a.timezone if city_id == self.city_a.id else self.city_b.timezone if city_id == self.city_b.id else None
+
+    def partner_of(self, city_id: int) -> City:
+        """The other city of the session; ValueError for a city that is not part of it."""
+        return self.city_a if self.match.partner_of(city_id) == self.city_a.id else self.city_b
 
 
 @dataclass(frozen=True)

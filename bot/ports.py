@@ -7,9 +7,12 @@ core never imports the storage package.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
+
+from bot.domain import Contact
 
 
 class UnitOfWork(Protocol):
@@ -61,8 +64,9 @@ class NoWakeups:
 # --- Delivery: the channels the outbox is sent through, and how they fail -------------------
 #
 # The delivery service (bot/services/delivery.py) speaks only these types; each channel adapter
-# (handlers/notifier.py for Telegram, the e-mail channel over an ``EmailSender``) translates its
-# library's exceptions into them, so the core never imports ``telegram`` or ``aiosmtplib``.
+# (handlers/notifier.py for Telegram, bot/email.py's EmailChannel over an ``EmailSender``)
+# translates its library's exceptions into them, so the services never import ``telegram`` or
+# ``aiosmtplib``.
 
 
 class SendError(Exception):
@@ -93,12 +97,33 @@ class RejectedError(SendError):
     """The service refused this message as it is (Telegram 400): retrying cannot help."""
 
 
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str  # callback data, built by bot/callback_data.py's rules (≤ 64 bytes)
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str  # the name the recipient sees, e.g. "tandem-panjin-hamburg-2027-03-31.ics"
+    content: bytes
+    mime_type: str = "text/calendar"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One rendered message for one recipient on one channel: what a channel sends."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    document: Document | None = None
+    email: EmailMessage | None = None  # the whole e-mail, for the e-mail channel
+
+
 class MessageChannel(Protocol):
     """Sends one rendered notification to one contact, or raises a ``SendError``."""
 
-    async def send(self, recipient: Any, notification: Any) -> None:
-        """``recipient`` is a ``bot.domain.Contact``, ``notification`` a ``bot.notifications.Notification``."""
-        ...
+    async def send(self, recipient: Contact, notification: Notification) -> None: ...
 
 
 class EmailSender(Protocol):

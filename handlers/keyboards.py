@@ -7,19 +7,10 @@ from collections.abc import Iterable, Sequence
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.notifications import Button
-
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback data) as an inline keyboard."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
-
-
-def from_buttons(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """A notification's buttons as an inline keyboard (None for none)."""
-    if not rows:
-        return None
-    return keyboard([(b.text, b.data) for b in row] for row in rows)
 
 
 async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -7,8 +7,10 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.services.session_notices import both_local_times, describe_no_time
-from bot.services.sessions import AlreadyConfirmedError, MatchView, SessionView
+from bot.domain import SessionView
+from bot.notices.planning import describe_no_time
+from bot.notices.sessions import both_local_times
+from bot.services.sessions import AlreadyConfirmedError, PendingMatch
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
@@ -37,7 +39,7 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _slot_rows(view: MatchView | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
         [[(both_local_times(start, view.city_a, view.city_b, language), button.build(*prefix, start))] for start in starts]
     )

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain import (
     Attendance,
@@ -27,6 +28,7 @@ from bot.domain import (
     Interest,
     Match,
     MatchStatus,
+    MatchView,
     NoTimeExplanation,
     NoTimeReason,
     OutboxStatus,
@@ -35,6 +37,7 @@ from bot.domain import (
     Role,
     Session,
     SessionStatus,
+    SessionView,
     Topic,
     WeeklyWindow,
 )
@@ -119,6 +122,10 @@ def _no_time(match_id: int, data: dict[str, Any]) -> NoTimeExplanation:
         ),
         blocking_city_ids=tuple(data.get("blocking_city_ids") or ()),
     )
+
+
+def _topic(row: TopicRow) -> Topic:
+    return Topic(row.id, row.key, dict(row.titles))
 
 
 def _session(row: SessionRow) -> Session:
@@ -402,15 +409,15 @@ class TopicRepository(_Repository):
 
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
-        return [Topic(r.id, r.key, dict(r.titles)) for r in rows]
+        return [_topic(r) for r in rows]
 
     async def get(self, topic_id: int) -> Topic | None:
         row = await self.db.get(TopicRow, topic_id)
-        return Topic(row.id, row.key, dict(row.titles)) if row else None
+        return _topic(row) if row else None
 
     async def by_key(self, key: str) -> Topic | None:
         row = await self.db.scalar(select(TopicRow).where(TopicRow.key == key))
-        return Topic(row.id, row.key, dict(row.titles)) if row else None
+        return _topic(row) if row else None
 
 
 class InterestRepository(_Repository):
@@ -509,10 +516,43 @@ class MatchRepository(_Repository):
         await self.db.flush()
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
-        rows = await self.db.scalars(
-            select(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id).order_by(ProposedSlotRow.rank)
+        return (await self.proposals_of([match_id])).get(match_id, [])
+
+    async def proposals_of(self, match_ids: Iterable[int]) -> dict[int, list[tuple[datetime, float]]]:
+        """The offered slots (start, comfort) of many matches, best first, in one query."""
+        rows = await self.db.execute(
+            select(ProposedSlotRow.match_id, ProposedSlotRow.start_utc, ProposedSlotRow.comfort)
+            .where(ProposedSlotRow.match_id.in_(list(match_ids)))
+            .order_by(ProposedSlotRow.match_id, ProposedSlotRow.rank)
         )
-        return [(r.start_utc, r.comfort) for r in rows]
+        slots: dict[int, list[tuple[datetime, float]]] = {}
+        for match_id, start, comfort in rows:
+            slots.setdefault(match_id, []).append((start, comfort))
+        return slots
+
+    async def view(self, match_id: int) -> MatchView | None:
+        found = await self.views(ids=[match_id])
+        return found[0] if found else None
+
+    async def views(self, *, ids: Iterable[int] | None = None, statuses: Iterable[MatchStatus] | None = None) -> list[MatchView]:
+        """Matches with their cities, topic and notes (all, or those with ``ids`` or ``statuses``), in one query."""
+        city_a, city_b = aliased(CityRow), aliased(CityRow)
+        note_a, note_b = aliased(InterestRow), aliased(InterestRow)
+        query = (
+            select(MatchRow, city_a, city_b, TopicRow, note_a.note, note_b.note)
+            .join(city_a, city_a.id == MatchRow.city_a_id)
+            .join(city_b, city_b.id == MatchRow.city_b_id)
+            .join(TopicRow, TopicRow.id == MatchRow.topic_id)
+            .outerjoin(note_a, and_(note_a.city_id == MatchRow.city_a_id, note_a.topic_id == MatchRow.topic_id))
+            .outerjoin(note_b, and_(note_b.city_id == MatchRow.city_b_id, note_b.topic_id == MatchRow.topic_id))
+            .order_by(MatchRow.id)
+        )
+        if ids is not None:
+            query = query.where(MatchRow.id.in_(list(ids)))
+        if statuses is not None:
+            query = query.where(MatchRow.status.in_([s.value for s in statuses]))
+        rows = await self.db.execute(query)
+        return [MatchView(_match(m), _city(a), _city(b), _topic(t), na, nb) for m, a, b, t, na, nb in rows]
 
 
 class SessionRepository(_Repository):
@@ -555,16 +595,41 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
         return _session(row) if row else None
 
-    async def list_upcoming(self, *, after_utc: datetime, city_id: int | None = None) -> list[Session]:
-        query = select(SessionRow).where(
-            SessionRow.status == SessionStatus.CONFIRMED.value, SessionRow.start_utc >= after_utc
+    async def view(self, session_id: int) -> SessionView | None:
+        found = await self.views(ids=[session_id])
+        return found[0] if found else None
+
+    async def views(
+        self,
+        *,
+        ids: Iterable[int] | None = None,
+        statuses: Iterable[SessionStatus] | None = None,
+        after_utc: datetime | None = None,
+        city_id: int | None = None,
+    ) -> list[SessionView]:
+        """Sessions with their match, cities and topic, earliest first, in one query.
+
+        All, or those with ``ids``, ``statuses``, starting from ``after_utc``, of ``city_id``.
+        """
+        city_a, city_b = aliased(CityRow), aliased(CityRow)
+        query = (
+            select(SessionRow, MatchRow, city_a, city_b, TopicRow)
+            .join(MatchRow, MatchRow.id == SessionRow.match_id)
+            .join(city_a, city_a.id == MatchRow.city_a_id)
+            .join(city_b, city_b.id == MatchRow.city_b_id)
+            .join(TopicRow, TopicRow.id == MatchRow.topic_id)
+            .order_by(SessionRow.start_utc, SessionRow.id)
         )
+        if ids is not None:
+            query = query.where(SessionRow.id.in_(list(ids)))
+        if statuses is not None:
+            query = query.where(SessionRow.status.in_([s.value for s in statuses]))
+        if after_utc is not None:
+            query = query.where(SessionRow.start_utc >= after_utc)
         if city_id is not None:
-            query = query.join(MatchRow, MatchRow.id == SessionRow.match_id).where(
-                or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id)
-            )
-        rows = await self.db.scalars(query.order_by(SessionRow.start_utc, SessionRow.id))
-        return [_session(r) for r in rows]
+            query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        rows = await self.db.execute(query)
+        return [SessionView(_session(s), _match(m), _city(a), _city(b), _topic(t)) for s, m, a, b, t in rows]
 
     async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
         """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
@@ -575,12 +640,6 @@ class SessionRepository(_Repository):
             .order_by(SessionRow.start_utc, SessionRow.id)
         )
         return [(_session(row), a, b) for row, a, b in rows]
-
-    async def list_confirmed(self) -> list[Session]:
-        rows = await self.db.scalars(
-            select(SessionRow).where(SessionRow.status == SessionStatus.CONFIRMED.value).order_by(SessionRow.start_utc)
-        )
-        return [_session(r) for r in rows]
 
     async def reschedule(self, session_id: int, *, expected_sequence: int, start_utc: datetime, now_utc: datetime) -> Session | None:
         """Move a confirmed session; the sequence only ever rises. None if someone changed it first."""

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
-from bot.services.matching import eligible
 
 HOURS_STEP = "hours"
 AWAY_STEP = "away"
@@ -133,7 +132,7 @@ class AvailabilityService(ServiceBase):
         own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
-            partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+            partners = [p for p in await uow.cities.list() if self.config.programme.pairing.allows(city, p)]
             calendars = await city_calendars(uow, [city, *partners])
             mine = calendars[city.id]
             today = self._today(city)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
-from bot.domain import Actor, City, PermissionDeniedError, Role
+from bot.domain import Actor, City, InvalidInputError, PermissionDeniedError, Role
 from bot.ports import UnitOfWork, Wakeups
 from bot.services.errors import user_error
 from bot.services.people_model import Person, resolve_person
@@ -78,6 +78,18 @@ class ServiceBase:
                 PermissionDeniedError, "Only your city's contact may change its topics, hours and days away."
             )
         raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
+
+    async def awaited_text(self, uow: Any, by: Actor, step: str, key: str, not_waiting: str) -> dict[str, Any]:
+        """What the bot noted when it asked ``by`` for the free text of ``step`` (``key`` among it).
+
+        Raises ``InvalidInputError`` with the msgid ``not_waiting`` when it was not waiting for it
+        (the step was cancelled, or the text came from the web, where there are no steps).
+        """
+        person = await self.person(uow, by)
+        payload = person.step_payload or {}
+        if person.waiting_for != step or key not in payload:
+            raise user_error(InvalidInputError, not_waiting)
+        return payload
 
     async def wait(self, uow: Any, by: Actor, step: str | None, payload: dict[str, Any] | None = None) -> None:
         """Remember inside ``uow`` which free text ``by`` is expected to send next (None: nothing).

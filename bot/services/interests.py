@@ -50,7 +50,7 @@ class InterestService(ServiceBase):
             if changed and chosen:
                 new_matches = await match_new_interest(uow, self.config, now, city, topic_id)
             elif changed:
-                await close_withdrawn(uow, now, city, topic_id)
+                await close_withdrawn(uow, self.config, now, city, topic_id)
             view = await self._view(uow, city)
             await uow.commit()
         if changed:
@@ -75,10 +75,7 @@ class InterestService(ServiceBase):
         if len(note) > MAX_NOTE_LENGTH:
             raise user_error(InvalidInputError, "A note may be at most {limit} characters long.", limit=MAX_NOTE_LENGTH)
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != NOTE_STEP or "topic_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for a note; use /topics.")
+            payload = await self.awaited_text(uow, by, NOTE_STEP, "topic_id", "I was not waiting for a note; use /topics.")
             _, city = await self.city_to_manage(uow, by, int(payload["city_id"]))
             await uow.interests.set_note(city.id, int(payload["topic_id"]), None if note in ("", "-") else note)
             await self.wait(uow, by, None)

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from bot import callback_data
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
-from bot.domain import MatchStatus, SessionStatus
+from bot.domain import SessionStatus
 from bot.i18n import format_instant
 from bot.services import Services
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
@@ -222,30 +222,25 @@ class Demo:
     async def collect(self) -> None:
         """Sessions for the summary; every .ics each person received, under the output folder."""
         async with self.services.uow_factory() as uow:
-            cities = {c.id: c for c in await uow.cities.list()}
-            topics = {t.id: t for t in await uow.topics.list()}
-            for match in await uow.matches.with_status(*MatchStatus):
-                session = await uow.sessions.of_match(match.id)
-                if session is None:
-                    continue
-                a, b = cities[match.city_a_id], cities[match.city_b_id]
-                self.result.sessions.append(
-                    {
-                        "uid": session.ical_uid,
-                        "sequence": session.sequence,
-                        "status": session.status.value,
-                        "start_utc": session.start_utc,
-                        "end_utc": session.end_utc,
-                        "city_a": a,
-                        "city_b": b,
-                        "topic": topics[match.topic_id].title("en"),
-                    }
-                )
-                if session.sequence and session.status is SessionStatus.CONFIRMED:
-                    self.result.rescheduled_uid = session.ical_uid
-                if session.status is SessionStatus.CANCELLED:
-                    self.result.cancelled_uid = session.ical_uid
-        self.result.sessions.sort(key=lambda s: s["start_utc"])
+            views = await uow.sessions.views()  # every session, earliest first
+        for view in views:
+            session = view.session
+            self.result.sessions.append(
+                {
+                    "uid": session.ical_uid,
+                    "sequence": session.sequence,
+                    "status": session.status.value,
+                    "start_utc": session.start_utc,
+                    "end_utc": session.end_utc,
+                    "city_a": view.city_a,
+                    "city_b": view.city_b,
+                    "topic": view.topic.title("en"),
+                }
+            )
+            if session.sequence and session.status is SessionStatus.CONFIRMED:
+                self.result.rescheduled_uid = session.ical_uid
+            if session.status is SessionStatus.CANCELLED:
+                self.result.cancelled_uid = session.ical_uid
         for user_id, document in self.api.document_files():
             if not document.file_name.endswith(".ics"):
                 continue
