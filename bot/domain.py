@@ -190,6 +190,18 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class JoinLink:
+    """A one-time link (a code in a Telegram deep link) that makes its opener a city's contact, or a
+    contact's colleague. Only the code's hash is kept; "invite" in Tandem means a calendar invitation."""
+
+    id: int
+    city_id: int
+    role: Role
+    expires_at_utc: datetime
+    used_at_utc: datetime | None
+
+
+@dataclass(frozen=True)
 class Topic:
     id: int
     key: str

@@ -19,7 +19,7 @@ class UnitOfWork(Protocol):
     cities: Any
     contacts: Any
     conversations: Any
-    invite_codes: Any
+    join_links: Any
     topics: Any
     interests: Any
     matches: Any

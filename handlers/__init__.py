@@ -29,7 +29,7 @@ def register(application: Application) -> None:
         CommandHandler("topics", topics.show_topics, filters=private),
         CommandHandler("hours", hours.show_hours, filters=private),
         CommandHandler("away", hours.show_days_away, filters=private),
-        CommandHandler("colleague", start.invite_colleague, filters=private),
+        CommandHandler("colleague", start.colleague_link, filters=private),
         CallbackQueryHandler(topics.choose_topic, pattern=buttons.CHOOSE_TOPIC.pattern),
         CallbackQueryHandler(topics.ask_note, pattern=buttons.TOPIC_NOTE.pattern),
         CallbackQueryHandler(topics.finish_topics, pattern=buttons.TOPICS_DONE.pattern),

@@ -98,8 +98,11 @@ class ContactRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class InviteCodeRow(Base):
-    """A one-time deep-link code. Only its SHA-256 is kept: a leaked database grants nobody a city."""
+class JoinLinkRow(Base):
+    """A one-time join link's code. Only its SHA-256 is kept: a leaked database grants nobody a city.
+
+    The table keeps its first name, ``invite_codes`` (renaming it would only be churn).
+    """
 
     __tablename__ = "invite_codes"
     __table_args__ = (CheckConstraint(f"role IN ({_values(Role)})", name="role"),)

@@ -26,6 +26,7 @@ from bot.domain import (
     ClosedDay,
     Contact,
     Interest,
+    JoinLink,
     Match,
     MatchStatus,
     MatchView,
@@ -47,7 +48,7 @@ from storage.models import (
     ConversationRow,
     DayAwayRow,
     InterestRow,
-    InviteCodeRow,
+    JoinLinkRow,
     MatchRow,
     OutboxRow,
     ParticipantRow,
@@ -344,16 +345,9 @@ class ContactRepository(_Repository):
         await self.db.execute(delete(ContactRow).where(ContactRow.id == contact_id))
 
 
-@dataclass(frozen=True)
-class InviteCode:
-    id: int
-    city_id: int
-    role: Role
-    expires_at: datetime
-    used_at: datetime | None
+class JoinLinkRepository(_Repository):
+    """One-time join links (table ``invite_codes``); the code itself is never stored, only its SHA-256."""
 
-
-class InviteCodeRepository(_Repository):
     async def add(
         self,
         *,
@@ -367,7 +361,7 @@ class InviteCodeRepository(_Repository):
     ) -> None:
         """Keep a new code; ``created_by`` is a Telegram user id, ``created_by_contact_id`` a contact on the web."""
         self.db.add(
-            InviteCodeRow(
+            JoinLinkRow(
                 code_hash=code_hash,
                 city_id=city_id,
                 role=role.value,
@@ -379,17 +373,17 @@ class InviteCodeRepository(_Repository):
         )
         await self.db.flush()
 
-    async def by_hash(self, code_hash: str) -> InviteCode | None:
-        row = await self.db.scalar(select(InviteCodeRow).where(InviteCodeRow.code_hash == code_hash))
+    async def by_hash(self, code_hash: str) -> JoinLink | None:
+        row = await self.db.scalar(select(JoinLinkRow).where(JoinLinkRow.code_hash == code_hash))
         if row is None:
             return None
-        return InviteCode(row.id, row.city_id, Role(row.role), row.expires_at, row.used_at)
+        return JoinLink(row.id, row.city_id, Role(row.role), row.expires_at, row.used_at)
 
-    async def use(self, code_id: int, *, contact_id: int, now_utc: datetime) -> bool:
+    async def use(self, link_id: int, *, contact_id: int, now_utc: datetime) -> bool:
         """Spend a code; False if it was already spent or has expired (two people, one link)."""
         result = await self.db.execute(
-            update(InviteCodeRow)
-            .where(InviteCodeRow.id == code_id, InviteCodeRow.used_at.is_(None), InviteCodeRow.expires_at > now_utc)
+            update(JoinLinkRow)
+            .where(JoinLinkRow.id == link_id, JoinLinkRow.used_at.is_(None), JoinLinkRow.expires_at > now_utc)
             .values(used_at=now_utc, used_by_contact_id=contact_id)
         )
         return result.rowcount == 1

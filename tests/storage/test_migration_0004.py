@@ -125,7 +125,7 @@ async def test_0004_moves_roadmap_and_no_time_into_typed_form_and_its_downgrade_
             assert waiting is not None and (waiting.reason, waiting.no_time) == ("waiting_for_hours", None)
             assert [v.session.id for v in await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])] == [1]  # nothing cascaded away
             # A join link made by a contact signed in on the web has no Telegram user behind it.
-            await uow.invite_codes.add(code_hash="b" * 64, city_id=1, role=Role.PARTICIPANT, now_utc=NOW,
+            await uow.join_links.add(code_hash="b" * 64, city_id=1, role=Role.PARTICIPANT, now_utc=NOW,
                                        expires_at=NOW + timedelta(days=7), created_by_contact_id=1)
             await uow.commit()
     finally:
