@@ -14,7 +14,14 @@ from datetime import date, datetime, time, timedelta, timezone
 
 
 class TandemError(Exception):
-    """A failure the user caused or can fix; handlers turn it into a message."""
+    """A failure the user caused or can fix; handlers turn it into a message.
+
+    ``msgid`` and ``values`` are the untranslated text and its placeholders, when the message is
+    meant for the person (``bot.services.errors.user_error``); the handler translates them.
+    """
+
+    msgid: str | None = None
+    values: dict[str, object] = {}  # read only here: each error that has values sets its own
 
 
 class NotFoundError(TandemError):
@@ -135,6 +142,19 @@ class Actor:
     @classmethod
     def contact(cls, contact_id: int) -> Actor:
         return cls(contact_id=contact_id)
+
+
+# The little JSON Tandem keeps with an outgoing message or a chat step: flat, scalar values only.
+Scalar = str | int | float | bool | None
+Payload = dict[str, Scalar]
+
+
+def whole_number(payload: Payload, key: str) -> int:
+    """``payload[key]`` as the whole number it must be (an id); ValueError for anything else."""
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key!r} is not a whole number in {payload!r}")
+    return value
 
 
 def utc(value: datetime) -> datetime:
@@ -365,6 +385,17 @@ class SessionView:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """Where one Telegram user's chat stands: the step whose free text the bot waits for (and what
+    it noted when it asked), and the city a coordinator acts for. Empty when it waits for nothing."""
+
+    telegram_user_id: int
+    step: str | None = None
+    payload: Payload | None = None
+    acting_city_id: int | None = None
+
+
+@dataclass(frozen=True)
 class RoadmapEntry:
     """What one city's contact said after a session: whether it took place, and the next steps."""
 
@@ -380,17 +411,16 @@ class RoadmapEntry:
 @dataclass(frozen=True)
 class OutgoingMessage:
     id: int
-    kind: str  # invite, update, cancel, reminder, notice
+    kind: str  # a NoticeKind's value (tests and benchmarks add kinds of their own)
     channel: Channel
     contact_id: int
     due_utc: datetime
     status: OutboxStatus
-    payload: dict[str, object]
+    payload: Payload  # what the renderer of its kind reads at send time
     session_id: int | None = None
     attempts: int = 0
 
+    def number(self, key: str) -> int:
+        """A whole number of the payload (an id, a sequence); ValueError if the row holds none."""
+        return whole_number(self.payload, key)
 
-@dataclass(frozen=True)
-class DayAway:
-    city_id: int
-    day: date

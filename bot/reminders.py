@@ -34,6 +34,7 @@ from typing import Any
 
 from bot.domain import Channel, Contact, NoticeKind, OutgoingMessage, Session, SessionStatus, utc
 from bot.notices.outbox import queue_notice
+from bot.ports import UnitOfWork
 
 REMINDER_KIND = NoticeKind.REMINDER.value
 QUEUE_GRACE = timedelta(minutes=5)
@@ -73,7 +74,7 @@ def reminder_key(session_id: int, sequence: int, offset: timedelta, contact_id: 
 
 
 async def queue_reminders(
-    uow: Any,
+    uow: UnitOfWork,
     session: Session,
     participants: Sequence[Contact],
     offsets: Iterable[timedelta],
@@ -119,10 +120,7 @@ async def queue_reminders(
     return queued
 
 
-async def drop_reminders(uow: Any, session_id: int, reason: str) -> int:
+async def drop_reminders(uow: UnitOfWork, session_id: int, reason: str) -> int:
     """Drop every pending reminder of a session (cancelled); returns how many."""
     return int(await uow.outbox.drop_pending_for_session(session_id, [REMINDER_KIND], reason))
 
-
-def earliest_due(messages: Iterable[OutgoingMessage]) -> datetime | None:
-    return min((m.due_utc for m in messages), default=None)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
 from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics
+from handlers.context import TandemApplication
 
 IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
 
 
-def register(application: Application) -> None:
+def register(application: TandemApplication) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)

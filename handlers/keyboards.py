@@ -13,8 +13,9 @@ def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
 
 
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def show(query: CallbackQuery | None, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the pressed message in place; an identical edit (a double tap) is not an error."""
+    assert query is not None  # button handlers only
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:

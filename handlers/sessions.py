@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -39,7 +40,7 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction[Any], *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
         [[(both_local_times(start, view.city_a, view.city_b, language), button.build(*prefix, start))] for start in starts]
     )
@@ -140,7 +141,7 @@ async def answer_invite(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def cancel_with_reason(update: Update, context: TandemContext) -> None:
     """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
-    view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=context.actor)
+    view = await context.services.sessions.cancel_with_reason(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context.language))
 
 
@@ -158,7 +159,7 @@ async def record_outcome(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def save_next_steps(update: Update, context: TandemContext) -> None:
     """The free text after the follow-up question: the next steps, kept with the match."""
-    await context.services.sessions.save_next_steps(update.effective_message.text, by=context.actor)
+    await context.services.sessions.save_next_steps(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
 
 

@@ -8,6 +8,7 @@ processes on one database cannot break them.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -61,7 +62,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _values(enum_type: type) -> str:
+def _values(enum_type: type[enum.Enum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum_type)
 
 

@@ -9,12 +9,13 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -25,6 +26,7 @@ from bot.domain import (
     City,
     ClosedDay,
     Contact,
+    Conversation,
     Interest,
     JoinLink,
     Match,
@@ -166,6 +168,11 @@ def _time(minutes: int) -> time:
     return time(0) if minutes >= 1440 else time(minutes // 60, minutes % 60)
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed: the verdict of a race decided by the database."""
+    return int(cast("CursorResult[Any]", result).rowcount)
+
+
 class _Repository:
     def __init__(self, db_session: AsyncSession) -> None:
         self.db = db_session
@@ -218,12 +225,13 @@ class CityRepository(_Repository):
             select(CityRow.id).where(CityRow.id.in_(sorted(set(city_ids)))).order_by(CityRow.id).with_for_update()
         )
 
-    async def update(self, city_id: int, **changes: Any) -> City:
-        row = await self.db.get(CityRow, city_id)
+    async def save(self, city: City) -> City:
+        """Store every field of an existing city as ``city`` has it (a coordinator's edit)."""
+        row = await self.db.get(CityRow, city.id)
         if row is None:
-            raise LookupError(city_id)
-        for key, value in changes.items():
-            setattr(row, key, value)
+            raise LookupError(city.id)
+        row.name, row.country, row.timezone, row.group = city.name, city.country.upper(), city.timezone, city.group
+        row.subdivision, row.meeting_link = city.subdivision, city.meeting_link
         await self.db.flush()
         return _city(row)
 
@@ -265,17 +273,17 @@ class CityRepository(_Repository):
             delete(DayAwayRow).where(DayAwayRow.city_id == city_id, DayAwayRow.day.in_(list(days)))
         )
 
-    async def days_away(self, city_id: int) -> list[date]:
+    async def days_away(self, city_id: int) -> builtins.list[date]:  # builtins: "list" is a method here
         return (await self.days_away_of([city_id])).get(city_id, [])
 
-    async def days_away_of(self, city_ids: Iterable[int]) -> dict[int, list[date]]:
+    async def days_away_of(self, city_ids: Iterable[int]) -> dict[int, builtins.list[date]]:
         """The days away of many cities in one query."""
         rows = await self.db.execute(
             select(DayAwayRow.city_id, DayAwayRow.day)
             .where(DayAwayRow.city_id.in_(list(city_ids)))
             .order_by(DayAwayRow.city_id, DayAwayRow.day)
         )
-        days: dict[int, list[date]] = {}
+        days: dict[int, builtins.list[date]] = {}
         for city_id, day in rows:
             days.setdefault(city_id, []).append(day)
         return days
@@ -325,12 +333,25 @@ class ContactRepository(_Repository):
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
 
-    async def update(self, contact_id: int, **changes: Any) -> Contact:
+    # Each change writes only its own columns, so two changes to one person never undo each other.
+
+    async def set_chat(self, contact_id: int, chat_id: int) -> Contact:
+        """The person wrote to the bot from ``chat_id``: Telegram reaches them there (again)."""
+        return await self._change(contact_id, chat_id=chat_id, reachable=True)
+
+    async def set_language(self, contact_id: int, language: str) -> Contact:
+        return await self._change(contact_id, language=language)
+
+    async def join_city(self, contact_id: int, *, city_id: int, role: Role, chat_id: int) -> Contact:
+        """A known person opened a join link: they now speak for (or take part for) ``city_id``."""
+        return await self._change(contact_id, city_id=city_id, role=role.value, chat_id=chat_id)
+
+    async def _change(self, contact_id: int, **columns: object) -> Contact:
         row = await self.db.get(ContactRow, contact_id)
         if row is None:
             raise LookupError(contact_id)
-        for key, value in changes.items():
-            setattr(row, key, value.value if isinstance(value, Role) else value)
+        for column, value in columns.items():
+            setattr(row, column, value)
         await self.db.flush()
         return _contact(row)
 
@@ -339,7 +360,7 @@ class ContactRepository(_Repository):
         result = await self.db.execute(
             update(ContactRow).where(ContactRow.id == contact_id, ContactRow.reachable.is_(True)).values(reachable=False)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def delete(self, contact_id: int) -> None:
         await self.db.execute(delete(ContactRow).where(ContactRow.id == contact_id))
@@ -386,7 +407,7 @@ class JoinLinkRepository(_Repository):
             .where(JoinLinkRow.id == link_id, JoinLinkRow.used_at.is_(None), JoinLinkRow.expires_at > now_utc)
             .values(used_at=now_utc, used_by_contact_id=contact_id)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class TopicRepository(_Repository):
@@ -436,13 +457,13 @@ class InterestRepository(_Repository):
         result = await self.db.execute(
             delete(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def set_note(self, city_id: int, topic_id: int, note: str | None) -> bool:
         result = await self.db.execute(
             update(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id).values(note=note)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class MatchRepository(_Repository):
@@ -500,7 +521,7 @@ class MatchRepository(_Repository):
             .where(MatchRow.id == match_id, MatchRow.status.in_([s.value for s in from_statuses]))
             .values(status=to.value, reason=reason, no_time=_no_time_json(no_time) if no_time else None, updated_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
         await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
@@ -646,7 +667,7 @@ class SessionRepository(_Repository):
             )
             .values(start_utc=start_utc, sequence=SessionRow.sequence + 1, updated_at=now_utc)
         )
-        return await self._reloaded(session_id) if result.rowcount == 1 else None
+        return await self._reloaded(session_id) if _rowcount(result) == 1 else None
 
     async def cancel(self, session_id: int, *, now_utc: datetime) -> Session | None:
         """Cancel once; the cancellation raises the sequence too. None if already cancelled."""
@@ -655,7 +676,7 @@ class SessionRepository(_Repository):
             .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.CONFIRMED.value)
             .values(status=SessionStatus.CANCELLED.value, sequence=SessionRow.sequence + 1, updated_at=now_utc)
         )
-        return await self._reloaded(session_id) if result.rowcount == 1 else None
+        return await self._reloaded(session_id) if _rowcount(result) == 1 else None
 
     async def _reloaded(self, session_id: int) -> Session:
         row = await self.db.get(SessionRow, session_id, populate_existing=True)
@@ -697,7 +718,7 @@ class SessionRepository(_Repository):
             .where(ParticipantRow.session_id == session_id, ParticipantRow.contact_id == contact_id)
             .values(answer=answer.value, answered_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class OutboxRepository(_Repository):
@@ -766,20 +787,6 @@ class OutboxRepository(_Repository):
         )
         return [_message(r) for r in rows]
 
-    async def mark(self, message_id: int, status: OutboxStatus, *, now_utc: datetime, error: str | None = None) -> None:
-        values: dict[str, Any] = {"status": status.value, "last_error": error}
-        if status is OutboxStatus.SENT:
-            values["sent_at"] = now_utc
-        await self.db.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
-
-    async def release(self, message_id: int, *, due_utc: datetime, error: str | None = None) -> None:
-        """Give a claimed message back to the queue, due again at ``due_utc`` (retry with backoff)."""
-        await self.db.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == message_id, OutboxRow.status == OutboxStatus.CLAIMED.value)
-            .values(status=OutboxStatus.PENDING.value, due_at=due_utc, claimed_by=None, claimed_at=None, last_error=error)
-        )
-
     async def drop_pending_for_session(self, session_id: int, kinds: Iterable[str], reason: str) -> int:
         result = await self.db.execute(
             update(OutboxRow)
@@ -790,7 +797,7 @@ class OutboxRepository(_Repository):
             )
             .values(status=OutboxStatus.DROPPED.value, last_error=reason)
         )
-        return result.rowcount
+        return _rowcount(result)
 
     async def drop_pending_for_session_except(
         self, session_id: int, kinds: Iterable[str], keep_keys: Iterable[str], reason: str
@@ -805,7 +812,7 @@ class OutboxRepository(_Repository):
         if keep:
             query = query.where(OutboxRow.dedupe_key.not_in(keep))
         result = await self.db.execute(query.values(status=OutboxStatus.DROPPED.value, last_error=reason))
-        return result.rowcount
+        return _rowcount(result)
 
     def _owned(self, message_id: int, worker: str) -> Any:
         return (
@@ -819,7 +826,7 @@ class OutboxRepository(_Repository):
         result = await self.db.execute(
             update(OutboxRow).where(*self._owned(message_id, worker)).values(handed_over_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def settle(
         self, message_id: int, *, worker: str, status: OutboxStatus, now_utc: datetime, error: str | None = None
@@ -829,7 +836,7 @@ class OutboxRepository(_Repository):
         if status is OutboxStatus.SENT:
             values["sent_at"] = now_utc
         result = await self.db.execute(update(OutboxRow).where(*self._owned(message_id, worker)).values(**values))
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def give_back(self, message_id: int, *, worker: str, due_utc: datetime, error: str | None = None) -> bool:
         """Return a message ``worker`` holds to the queue, due again at ``due_utc``."""
@@ -845,7 +852,7 @@ class OutboxRepository(_Repository):
                 last_error=error,
             )
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def release_unsent_claims(self, *, worker: str) -> int:
         """Return every message ``worker`` claimed but never handed over to the queue (shutdown)."""
@@ -858,7 +865,7 @@ class OutboxRepository(_Repository):
             )
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
         )
-        return result.rowcount
+        return _rowcount(result)
 
     async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
         """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
@@ -933,16 +940,6 @@ class RoadmapRepository(_Repository):
         return [
             RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
         ]
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """What the bot waits for from one person; an empty one when it waits for nothing."""
-
-    telegram_user_id: int
-    step: str | None = None
-    payload: dict[str, Any] | None = None
-    acting_city_id: int | None = None
 
 
 class ConversationRepository(_Repository):

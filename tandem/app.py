@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -23,7 +23,7 @@ from bot.notices import RENDERERS, Renderer
 from bot.ports import MessageChannel
 from bot.services import Services
 from bot.services.delivery import DeliveryService
-from handlers.context import TandemContext
+from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import JobQueueWakeups, start_jobs
 from handlers.notifier import TelegramChannel
 from storage.db import check_schema, create_engine, create_session_factory
@@ -44,7 +44,7 @@ def build_application(
     rate_limiter: Any = "default",
     per_chat_interval: float = 1.0,
     renderers: Mapping[str, Renderer] = RENDERERS,
-) -> Application:
+) -> TandemApplication:
     """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
 
     ``per_chat_interval`` paces messages to one chat (Telegram allows about one a second); the
@@ -77,7 +77,7 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: TandemApplication) -> None:
     """Open the database (refusing an outdated schema) and build the services."""
     config: Config = application.bot_data["config"]
     engine = create_engine(config.database.url, echo=config.database.echo)
@@ -103,7 +103,7 @@ async def _post_init(application: Application) -> None:
     start_jobs(application)
 
 
-def _channels(application: Application, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
+def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
     """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
     channels: dict[Channel, MessageChannel] = {
         Channel.TELEGRAM: TelegramChannel(application.bot, per_chat_interval=application.bot_data["per_chat_interval"])
@@ -123,7 +123,7 @@ def _channels(application: Application, config: Config, clock: Clock) -> dict[Ch
     return channels
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: TandemApplication) -> None:
     """Return unsent claims to the queue (SIGTERM), then close the database."""
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None and services.delivery is not None:

@@ -1,6 +1,6 @@
 """Delivery benchmark: invites and reminders to 1,000 participants through the real rate limiter.
 
-    /work/main/.venv/bin/python -m benchmarks.delivery.bench_delivery [--participants 1000]
+    .venv/bin/python -m benchmarks.delivery.bench_delivery [--participants 1000]
         [--faults 0.2] [--backoff 30] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The whole sending side is production code: ``build_application`` (python-telegram-bot, httpx,

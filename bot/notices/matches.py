@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import callback_data
 from bot.domain import Contact, MatchView, NoticeKind, OutgoingMessage
 from bot.i18n import gettext
 from bot.notices.rendering import RenderContext, on_channel
-from bot.ports import Button, Notification
+from bot.ports import Button, Notification, UnitOfWork
 
 
-async def notice_view(uow: Any, recipient: Contact, message: OutgoingMessage) -> MatchView | None:
+async def notice_view(uow: UnitOfWork, recipient: Contact, message: OutgoingMessage) -> MatchView | None:
     """The match a notice is about, at send time; None once it ended (for a new partner) or is not the recipient's."""
-    view: MatchView | None = await uow.matches.view(int(message.payload["match_id"]))  # type: ignore[call-overload]
+    view: MatchView | None = await uow.matches.view(message.number("match_id"))
     if view is None or (message.kind == NoticeKind.MATCH_NOTICE and not view.match.is_live):
         return None
     return view if view.match.involves(recipient.city_id) else None

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import Channel, Contact, NoticeKind, OutgoingMessage, Role
+from bot.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Queued:
     channel: Channel = Channel.TELEGRAM
 
 
-async def queue(uow: Any, item: Queued) -> OutgoingMessage | None:
+async def queue(uow: UnitOfWork, item: Queued) -> OutgoingMessage | None:
     """Queue one row inside the caller's unit of work; None if one with its key was queued before."""
     message: OutgoingMessage | None = await uow.outbox.enqueue(
         dedupe_key=item.dedupe_key,
@@ -46,7 +47,7 @@ async def queue(uow: Any, item: Queued) -> OutgoingMessage | None:
 
 
 async def queue_notice(
-    uow: Any,
+    uow: UnitOfWork,
     kind: NoticeKind,
     recipients: Sequence[Contact],
     *,
@@ -78,7 +79,7 @@ async def queue_notice(
 
 
 async def _tell_city_unreachable(
-    uow: Any, city_id: int, people: list[Contact], due_utc: datetime, email_enabled: bool
+    uow: UnitOfWork, city_id: int, people: list[Contact], due_utc: datetime, email_enabled: bool
 ) -> list[OutgoingMessage]:
     coordinators: list[Contact] = await uow.contacts.with_role(Role.COORDINATOR)
     if not any(c.channels_for(NoticeKind.CITY_UNREACHABLE, email_enabled=email_enabled) for c in coordinators):

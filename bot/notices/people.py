@@ -10,7 +10,7 @@ from bot.ports import Notification
 
 async def render_contact_unreachable(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """A contact blocked the bot; None if they are reachable again or gone."""
-    blocked: Contact | None = await ctx.uow.contacts.get(int(message.payload["contact_id"]))  # type: ignore[call-overload]
+    blocked: Contact | None = await ctx.uow.contacts.get(message.number("contact_id"))
     if blocked is None or blocked.reachable:
         return None
     language = normalize_language(recipient.language)
@@ -26,7 +26,7 @@ async def render_contact_unreachable(ctx: RenderContext, recipient: Contact, mes
 
 async def render_city_unreachable(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """Nobody of a city can be reached on any channel; None once someone can again."""
-    city: City | None = await ctx.uow.cities.get(int(message.payload["city_id"]))  # type: ignore[call-overload]
+    city: City | None = await ctx.uow.cities.get(message.number("city_id"))
     if city is None:
         return None
     people: list[Contact] = await ctx.uow.contacts.of_city(city.id)

@@ -38,7 +38,7 @@ def describe_no_time(no_time: NoTimeExplanation | None, a: City, b: City, langua
 
 async def render_planned_match(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """The planner's choice and alternatives, each a button in both cities' local times."""
-    view = await ctx.uow.matches.view(int(message.payload["match_id"]))  # type: ignore[call-overload]
+    view = await ctx.uow.matches.view(message.number("match_id"))
     if view is None or view.match.status is not MatchStatus.PLANNED:
         return None  # confirmed or no longer plannable meanwhile
     starts = [start for start, _ in await ctx.uow.matches.proposals(view.match.id)]
@@ -64,7 +64,7 @@ async def render_planned_match(ctx: RenderContext, recipient: Contact, message: 
 
 async def render_unschedulable_match(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """A match without a common time, and why."""
-    view = await ctx.uow.matches.view(int(message.payload["match_id"]))  # type: ignore[call-overload]
+    view = await ctx.uow.matches.view(message.number("match_id"))
     if view is None or view.match.status is not MatchStatus.UNSCHEDULABLE:
         return None  # planned meanwhile
     language = recipient.language

@@ -51,7 +51,7 @@ def reminder_text(view: SessionView, recipient: Contact, zone: str, now_utc: dat
 async def render_reminder(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """The reminder as it reads now; None if the session was cancelled, moved, or has begun."""
     now_utc = ctx.now_utc
-    session_id = int(message.payload["session_id"])  # type: ignore[call-overload]
+    session_id = message.number("session_id")
     view: SessionView | None = await ctx.uow.sessions.view(session_id)
     if view is None or view.session.status is not SessionStatus.CONFIRMED:
         log.info("reminder %s dropped: session %s is gone or cancelled", message.id, session_id)
@@ -67,7 +67,7 @@ async def render_reminder(ctx: RenderContext, recipient: Contact, message: Outgo
     if isinstance(next_offset, int) and now_utc >= session.start_utc - timedelta(seconds=next_offset):
         log.info("reminder %s dropped: the next, closer reminder of session %s is due already", message.id, session_id)
         return None
-    offset = timedelta(seconds=int(message.payload["offset_seconds"]))  # type: ignore[call-overload]
+    offset = timedelta(seconds=message.number("offset_seconds"))
     # Late means "because the bot was down", not "a few seconds behind a queue of 1,000".
     late = now_utc - (session.start_utc - offset) > LATE_AFTER
     # Rows queued before the programme's zone was read from the config carry it (``zone``).

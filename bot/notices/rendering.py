@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.config import Config
 from bot.domain import Channel, Contact, OutgoingMessage
 from bot.email import build_text_email
-from bot.ports import Button, Document, Notification
+from bot.ports import Button, Document, Notification, UnitOfWork
 
 
 @dataclass(frozen=True)
 class RenderContext:
     """What a renderer may use: the open unit of work (read only), the config, the send time."""
 
-    uow: Any  # bot.ports.UnitOfWork
+    uow: UnitOfWork
     config: Config
     now_utc: datetime
 

@@ -8,7 +8,6 @@ Each reads the session at send time: an invitation overtaken by a reschedule or 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot import callback_data
 from bot.config import Config
@@ -17,7 +16,7 @@ from bot.email import build_itip_email
 from bot.i18n import format_instant, format_local_date, format_time_of_day, gettext
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
 from bot.notices.rendering import RenderContext, on_channel
-from bot.ports import Button, Document, Notification
+from bot.ports import Button, Document, Notification, UnitOfWork
 
 HEADLINES = {
     NoticeKind.INVITATION: "You are invited to a session:",
@@ -52,11 +51,11 @@ def both_local_times(start_utc: datetime, a: City, b: City, language: str) -> st
 
 
 async def _current(ctx: RenderContext, message: OutgoingMessage) -> SessionView | None:
-    view: SessionView | None = await ctx.uow.sessions.view(int(message.payload["session_id"]))  # type: ignore[call-overload]
+    view: SessionView | None = await ctx.uow.sessions.view(message.number("session_id"))
     return view
 
 
-async def invite_event(uow: Any, config: Config, view: SessionView) -> InviteEvent:
+async def invite_event(uow: UnitOfWork, config: Config, view: SessionView) -> InviteEvent:
     """The calendar event of a session, with everyone invited as attendees."""
     session, topic = view.session, view.topic
     participants = [c for c, _ in await uow.sessions.participants(session.id)]
@@ -79,7 +78,7 @@ async def invite_event(uow: Any, config: Config, view: SessionView) -> InviteEve
 async def render_invitation(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """The invitation, update or cancellation: a chat message with the .ics, or an iTIP e-mail."""
     view = await _current(ctx, message)
-    if view is None or view.session.sequence != int(message.payload["sequence"]):  # type: ignore[call-overload]
+    if view is None or view.session.sequence != message.number("sequence"):
         return None  # overtaken by a later update or cancellation, which is queued too
     event = await invite_event(ctx.uow, ctx.config, view)
     zone, language, now = zone_of(ctx.config, view, recipient), recipient.language, ctx.now_utc
@@ -109,7 +108,7 @@ async def render_invitation(ctx: RenderContext, recipient: Contact, message: Out
 async def render_attendance(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """Someone will attend, or cannot: to the coordinators and the partner city."""
     view = await _current(ctx, message)
-    who = await ctx.uow.contacts.get(int(message.payload["who"]))  # type: ignore[call-overload]
+    who = await ctx.uow.contacts.get(message.number("who"))
     if view is None or who is None or view.session.status is SessionStatus.CANCELLED:
         return None
     language = recipient.language

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
@@ -71,12 +71,6 @@ class AvailabilityService(ServiceBase):
             await uow.commit()
             return city
 
-    async def waiting_city(self, *, by: Actor) -> int | None:
-        """The city whose free text the bot is waiting for (None: the person's own or acted-for city)."""
-        async with self.uow() as uow:
-            person = await self.person(uow, by)
-            return int(person.step_payload["city_id"]) if person.step_payload and "city_id" in person.step_payload else None
-
     async def days_away(self, *, by: Actor, city_id: int | None = None) -> AwayView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -121,11 +115,11 @@ class AvailabilityService(ServiceBase):
     def _today(self, city: City) -> date:
         return self.now().astimezone(ZoneInfo(city.timezone)).date()
 
-    async def _away_view(self, uow: Any, city: City) -> AwayView:
+    async def _away_view(self, uow: UnitOfWork, city: City) -> AwayView:
         today = self._today(city)
         return AwayView(city, tuple(d for d in await uow.cities.days_away(city.id) if d >= today))
 
-    async def _hours_view(self, uow: Any, city: City) -> HoursView:
+    async def _hours_view(self, uow: UnitOfWork, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
         from bot.services.planning import city_calendars
 

@@ -51,7 +51,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
@@ -66,6 +65,7 @@ from bot.ports import (
     RejectedError,
     RetryLaterError,
     TransientSendError,
+    UnitOfWork,
     UnitOfWorkFactory,
     Wakeups,
 )
@@ -352,7 +352,7 @@ class DeliveryService:
         if notices:
             self.wakeups.outbox_changed(now)
 
-    async def _by_email_instead(self, uow: Any, message: OutgoingMessage, contact: Contact, now: datetime) -> int:
+    async def _by_email_instead(self, uow: UnitOfWork, message: OutgoingMessage, contact: Contact, now: datetime) -> int:
         """Queue a message Telegram cannot deliver by e-mail, if the channel rule says so; 1 if it did.
 
         The rule (``Contact.channels_for``) is applied when a message is queued; a contact who has
@@ -371,7 +371,7 @@ class DeliveryService:
         return int(await queue(uow, item) is not None)
 
 
-async def _queue_unreachable_notices(uow: Any, config: Config, contact: Contact, trigger: OutgoingMessage, now_utc: datetime) -> int:
+async def _queue_unreachable_notices(uow: UnitOfWork, config: Config, contact: Contact, trigger: OutgoingMessage, now_utc: datetime) -> int:
     coordinators = [c for c in await uow.contacts.with_role(Role.COORDINATOR) if c.id != contact.id]
     if not coordinators:
         log.warning("contact %s blocked the bot, and there is no coordinator contact to tell", contact.id)

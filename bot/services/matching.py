@@ -9,7 +9,6 @@ before the notice is sent reads it in the new one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot.config import Config
 from bot.domain import (
@@ -22,23 +21,25 @@ from bot.domain import (
     MatchView,
     NotFoundError,
     NoticeKind,
+    Payload,
     PermissionDeniedError,
     Role,
 )
 from bot.notices.outbox import queue_notice
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
 WITHDRAWN = "interest withdrawn"
 
 
-async def queue_to_city(uow: Any, config: Config, city_id: int, kind: NoticeKind, key: str, now: datetime, payload: dict[str, Any]) -> None:
+async def queue_to_city(uow: UnitOfWork, config: Config, city_id: int, kind: NoticeKind, key: str, now: datetime, payload: Payload) -> None:
     """Queue one notice to each contact who speaks for a city (the channel rule picks the channel)."""
     speakers = [c for c in await uow.contacts.of_city(city_id) if c.role is Role.CONTACT]
     await queue_notice(uow, kind, speakers, key=key, due_utc=now, payload=payload, email_enabled=config.email.enabled, cities=[city_id])
 
 
-async def match_new_interest(uow: Any, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
+async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
     """Create the matches a new interest makes and queue both sides' notices; returns the new ones."""
     created: list[Match] = []
     for interest in await uow.interests.of_topic(topic_id):
@@ -64,7 +65,7 @@ async def match_new_interest(uow: Any, config: Config, now: datetime, city: City
     return created
 
 
-async def close_withdrawn(uow: Any, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
+async def close_withdrawn(uow: UnitOfWork, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
     """A city dropped a topic: its live matches on that topic end, and the partners are told."""
     closed = []
     for match in await uow.matches.of_city(city.id):
@@ -104,12 +105,13 @@ class MatchingService(ServiceBase):
                         {"match_id": match.id, "by_city_id": city_id, "why": "declined"},
                     )
             declined = await uow.matches.view(match.id)
+            assert declined is not None
             await uow.commit()
         self.wakeups.outbox_changed(now)
         self.wakeups.planning_needed()
         return declined
 
-    async def _own_match(self, uow: Any, by: Actor, match_id: int) -> tuple[MatchView, int | None]:
+    async def _own_match(self, uow: UnitOfWork, by: Actor, match_id: int) -> tuple[MatchView, int | None]:
         """The match and the city ``by`` speaks for in it (None: a coordinator); checked on every press."""
         person = await self.person(uow, by)
         view: MatchView | None = await uow.matches.view(match_id)

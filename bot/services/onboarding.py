@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import Actor, City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase, telegram_user
 from bot.services.errors import user_error
 from bot.services.people_model import Person
@@ -60,11 +61,11 @@ class OnboardingService(ServiceBase):
             await uow.commit()
             return link
 
-    async def _issue(self, uow: object, by: Actor, city: City, role: Role) -> NewJoinLink:
+    async def _issue(self, uow: UnitOfWork, by: Actor, city: City, role: Role) -> NewJoinLink:
         code = secrets.token_urlsafe(18)
         now = self.now()
         expires = now + self.config.invites.code_ttl
-        await uow.join_links.add(  # type: ignore[attr-defined]
+        await uow.join_links.add(
             code_hash=hash_join_code(code), city_id=city.id, role=role, now_utc=now, expires_at=expires,
             created_by=by.telegram_user_id, created_by_contact_id=by.contact_id,
         )
@@ -112,7 +113,7 @@ class OnboardingService(ServiceBase):
                     chat_id=chat_id,
                 )
             else:
-                contact = await uow.contacts.update(person.contact.id, city_id=city.id, role=link.role, chat_id=chat_id)
+                contact = await uow.contacts.join_city(person.contact.id, city_id=city.id, role=link.role, chat_id=chat_id)
             if not await uow.join_links.use(link.id, contact_id=contact.id, now_utc=now):
                 # Someone else opened the same link a moment earlier; their transaction won.
                 raise user_error(

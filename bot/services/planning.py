@@ -15,13 +15,15 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, Role
 from bot.notices.outbox import queue_notice
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
+from bot.planner.calendar import CityId
 from bot.planner.queries import alternatives, explain
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 
 if TYPE_CHECKING:
@@ -121,14 +123,14 @@ class PlanningService(ServiceBase):
         log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
         return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
 
-    async def _tell(self, uow: Any, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
+    async def _tell(self, uow: UnitOfWork, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
         await queue_notice(
             uow, kind, coordinators, key=f"{kind.value}:{match.id}:{key}", due_utc=now, payload={"match_id": match.id},
             email_enabled=self.config.email.enabled,
         )
 
 
-async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar]:
+async def city_calendars(uow: UnitOfWork, cities: list[City]) -> dict[CityId, CityCalendar]:
     """What the planner knows of each city: zone, country (for holidays), weekly hours, days away.
 
     Two queries for all cities, whatever their number: planning reads every city's calendar.
@@ -149,7 +151,7 @@ async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar
 
 
 async def planning_problem(
-    uow: Any,
+    uow: UnitOfWork,
     config: Config,
     now: datetime,
     exclude_session_id: int | None = None,

@@ -5,7 +5,7 @@ every call: a button shown to a coordinator an hour ago proves nothing now. Wher
 coordinators can race, the database decides (``matches.transition`` and ``sessions.reschedule``
 are conditional updates): the first tap wins and the second is told who was first.
 
-Invites, updates and cancellations are queued as notifications (``bot.notifications``) for every
+Invitations, updates and cancellations are queued as notices (``bot.notices``) for every
 participant, by Telegram and, where an address is known, by e-mail; they are rendered at send
 time from the session's state, so an invite overtaken by a reschedule is dropped, never sent.
 """
@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.domain import (
     Actor,
@@ -36,10 +35,12 @@ from bot.domain import (
     Session,
     SessionStatus,
     SessionView,
+    whole_number,
 )
 from bot.meeting_links import choose_meeting_link, new_room_token
 from bot.notices.outbox import queue_notice
 from bot.planner.queries import candidate_slots
+from bot.ports import UnitOfWork
 from bot.reminders import drop_reminders, queue_reminders
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
@@ -135,6 +136,7 @@ class SessionService(ServiceBase):
             if not await uow.matches.transition(match_id, [MatchStatus.PLANNED], MatchStatus.CONFIRMED, now):
                 raise await self._already_confirmed(uow, await uow.matches.get(match_id))
             pair = await uow.matches.view(match_id)
+            assert pair is not None  # the match was read in this transaction
             link = choose_meeting_link(
                 city_links=[pair.city_a.meeting_link, pair.city_b.meeting_link],
                 programme_link=self.config.meeting.link or None,
@@ -184,6 +186,7 @@ class SessionService(ServiceBase):
             if start_utc == current.start_utc:
                 raise user_error(SlotTakenError, "The session is already at this time.")
             match = await uow.matches.get(current.match_id)
+            assert match is not None  # a session's match is deleted only with it
             await self._require_free(uow, match, start_utc, now, exclude_session_id=session_id)
             session = await uow.sessions.reschedule(
                 session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
@@ -234,7 +237,7 @@ class SessionService(ServiceBase):
             payload = await self.awaited_text(uow, by, CANCEL_REASON_STEP, "session_id", "I was not waiting for a reason; use /schedule.")
             await self.wait(uow, by, None)
             await uow.commit()
-        return await self.cancel(int(payload["session_id"]), reason, by=by)
+        return await self.cancel(whole_number(payload, "session_id"), reason, by=by)
 
     async def cancel(self, session_id: int, reason: str, *, by: Actor) -> SessionView:
         """Cancel a session: METHOD:CANCEL to everyone, reminders dropped, the match closed."""
@@ -250,6 +253,7 @@ class SessionService(ServiceBase):
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "cancelled")
             match = await uow.matches.get(session.match_id)
+            assert match is not None
             await self._queue_invitations(uow, session, match, participants, now, reason=reason)
             view = await self._session_view(uow, session)
             await uow.commit()
@@ -309,7 +313,7 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             payload = await self.awaited_text(uow, by, NEXT_STEPS_STEP, "session_id", "I was not waiting for next steps.")
-            view, contact = await self._session_of_own_city(uow, int(payload["session_id"]), by)
+            view, contact = await self._session_of_own_city(uow, whole_number(payload, "session_id"), by)
             await self._report(uow, view, contact, bool(payload.get("took_place")), next_steps, now)
             await self.wait(uow, by, None)
             await uow.commit()
@@ -325,7 +329,7 @@ class SessionService(ServiceBase):
             views = await uow.sessions.views(ids=by_session, statuses=[SessionStatus.CONFIRMED])
         return sorted(((view, by_session[view.session.id]) for view in views), key=lambda item: item[0].match.id)
 
-    async def _session_of_own_city(self, uow: Any, session_id: int, by: Actor) -> tuple[SessionView, Contact]:
+    async def _session_of_own_city(self, uow: UnitOfWork, session_id: int, by: Actor) -> tuple[SessionView, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""
         contact = (await self.person(uow, by)).contact
         view: SessionView | None = await uow.sessions.view(session_id)
@@ -336,20 +340,20 @@ class SessionService(ServiceBase):
         return view, contact
 
     @staticmethod
-    async def _report(uow: Any, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
+    async def _report(uow: UnitOfWork, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
         assert contact.city_id is not None  # a city's contact (_session_of_own_city)
         entry = RoadmapEntry(view.match.id, view.session.id, contact.city_id, contact.display_name, took_place, next_steps, now)
         await uow.roadmap.record(entry)
 
     # ----------------------------------------------------------------------------- helpers
 
-    async def _participants_of(self, uow: Any, match: Match) -> list[Contact]:
+    async def _participants_of(self, uow: UnitOfWork, match: Match) -> list[Contact]:
         people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
         people += await uow.contacts.with_role(Role.COORDINATOR)
         return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
 
     async def _require_free(
-        self, uow: Any, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
+        self, uow: UnitOfWork, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
     ) -> None:
         """Refuse a time that is no longer free for both cities (the rules of the planner, checked again).
 
@@ -369,12 +373,12 @@ class SessionService(ServiceBase):
         if start_utc not in free:
             raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
 
-    async def _withdraw(self, uow: Any, session_id: int, reason: str) -> None:
+    async def _withdraw(self, uow: UnitOfWork, session_id: int, reason: str) -> None:
         """Drop what was queued for the session's old time: its reminders and follow-up questions."""
         await drop_reminders(uow, session_id, reason=reason)
         await uow.outbox.drop_pending_for_session(session_id, [NoticeKind.FOLLOW_UP.value], reason)
 
-    async def _announce(self, uow: Any, session: Session, match: Match, participants: list[Contact], now: datetime) -> None:
+    async def _announce(self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime) -> None:
         """The invitation (or update) to everyone, their reminders, and the follow-up question to the contacts."""
         email_enabled = self.config.email.enabled
         await self._queue_invitations(uow, session, match, participants, now)
@@ -386,7 +390,7 @@ class SessionService(ServiceBase):
         )
 
     async def _queue_invitations(
-        self, uow: Any, session: Session, match: Match, participants: list[Contact], now: datetime, reason: str | None = None
+        self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime, reason: str | None = None
     ) -> None:
         """The calendar file of the session as it is now, on every channel each participant has."""
         if session.status is SessionStatus.CANCELLED:
@@ -399,7 +403,7 @@ class SessionService(ServiceBase):
             email_enabled=self.config.email.enabled, session_id=session.id, cities=match.city_ids,
         )
 
-    async def _already_confirmed(self, uow: Any, match: Match | None) -> ConflictError:
+    async def _already_confirmed(self, uow: UnitOfWork, match: Match | None) -> ConflictError:
         session = await uow.sessions.of_match(match.id) if match is not None else None
         if session is None:
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
@@ -410,7 +414,7 @@ class SessionService(ServiceBase):
         return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
     @staticmethod
-    async def _session_view(uow: Any, session: Session) -> SessionView:
+    async def _session_view(uow: UnitOfWork, session: Session) -> SessionView:
         view: SessionView | None = await uow.sessions.view(session.id)
         if view is None:
             raise user_error(NotFoundError, "This session no longer exists.")

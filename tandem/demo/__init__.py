@@ -37,6 +37,7 @@ from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
 from bot.domain import SessionStatus
 from bot.i18n import format_instant
 from bot.services import Services
+from bot.services.delivery import DeliveryService
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
@@ -80,6 +81,11 @@ class Demo:
         return self._driver
 
     @property
+    def delivery(self) -> DeliveryService:
+        assert self.services.delivery is not None  # build_application wires it
+        return self.services.delivery
+
+    @property
     def services(self) -> Services:
         return self.application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
 
@@ -103,7 +109,7 @@ class Demo:
         while True:
             for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
                 await job.run(self.application)
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > self.clock.now():
                 return
 
@@ -144,7 +150,7 @@ class Demo:
             for message in self.api.sent_to(user):
                 for row in message.buttons:
                     for button in row:
-                        if callback_data.ACCEPT_MATCH.matches(button.callback_data):
+                        if button.callback_data and callback_data.ACCEPT_MATCH.matches(button.callback_data):
                             await self.tap(user, message, button.callback_data)
 
         # 4. The planning job proposes; the coordinator confirms each match with one tap.
@@ -181,7 +187,7 @@ class Demo:
         # 7. The clock runs to the end of the horizon; reminders go out when they fall due.
         end = scenario.now_utc + scenario.scheduling.horizon + timedelta(days=1)
         while True:
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > end:
                 break
             self.clock.set(max(due, self.clock.now()))
@@ -295,7 +301,7 @@ def _deep_link_code(text: str) -> str:
     return text.split(marker, 1)[1].split()[0]
 
 
-def _buttons(message: SentMessage, action: callback_data.ButtonAction) -> list[str]:
+def _buttons(message: SentMessage, action: callback_data.ButtonAction[Any]) -> list[str]:
     return [b.callback_data for row in message.buttons for b in row if b.callback_data and action.matches(b.callback_data)]
 
 
