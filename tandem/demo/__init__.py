@@ -59,6 +59,7 @@ class DemoResult:
     cancelled_uid: str | None = None
     ics_files: list[Path] = field(default_factory=list)
     emails: int = 0
+    email_subjects: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject), as sent
 
 
 class Demo:
@@ -257,6 +258,7 @@ class Demo:
         for raw in self.mail:
             email = message_from_bytes(raw, policy=policy.default)
             recipient = str(email["To"].addresses[0].addr_spec)
+            self.result.email_subjects.append((recipient, str(email["Subject"])))
             for part in email.iter_attachments():
                 filename = part.get_filename()
                 if filename and filename.endswith(".ics"):

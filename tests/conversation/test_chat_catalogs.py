@@ -21,6 +21,7 @@ CHAT_SOURCES = [
     *(ROOT / "handlers").glob("*.py"),
     *(ROOT / "bot").glob("*.py"),
     *(ROOT / "bot" / "services").glob("*.py"),
+    *(ROOT / "bot" / "notices").glob("*.py"),
 ]
 
 
