@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo run test bench clean
+.PHONY: demo run check test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Tandem needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -23,6 +23,12 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/tandem db upgrade $(if $(CONFIG),--config $(CONFIG))
 	$(BIN)/tandem run $(if $(CONFIG),--config $(CONFIG))
+
+## check: the layers (import-linter: README, "Architecture"), the types (mypy) and the lint (ruff)
+check: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/ruff check .
 
 ## test: the whole test suite (SQLite always; PostgreSQL when a server answers)
 test: $(STAMP)

@@ -28,7 +28,7 @@ async def _usage(update: Update, context: TandemContext, example: str) -> None:
 @replies_to_errors
 async def list_cities(update: Update, context: TandemContext) -> None:
     """/cities: every city with its zone, group and how its contacts are reached."""
-    listings = await context.services.cities.list(by=update.effective_user.id)
+    listings = await context.services.cities.list(by=context.actor)
     language = context.language
     if not listings:
         await update.effective_message.reply_text(t(language, "There are no cities yet. Add one with /addcity."))
@@ -36,10 +36,10 @@ async def list_cities(update: Update, context: TandemContext) -> None:
     lines = [t(language, "Cities:")] + [
         t(
             language, "{name} ({country}, {zone}, {group}): {telegram} on Telegram, {email} by e-mail",
-            name=l.city.name, country=l.city.country, zone=l.city.timezone, group=l.city.group,
-            telegram=l.telegram_contacts, email=l.email_contacts,
+            name=listing.city.name, country=listing.city.country, zone=listing.city.timezone, group=listing.city.group,
+            telegram=listing.telegram_contacts, email=listing.email_contacts,
         )
-        for l in listings
+        for listing in listings
     ]
     await update.effective_message.reply_text("\n".join(lines))
 
@@ -51,7 +51,7 @@ async def add_city(update: Update, context: TandemContext) -> None:
     if len(args) not in (4, 5):
         await _usage(update, context, "/addcity Ravenna; IT; Europe/Rome; EU")
         return
-    city = await context.services.cities.add(by=update.effective_user.id, name=args[0], country=args[1], timezone=args[2], group=args[3], subdivision=args[4] if len(args) == 5 else "")
+    city = await context.services.cities.add(by=context.actor, name=args[0], country=args[1], timezone=args[2], group=args[3], subdivision=args[4] if len(args) == 5 else "")
     await update.effective_message.reply_text(
         t(context.language, "Added {name} ({country}, {zone}, {group}). Invite its contact with /invite {name}.", name=city.name, country=city.country, zone=city.timezone, group=city.group)
     )
@@ -64,7 +64,7 @@ async def edit_city(update: Update, context: TandemContext) -> None:
     if len(args) != 3:
         await _usage(update, context, "/editcity Ravenna; timezone; Europe/Rome")
         return
-    city = await context.services.cities.edit(by=update.effective_user.id, city_name=args[0], field=args[1].lower(), value=args[2])
+    city = await context.services.cities.edit(by=context.actor, city_name=args[0], field=args[1].lower(), value=args[2])
     await update.effective_message.reply_text(
         t(context.language, "Saved: {name} ({country}, {zone}, {group}).", name=city.name, country=city.country, zone=city.timezone, group=city.group)
     )
@@ -77,12 +77,12 @@ async def invite(update: Update, context: TandemContext) -> None:
     if len(args) != 1:
         await _usage(update, context, "/invite Ravenna")
         return
-    invitation = await context.services.onboarding.invite_contact(by=update.effective_user.id, city_name=args[0])
+    new_link = await context.services.onboarding.contact_link(by=context.actor, city_name=args[0])
     language = context.language
-    link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, context.services.config.programme.timezone, language, (Place.of(invitation.city),))
+    link = create_deep_linked_url(context.bot.username, new_link.code)
+    expires = format_instant(new_link.expires_utc, context.services.config.programme.timezone, language, (Place.of(new_link.city),))
     await update.effective_message.reply_text(
-        t(language, "Send this link to the contact of {city}. It works once, until {expires}:\n{link}", city=invitation.city.name, expires=expires, link=link)
+        t(language, "Send this link to the contact of {city}. It works once, until {expires}:\n{link}", city=new_link.city.name, expires=expires, link=link)
     )
 
 
@@ -93,7 +93,7 @@ async def act_for_city(update: Update, context: TandemContext) -> None:
     if len(args) != 1:
         await _usage(update, context, "/act Panjin")
         return
-    city = await context.services.cities.act_for(by=update.effective_user.id, city_name=args[0])
+    city = await context.services.cities.act_for(by=context.actor, city_name=args[0])
     await update.effective_message.reply_text(
         t(context.language, "You now act for {city}: /topics, /hours and /away change this city.", city=city.name)
     )
@@ -106,7 +106,7 @@ async def add_email_contact(update: Update, context: TandemContext) -> None:
     if len(args) != 3:
         await _usage(update, context, "/addemail Panjin; Li Wei; li.wei@example.cn")
         return
-    contact = await context.services.cities.add_email_contact(by=update.effective_user.id, city_name=args[0], name=args[1], email=args[2])
+    contact = await context.services.cities.add_email_contact(by=context.actor, city_name=args[0], name=args[1], email=args[2])
     await update.effective_message.reply_text(
         t(context.language, "{name} <{email}> will receive {city}'s notices and invitations by e-mail.", name=contact.display_name, email=contact.email, city=args[0])
     )

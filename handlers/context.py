@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackContext, ExtBot
+from typing import Any
 
-from typing import TYPE_CHECKING
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot.domain import Actor
 from bot.services import Services
-
-if TYPE_CHECKING:
-    from bot.services.people_model import Person
+from bot.services.people_model import Person
 
 
-class TandemContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+class TandemContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """``context.services`` is the one way from a handler into the core."""
+
+    person: Person
+    """Who sent the update, resolved once per update by ``handlers.people.identify`` (group -1),
+    before any other handler runs; services still check permissions themselves on every call."""
 
     @property
     def services(self) -> Services:
         return self.bot_data["services"]  # type: ignore[no-any-return]
 
-    # Who sent the update, resolved once per update by ``handlers.people.identify`` (group -1);
-    # services still check permissions themselves on every call.
     @property
-    def person(self) -> "Person":
-        return self.__dict__["_tandem_person"]  # type: ignore[no-any-return]
-
-    @person.setter
-    def person(self, value: "Person") -> None:
-        self.__dict__["_tandem_person"] = value
+    def actor(self) -> Actor:
+        """The sender as the services' ``by=``: a Telegram user."""
+        return self.person.actor
 
     @property
     def language(self) -> str:
         """The reader's language: chosen, else Telegram's, else English."""
-        person = self.__dict__.get("_tandem_person")
+        person: Person | None = getattr(self, "person", None)
         return person.language if person is not None else "en"
+
+
+# The application as build_application makes it: Tandem's context in every handler and job.
+TandemApplication = Application[ExtBot[None], TandemContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Any]]

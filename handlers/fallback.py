@@ -48,7 +48,7 @@ async def unknown_command(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def cancel(update: Update, context: TandemContext) -> None:
     """/cancel: stop waiting for free text."""
-    stopped = await context.services.people.stop_waiting(by=update.effective_user.id)
+    stopped = await context.services.people.stop_waiting(by=context.actor)
     if stopped:
         await update.effective_message.reply_text(t(context.language, "Cancelled. What next? /help lists what you can do."))
     else:

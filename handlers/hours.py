@@ -8,7 +8,7 @@ from babel.dates import format_date, get_day_names
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.domain import InvalidInputError, WeeklyWindow
+from bot.domain import InvalidInputError, Payload, WeeklyWindow
 from bot.i18n import normalize_language
 from bot.services.availability import HOURS_PRESETS, AwayView, HoursView
 from handlers import keyboards
@@ -23,6 +23,12 @@ def localized_hours(text: str, language: str) -> str:
     """The planner's canonical form ("Mon-Fri 09:00-12:00") with the reader's day names ("周一-周五 …")."""
     names = get_day_names("abbreviated", locale=normalize_language(language))
     return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", lambda m: names[_ENGLISH_DAYS.index(m.group(1))], text)
+
+
+def _city_id(payload: Payload | None) -> int | None:
+    """The city the bot asked about when it began waiting for this text (None: the person's own)."""
+    value = (payload or {}).get("city_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _windows_text(windows: tuple[WeeklyWindow, ...], language: str) -> str:
@@ -57,8 +63,7 @@ def hours_keyboard(view: HoursView, language: str) -> InlineKeyboardMarkup:
 async def show_hours(update: Update, context: TandemContext) -> None:
     """/hours: the current hours with overlaps and the presets; `/hours Mon-Fri 09:00-12:00` sets them directly."""
     text = (update.effective_message.text or "").partition(" ")[2].strip()
-    by = update.effective_user.id
-    view = await context.services.availability.set_hours(by=by, text=text) if text else await context.services.availability.hours(by=by)
+    view = await context.services.availability.set_hours(by=context.actor, text=text) if text else await context.services.availability.hours(by=context.actor)
     await update.effective_message.reply_text(hours_text(view, context.language), reply_markup=hours_keyboard(view, context.language))
 
 
@@ -69,7 +74,7 @@ async def choose_preset(update: Update, context: TandemContext) -> None:
     city_id, preset = callback_data.HOURS_PRESET.parse(query.data)
     if preset not in HOURS_PRESETS:
         raise callback_data.ForgedButtonError("unknown preset")
-    view = await context.services.availability.set_hours(by=query.from_user.id, text=str(preset), city_id=city_id)
+    view = await context.services.availability.set_hours(by=context.actor, text=str(preset), city_id=city_id)
     await query.answer()
     await keyboards.show(query, hours_text(view, context.language), hours_keyboard(view, context.language))
 
@@ -79,7 +84,7 @@ async def ask_hours(update: Update, context: TandemContext) -> None:
     """"Type my own": wait for the hours as the next message."""
     query = update.callback_query
     (city_id,) = callback_data.HOURS_TYPE.parse(query.data)
-    city = await context.services.availability.ask_hours(by=query.from_user.id, city_id=city_id)
+    city = await context.services.availability.ask_hours(by=context.actor, city_id=city_id)
     await query.answer()
     await query.message.reply_text(
         t(context.language, "Send the usual meeting hours of {city} in {zone} time, for example: Mon-Fri 09:00-12:00, 14:00-17:30", city=city.name, zone=city.timezone)
@@ -89,12 +94,11 @@ async def ask_hours(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def type_hours(update: Update, context: TandemContext) -> None:
     """The free text after "Type my own": parse it; a mistake is explained and nothing is saved."""
-    by = update.effective_user.id
     try:
         payload = context.person.step_payload or {}
-        view = await context.services.availability.set_hours(by=by, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.set_hours(by=context.actor, text=update.effective_message.text or "", city_id=_city_id(payload))
     except InvalidInputError as error:
-        if getattr(error, "msgid", None) is not None:
+        if error.msgid is not None:
             raise
         await update.effective_message.reply_text(t(context.language, "I could not read these hours: {reason}. Nothing was saved; please send them again.", reason=str(error)))
         return
@@ -109,7 +113,7 @@ def away_text(view: AwayView, language: str) -> str:
 
 
 def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
-    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, callback_data.day_field(d)))] for d in view.days[:30]]
+    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, d))] for d in view.days[:30]]
     rows.append([(t(language, "Add days away"), callback_data.AWAY_ADD.build(view.city.id))])
     return keyboards.keyboard(rows)
 
@@ -118,8 +122,7 @@ def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
 async def show_days_away(update: Update, context: TandemContext) -> None:
     """/away: the coming days away; `/away 2027-04-01..2027-04-03` adds directly."""
     text = (update.effective_message.text or "").partition(" ")[2].strip()
-    by = update.effective_user.id
-    view = await context.services.availability.add_days_away(by=by, text=text) if text else await context.services.availability.days_away(by=by)
+    view = await context.services.availability.add_days_away(by=context.actor, text=text) if text else await context.services.availability.days_away(by=context.actor)
     await update.effective_message.reply_text(away_text(view, context.language), reply_markup=away_keyboard(view, context.language))
 
 
@@ -128,7 +131,7 @@ async def ask_days_away(update: Update, context: TandemContext) -> None:
     """"Add days away": wait for dates as the next message."""
     query = update.callback_query
     (city_id,) = callback_data.AWAY_ADD.parse(query.data)
-    city = await context.services.availability.ask_days_away(by=query.from_user.id, city_id=city_id)
+    city = await context.services.availability.ask_days_away(by=context.actor, city_id=city_id)
     await query.answer()
     await query.message.reply_text(t(context.language, "Send the days when {city} cannot meet, for example: 2027-04-01, 2027-04-06..2027-04-08", city=city.name))
 
@@ -138,9 +141,9 @@ async def type_days_away(update: Update, context: TandemContext) -> None:
     """The free text after "Add days away"."""
     payload = context.person.step_payload or {}
     try:
-        view = await context.services.availability.add_days_away(by=update.effective_user.id, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.add_days_away(by=context.actor, text=update.effective_message.text or "", city_id=_city_id(payload))
     except InvalidInputError as error:
-        if getattr(error, "msgid", None) is not None:
+        if error.msgid is not None:
             raise
         await update.effective_message.reply_text(t(context.language, "I could not read these dates: {reason}. Nothing was saved; please send them again.", reason=str(error)))
         return
@@ -152,6 +155,6 @@ async def remove_day_away(update: Update, context: TandemContext) -> None:
     """🗑 a day: remove it (a double tap removes nothing more) and redraw."""
     query = update.callback_query
     city_id, day = callback_data.AWAY_REMOVE.parse(query.data)
-    view = await context.services.availability.remove_day_away(by=query.from_user.id, city_id=city_id, day=callback_data.parse_day(day))
+    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=day)
     await query.answer()
     await keyboards.show(query, away_text(view, context.language), away_keyboard(view, context.language))

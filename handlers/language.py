@@ -24,6 +24,6 @@ async def set_language(update: Update, context: TandemContext) -> None:
     """A language button: remember it and confirm in the new language."""
     query = update.callback_query
     (code,) = callback_data.CHOOSE_LANGUAGE.parse(query.data)
-    person = await context.services.people.set_language(by=query.from_user.id, language=str(code))
+    person = await context.services.people.set_language(by=context.actor, language=str(code))
     await query.answer()
     await keyboards.show(query, t(person.language, "I will write to you in English from now on."))

@@ -7,6 +7,7 @@ import json
 from telegram import Update
 
 from bot import callback_data
+from bot.domain import Actor
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
@@ -16,13 +17,13 @@ async def identify(update: Update, context: TandemContext) -> None:
     """Resolve the sender before any other handler runs, so every answer is in their language."""
     user = update.effective_user
     if user is not None:
-        context.person = await context.services.people.who(user.id, language_code=user.language_code)
+        context.person = await context.services.people.who(Actor.telegram(user.id), language_code=user.language_code)
 
 
 @replies_to_errors
 async def send_my_data(update: Update, context: TandemContext) -> None:
     """/mydata: everything the bot keeps about the sender, as a JSON file."""
-    data = await context.services.people.export(by=update.effective_user.id)
+    data = await context.services.people.export(by=context.actor)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await update.effective_message.reply_document(
         document=content, filename="tandem-my-data.json", caption=t(context.language, "This is everything Tandem keeps about you.")
@@ -50,7 +51,7 @@ async def forget(update: Update, context: TandemContext) -> None:
         await query.answer()
         await keyboards.show(query, t(language, "Nothing was deleted."))
         return
-    deleted = await context.services.people.forget(by=query.from_user.id)
+    deleted = await context.services.people.forget(by=context.actor)
     await query.answer()
     if deleted:
         await keyboards.show(query, t(language, "Your personal data has been deleted. Goodbye!"))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
+from bot.domain import SessionView
 from bot.i18n import Place, format_instant
-from bot.services.session_notices import describe_no_time, zone_for
-from bot.services.sessions import AlreadyConfirmedError, MatchView, SessionView
+from bot.notices.planning import describe_no_time
+from bot.services.sessions import AlreadyConfirmedError, PendingMatch
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
@@ -29,9 +31,10 @@ def session_text(view: SessionView, context: TandemContext) -> str:
     )
 
 
-def _when(start_utc: datetime, view: MatchView | SessionView, context: TandemContext) -> str:
+def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext) -> str:
     """The time in the reader's own zone first, then in both cities."""
-    zone = zone_for(context.services.config, context.person.city)
+    city = context.person.city
+    zone = city.timezone if city is not None else context.services.config.programme.timezone
     return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)))
 
 
@@ -45,7 +48,7 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _slot_rows(view: MatchView | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction[Any], *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
         [[(_when(start, view, context), button.build(*prefix, start))] for start in starts]
     )
@@ -54,7 +57,7 @@ def _slot_rows(view: MatchView | SessionView, starts: list[datetime], context: T
 @replies_to_errors
 async def list_pending(update: Update, context: TandemContext) -> None:
     """/pending: planned matches with their best slots as buttons, and matches without a time."""
-    views = await context.services.sessions.pending(by=update.effective_user.id)
+    views = await context.services.sessions.pending(by=context.actor)
     language = context.language
     if not views:
         await update.effective_message.reply_text(t(language, "Nothing is waiting for confirmation."))
@@ -62,7 +65,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
     for view in views:
         title = t(language, "{city_a} and {city_b} on “{topic}”", city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language))
         if not view.slots:
-            why = describe_no_time(view.match.reason, view.city_a, view.city_b, language)
+            why = describe_no_time(view.match.no_time, view.city_a, view.city_b, language)
             await update.effective_message.reply_text(f"{title}\n{why}")
             continue
         keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
@@ -76,7 +79,7 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
     match_id, start_utc = callback_data.CONFIRM_SLOT.parse(query.data)
     language = context.language
     try:
-        view = await context.services.sessions.confirm(match_id, start_utc, by=query.from_user.id)
+        view = await context.services.sessions.confirm(match_id, start_utc, by=context.actor)
     except AlreadyConfirmedError as exc:
         await query.answer()
         await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(exc.view, context), None)
@@ -88,12 +91,12 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def list_sessions(update: Update, context: TandemContext) -> None:
     """/sessions and /schedule: what is coming, in both cities' local times; coordinators may move or cancel."""
-    views = await context.services.sessions.upcoming_for(by=update.effective_user.id)
+    views = await context.services.sessions.upcoming_for(by=context.actor)
     language = context.language
     if not views:
         await update.effective_message.reply_text(t(language, "No sessions are planned yet."))
         return
-    coordinator = update.effective_user.id in context.services.config.programme.coordinator_ids
+    coordinator = context.person.is_coordinator
     for view in views:
         markup = session_keyboard(view, language) if coordinator else None
         await update.effective_message.reply_text(session_text(view, context), reply_markup=markup)
@@ -104,7 +107,7 @@ async def show_moves(update: Update, context: TandemContext) -> None:
     """"Move": offer the other common times of a session (coordinators)."""
     query = update.callback_query
     session_id, sequence = callback_data.RESCHEDULE_MENU.parse(query.data)
-    view, starts = await context.services.sessions.reschedule_options(session_id, by=query.from_user.id)
+    view, starts = await context.services.sessions.reschedule_options(session_id, by=context.actor)
     language = context.language
     await query.answer()
     if not starts:
@@ -119,7 +122,7 @@ async def move_session(update: Update, context: TandemContext) -> None:
     """Move a session to the tapped time: everyone gets the updated invitation."""
     query = update.callback_query
     session_id, sequence, start_utc = callback_data.RESCHEDULE_TO.parse(query.data)
-    view = await context.services.sessions.reschedule(session_id, start_utc, by=query.from_user.id, expected_sequence=sequence)
+    view = await context.services.sessions.reschedule(session_id, start_utc, by=context.actor, expected_sequence=sequence)
     await query.answer()
     await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context), None)
 
@@ -129,7 +132,7 @@ async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
     """"Cancel": wait for the reason (the next message), which everyone will be told."""
     query = update.callback_query
     session_id, sequence = callback_data.CANCEL_SESSION.parse(query.data)
-    await context.services.sessions.ask_cancel_reason(session_id, by=query.from_user.id)
+    await context.services.sessions.ask_cancel_reason(session_id, by=context.actor)
     await query.answer()
     await query.message.reply_text(t(context.language, "Why is session #{id} cancelled? Send the reason; everyone will be told. /cancel keeps it.", id=session_id))
 
@@ -139,14 +142,14 @@ async def answer_invite(update: Update, context: TandemContext) -> None:
     """A participant taps "I'll attend" or "I can't attend"; coordinators and the partner city are told."""
     query = update.callback_query
     session_id, flag = callback_data.ATTEND.parse(query.data)
-    await context.services.sessions.answer(session_id, bool(flag), by=query.from_user.id)
+    await context.services.sessions.answer(session_id, bool(flag), by=context.actor)
     await query.answer(t(context.language, "Thank you, your answer is noted."))
 
 
 @replies_to_errors
 async def cancel_with_reason(update: Update, context: TandemContext) -> None:
     """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
-    view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=update.effective_user.id)
+    view = await context.services.sessions.cancel_with_reason(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context))
 
 
@@ -155,7 +158,7 @@ async def record_outcome(update: Update, context: TandemContext) -> None:
     """After a session: a contact taps whether it took place; the bot then asks for the next steps."""
     query = update.callback_query
     session_id, flag = callback_data.FOLLOW_UP.parse(query.data)
-    view = await context.services.sessions.record_outcome(session_id, bool(flag), by=query.from_user.id)
+    view = await context.services.sessions.record_outcome(session_id, bool(flag), by=context.actor)
     await query.answer()
     await keyboards.show(query, session_text(view, context), None)
     await query.message.reply_text(t(context.language, "Thank you. What are the next steps? Send them in one message (or /cancel)."))
@@ -164,14 +167,14 @@ async def record_outcome(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def save_next_steps(update: Update, context: TandemContext) -> None:
     """The free text after the follow-up question: the next steps, kept with the match."""
-    await context.services.sessions.save_next_steps(update.effective_message.text, by=update.effective_user.id)
+    await context.services.sessions.save_next_steps(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
 
 
 @replies_to_errors
 async def show_roadmap(update: Update, context: TandemContext) -> None:
     """/roadmap (coordinators): what the cities said after each session, and their next steps."""
-    entries = await context.services.sessions.roadmap(by=update.effective_user.id)
+    entries = await context.services.sessions.roadmap(by=context.actor)
     language = context.language
     if not entries:
         await update.effective_message.reply_text(t(language, "No city has reported on a session yet."))
@@ -179,10 +182,10 @@ async def show_roadmap(update: Update, context: TandemContext) -> None:
     for view, accounts in entries:
         cities = {view.city_a.id: view.city_a.name, view.city_b.id: view.city_b.name}
         lines = [session_text(view, context)]
-        for account in accounts:
-            status = t(language, "took place") if account["took_place"] else t(language, "did not take place")
-            line = f"• {cities.get(account['city_id'], '?')} ({account['by']}): {status}"
-            if account.get("next_steps"):
-                line += "\n  " + t(language, "Next steps: {steps}", steps=account["next_steps"])
+        for entry in accounts:
+            status = t(language, "took place") if entry.took_place else t(language, "did not take place")
+            line = f"• {cities.get(entry.city_id, '?')} ({entry.reported_by}): {status}"
+            if entry.next_steps:
+                line += "\n  " + t(language, "Next steps: {steps}", steps=entry.next_steps)
             lines.append(line)
         await update.effective_message.reply_text("\n".join(lines))

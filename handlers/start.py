@@ -24,11 +24,11 @@ async def start(update: Update, context: TandemContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if context.args:
         person = await context.services.onboarding.join(
-            by=user.id, chat_id=chat.id, display_name=_name(update), language_code=user.language_code, code=context.args[0]
+            by=context.actor, chat_id=chat.id, display_name=_name(update), language_code=user.language_code, code=context.args[0]
         )
         await update.effective_message.reply_text(_welcome(person, context))
         return
-    person = await context.services.people.greet(by=user.id, chat_id=chat.id, display_name=_name(update), language_code=user.language_code)
+    person = await context.services.people.greet(by=context.actor, chat_id=chat.id, display_name=_name(update), language_code=user.language_code)
     await update.effective_message.reply_text(help_text(person, context.services.config.programme.name))
 
 
@@ -45,11 +45,11 @@ def _welcome(person: Person, context: TandemContext) -> str:
 
 
 @replies_to_errors
-async def invite_colleague(update: Update, context: TandemContext) -> None:
+async def colleague_link(update: Update, context: TandemContext) -> None:
     """/colleague: a one-time link for a colleague of the contact's city."""
-    invitation = await context.services.onboarding.invite_colleague(by=update.effective_user.id)
-    link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, invitation.city.timezone, context.language, (Place.of(invitation.city),))
+    new_link = await context.services.onboarding.colleague_link(by=context.actor)
+    link = create_deep_linked_url(context.bot.username, new_link.code)
+    expires = format_instant(new_link.expires_utc, new_link.city.timezone, context.language, (Place.of(new_link.city),))
     await update.effective_message.reply_text(
         t(context.language, "Send this link to your colleague. It works once, until {expires}:\n{link}", expires=expires, link=link)
     )

@@ -40,7 +40,7 @@ def topics_keyboard(view: TopicsView, language: str) -> InlineKeyboardMarkup:
 @replies_to_errors
 async def show_topics(update: Update, context: TandemContext) -> None:
     """/topics: the keyboard for the sender's city (or the city a coordinator acts for)."""
-    view = await context.services.interests.overview(by=update.effective_user.id)
+    view = await context.services.interests.overview(by=context.actor)
     language = context.language
     await update.effective_message.reply_text(topics_text(view, language), reply_markup=topics_keyboard(view, language))
 
@@ -50,7 +50,7 @@ async def choose_topic(update: Update, context: TandemContext) -> None:
     """A topic button: choose or drop it, then redraw the keyboard in place."""
     query = update.callback_query
     city_id, topic_id, chosen = callback_data.CHOOSE_TOPIC.parse(query.data)
-    view = await context.services.interests.choose(by=query.from_user.id, city_id=city_id, topic_id=topic_id, chosen=bool(chosen))
+    view = await context.services.interests.choose(by=context.actor, city_id=city_id, topic_id=topic_id, chosen=bool(chosen))
     await query.answer()
     await keyboards.show(query, topics_text(view, context.language), topics_keyboard(view, context.language))
 
@@ -60,7 +60,7 @@ async def ask_note(update: Update, context: TandemContext) -> None:
     """📝: wait for the note on one topic (the next message)."""
     query = update.callback_query
     city_id, topic_id = callback_data.TOPIC_NOTE.parse(query.data)
-    topic = await context.services.interests.ask_note(by=query.from_user.id, city_id=city_id, topic_id=topic_id)
+    topic = await context.services.interests.ask_note(by=context.actor, city_id=city_id, topic_id=topic_id)
     await query.answer()
     await query.message.reply_text(
         t(context.language, "Send a short note on “{topic}” (or - to remove the note).", topic=topic.title(context.language))
@@ -70,7 +70,7 @@ async def ask_note(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def save_note(update: Update, context: TandemContext) -> None:
     """The free text after 📝: the topic's note."""
-    view = await context.services.interests.set_note(by=update.effective_user.id, text=update.effective_message.text)
+    view = await context.services.interests.set_note(by=context.actor, text=update.effective_message.text or "")
     language = context.language
     await update.effective_message.reply_text(t(language, "Note saved."))
     await update.effective_message.reply_text(topics_text(view, language), reply_markup=topics_keyboard(view, language))
@@ -81,7 +81,7 @@ async def finish_topics(update: Update, context: TandemContext) -> None:
     """Done: summarize the chosen topics and remove the keyboard."""
     query = update.callback_query
     (city_id,) = callback_data.TOPICS_DONE.parse(query.data)
-    view = await context.services.interests.overview(by=query.from_user.id, city_id=city_id)
+    view = await context.services.interests.overview(by=context.actor, city_id=city_id)
     await query.answer()
     language = context.language
     chosen = [c.topic.title(language) for c in view.choices if c.chosen]

@@ -8,6 +8,7 @@ processes on one database cannot break them.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -61,7 +62,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _values(enum_type: type) -> str:
+def _values(enum_type: type[enum.Enum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum_type)
 
 
@@ -98,8 +99,11 @@ class ContactRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class InviteCodeRow(Base):
-    """A one-time deep-link code. Only its SHA-256 is kept: a leaked database grants nobody a city."""
+class JoinLinkRow(Base):
+    """A one-time join link's code. Only its SHA-256 is kept: a leaked database grants nobody a city.
+
+    The table keeps its first name, ``invite_codes`` (renaming it would only be churn).
+    """
 
     __tablename__ = "invite_codes"
     __table_args__ = (CheckConstraint(f"role IN ({_values(Role)})", name="role"),)
@@ -108,7 +112,9 @@ class InviteCodeRow(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
-    created_by: Mapped[int] = mapped_column(BigInteger)  # Telegram user id of who made it
+    # Who made it: a coordinator or contact in Telegram (their user id), or a contact on the web.
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -175,8 +181,8 @@ class MatchRow(Base):
     city_b_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"), index=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), index=True)
-    reason: Mapped[str | None] = mapped_column(Text)  # why unschedulable, declined or cancelled
-    outcome: Mapped[str | None] = mapped_column(Text)  # what the cities said afterwards: the roadmap
+    reason: Mapped[str | None] = mapped_column(Text)  # in words: why declined, cancelled or waiting
+    no_time: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # why unschedulable (NoTimeExplanation)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -192,6 +198,22 @@ class ProposedSlotRow(Base):
     rank: Mapped[int] = mapped_column(Integer)
     start_utc: Mapped[datetime] = mapped_column(UtcDateTime)
     comfort: Mapped[float] = mapped_column()
+
+
+class RoadmapEntryRow(Base):
+    """One city's account of one session (did it take place, the next steps): the programme's roadmap."""
+
+    __tablename__ = "roadmap_entries"
+    __table_args__ = (UniqueConstraint("session_id", "city_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id", ondelete="CASCADE"))
+    reported_by: Mapped[str] = mapped_column(String(120))  # the contact's name when they reported
+    took_place: Mapped[bool] = mapped_column(Boolean)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SessionRow(Base):

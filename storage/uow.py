@@ -11,9 +11,10 @@ from storage.repositories import (
     ContactRepository,
     ConversationRepository,
     InterestRepository,
-    InviteCodeRepository,
+    JoinLinkRepository,
     MatchRepository,
     OutboxRepository,
+    RoadmapRepository,
     SessionRepository,
     TopicRepository,
 )
@@ -29,30 +30,32 @@ class SqlUnitOfWork:
     cities: CityRepository
     contacts: ContactRepository
     conversations: ConversationRepository
-    invite_codes: InviteCodeRepository
     topics: TopicRepository
     interests: InterestRepository
+    join_links: JoinLinkRepository
     matches: MatchRepository
     sessions: SessionRepository
     outbox: OutboxRepository
+    roadmap: RoadmapRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._db_session: AsyncSession | None = None
 
-    async def __aenter__(self) -> "SqlUnitOfWork":
+    async def __aenter__(self) -> SqlUnitOfWork:
         if self._db_session is not None:
             raise RuntimeError("this unit of work is already in use; make a new one per transaction")
         db = self._db_session = self._session_factory()
         self.cities = CityRepository(db)
         self.contacts = ContactRepository(db)
         self.conversations = ConversationRepository(db)
-        self.invite_codes = InviteCodeRepository(db)
         self.topics = TopicRepository(db)
         self.interests = InterestRepository(db)
+        self.join_links = JoinLinkRepository(db)
         self.matches = MatchRepository(db)
         self.sessions = SessionRepository(db)
         self.outbox = OutboxRepository(db)
+        self.roadmap = RoadmapRepository(db)
         return self
 
     async def __aexit__(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,7 @@ def _merged(spans: list[list[str]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in merged]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _holiday_dates(country: str, subdiv: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
 
@@ -141,7 +141,7 @@ def validate(instance: dict[str, Any], solution: dict[str, Any]) -> Report:
         report.earliness += earliness
     for city_id, meetings in busy.items():
         meetings.sort()
-        for (s1, e1, r1), (s2, e2, r2) in zip(meetings, meetings[1:]):
+        for (_s1, e1, r1), (s2, _e2, r2) in zip(meetings, meetings[1:]):
             if s2 < e1:
                 report.flag("overlap", f"{city_id}: {r1} and {r2}")
     for (city_id, day), count in per_day.items():

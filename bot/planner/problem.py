@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
+from bot.domain import ClosedDay as ClosedDay
 from bot.domain import InvalidInputError, utc
+from bot.domain import NoTimeExplanation as NoTimeExplanation  # the planner's answer is a domain value
+from bot.domain import NoTimeReason as NoTimeReason
 from bot.planner.calendar import CityCalendar, CityId
 
 RequestId = Hashable
@@ -117,37 +119,6 @@ class Slot:
     start_utc: datetime
     end_utc: datetime
     comfort: float
-
-
-class NoTimeReason(str, enum.Enum):
-    """Why a request got no time, from the most basic cause to the most circumstantial."""
-
-    WINDOWS_NEVER_OVERLAP = "windows_never_overlap"
-    OVERLAP_TOO_SHORT = "overlap_too_short"  # overlaps exist, none fits the duration on the grid
-    NOT_AFTER_NOTICE = "not_after_notice"  # every common time lies before now + minimum notice
-    CLOSED_DAYS = "closed_days"  # every remaining common time is on a holiday or day away
-    ALL_TAKEN = "all_taken"  # other sessions or daily caps take every remaining common time
-
-
-@dataclass(frozen=True)
-class ClosedDay:
-    city_id: CityId
-    local_date: date
-    kind: str  # "holiday" or "away"
-    name: str | None = None  # the holiday's name as ``holidays`` gives it
-
-
-@dataclass(frozen=True)
-class NoTimeExplanation:
-    """A reason plus the details a coordinator needs; the chat translates it."""
-
-    reason: NoTimeReason
-    request_id: RequestId
-    longest_overlap_minutes: int = 0  # OVERLAP_TOO_SHORT: the best the windows offer
-    duration_minutes: int = 0
-    earliest_start_utc: datetime | None = None  # NOT_AFTER_NOTICE
-    closed_days: tuple[ClosedDay, ...] = ()  # CLOSED_DAYS: which side is off on which date
-    blocking_city_ids: tuple[CityId, ...] = ()  # ALL_TAKEN: the cities whose time is used up
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import City, InvalidInputError, WeeklyWindow
+from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
-from bot.services.matching import eligible
 
 HOURS_STEP = "hours"
 AWAY_STEP = "away"
@@ -44,12 +43,12 @@ class AwayView:
 
 
 class AvailabilityService(ServiceBase):
-    async def hours(self, *, by: int, city_id: int | None = None) -> HoursView:
+    async def hours(self, *, by: Actor, city_id: int | None = None) -> HoursView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._hours_view(uow, city)
 
-    async def set_hours(self, *, by: int, text: str, city_id: int | None = None) -> HoursView:
+    async def set_hours(self, *, by: Actor, text: str, city_id: int | None = None) -> HoursView:
         """Parse and save weekly hours (a preset key or free text); a parse error saves nothing."""
         from bot.planner import parse_weekly_hours
 
@@ -64,7 +63,7 @@ class AvailabilityService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def ask_hours(self, *, by: int, city_id: int) -> City:
+    async def ask_hours(self, *, by: Actor, city_id: int) -> City:
         """Wait for free-text hours from ``by`` (their next message)."""
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -72,25 +71,19 @@ class AvailabilityService(ServiceBase):
             await uow.commit()
             return city
 
-    async def waiting_city(self, *, by: int) -> int | None:
-        """The city whose free text the bot is waiting for (None: the person's own or acted-for city)."""
-        async with self.uow() as uow:
-            person = await self.person(uow, by)
-            return int(person.step_payload["city_id"]) if person.step_payload and "city_id" in person.step_payload else None
-
-    async def days_away(self, *, by: int, city_id: int | None = None) -> AwayView:
+    async def days_away(self, *, by: Actor, city_id: int | None = None) -> AwayView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._away_view(uow, city)
 
-    async def ask_days_away(self, *, by: int, city_id: int) -> City:
+    async def ask_days_away(self, *, by: Actor, city_id: int) -> City:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             await self.wait(uow, by, AWAY_STEP, {"city_id": city.id})
             await uow.commit()
             return city
 
-    async def add_days_away(self, *, by: int, text: str, city_id: int | None = None) -> AwayView:
+    async def add_days_away(self, *, by: Actor, text: str, city_id: int | None = None) -> AwayView:
         """Add dates and ranges (``2027-04-01, 2027-04-06..2027-04-08``); past days are refused."""
         from bot.planner import parse_days_away
 
@@ -109,7 +102,7 @@ class AvailabilityService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def remove_day_away(self, *, by: int, city_id: int, day: date) -> AwayView:
+    async def remove_day_away(self, *, by: Actor, city_id: int, day: date) -> AwayView:
         """Remove one day away; removing one already gone changes nothing (a double tap)."""
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -122,18 +115,18 @@ class AvailabilityService(ServiceBase):
     def _today(self, city: City) -> date:
         return self.now().astimezone(ZoneInfo(city.timezone)).date()
 
-    async def _away_view(self, uow: Any, city: City) -> AwayView:
+    async def _away_view(self, uow: UnitOfWork, city: City) -> AwayView:
         today = self._today(city)
         return AwayView(city, tuple(d for d in await uow.cities.days_away(city.id) if d >= today))
 
-    async def _hours_view(self, uow: Any, city: City) -> HoursView:
+    async def _hours_view(self, uow: UnitOfWork, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
         from bot.services.planning import city_calendars
 
         own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
-            partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+            partners = [p for p in await uow.cities.list() if self.config.programme.pairing.allows(city, p)]
             calendars = await city_calendars(uow, [city, *partners])
             mine = calendars[city.id]
             today = self._today(city)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 
 from bot.config import Config
-from bot.domain import City, ConflictError, Contact, InvalidInputError, NotFoundError, Role
+from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role
 from bot.i18n import FALLBACK_LANGUAGE
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
 # Babel's territory list holds ISO 3166-1 alpha-2 codes plus a few groupings that are no country.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ"})
-_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
+_COUNTRIES = frozenset(code for code in Locale("en").territories if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EDITABLE_FIELDS = ("name", "country", "timezone", "group", "subdivision", "link")
 CSV_COLUMNS = ("name", "country", "timezone", "group")
@@ -73,20 +74,20 @@ def check_city_fields(config: Config, name: str, country: str, timezone: str, gr
 
 
 class CityService(ServiceBase):
-    async def add(self, *, by: int, name: str, country: str, timezone: str, group: str, subdivision: str = "") -> City:
+    async def add(self, *, by: Actor, name: str, country: str, timezone: str, group: str, subdivision: str = "") -> City:
         """Add one city (coordinators only)."""
         fields = check_city_fields(self.config, name, country, timezone, group, subdivision)
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             if await uow.cities.by_name(fields.name) is not None:
                 raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
             city = await uow.cities.add(now_utc=self.now(), **vars(fields))
             await uow.commit()
             return city
 
-    async def list(self, *, by: int) -> list[CityListing]:
+    async def list(self, *, by: Actor) -> list[CityListing]:
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             listings = []
             for city in await uow.cities.list():
                 contacts: list[Contact] = await uow.contacts.of_city(city.id)
@@ -99,20 +100,20 @@ class CityService(ServiceBase):
                 )
             return listings
 
-    async def edit(self, *, by: int, city_name: str, field: str, value: str) -> City:
+    async def edit(self, *, by: Actor, city_name: str, field: str, value: str) -> City:
         """Change one field of a city; the whole city is validated again."""
         if field not in EDITABLE_FIELDS:
             raise user_error(
                 InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=field, fields=", ".join(EDITABLE_FIELDS)
             )
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             city = await self._city_named(uow, city_name)
             if field == "link":
                 link = value.strip() or None
                 if link is not None and not link.startswith("https://"):
                     raise user_error(InvalidInputError, "A meeting link must start with https://.")
-                updated = await uow.cities.update(city.id, meeting_link=link)
+                updated = await uow.cities.save(replace(city, meeting_link=link))
             else:
                 current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group, "subdivision": city.subdivision or ""}
                 current[field] = value
@@ -121,13 +122,13 @@ class CityService(ServiceBase):
                     other = await uow.cities.by_name(fields.name)
                     if other is not None and other.id != city.id:
                         raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
-                updated = await uow.cities.update(city.id, **vars(fields))
+                updated = await uow.cities.save(replace(city, **vars(fields)))
             await uow.commit()
         if field in ("timezone", "country", "subdivision"):
             self.wakeups.planning_needed()
         return updated
 
-    async def import_csv(self, text: str, *, by: int | None) -> list[City]:
+    async def import_csv(self, text: str, *, by: Actor | None) -> builtins.list[City]:  # builtins: "list" is a method here
         """Import cities from CSV (``name,country,timezone,group[,subdivision]`` with a header row).
 
         All or nothing: every bad row is reported with its line number, and if any row is bad
@@ -168,9 +169,8 @@ class CityService(ServiceBase):
                 continue
             seen[key] = line_number
             parsed.append(fields)
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            if by is not None:
-                await self.require_coordinator(uow, by)
             for fields in parsed:
                 if await uow.cities.by_name(fields.name) is not None:
                     problems.append(f"line {seen[fields.name.lower()]}: there is already a city called {fields.name}")
@@ -183,17 +183,18 @@ class CityService(ServiceBase):
             await uow.commit()
             return cities
 
-    async def act_for(self, *, by: int, city_name: str) -> City:
+    async def act_for(self, *, by: Actor, city_name: str) -> City:
         """A coordinator acts for a city: /topics, /hours and /away then change that city."""
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             city = await self._city_named(uow, city_name)
-            conversation = await uow.conversations.get(by)
+            assert by.telegram_user_id is not None  # coordinators act as their Telegram user
+            conversation = await uow.conversations.get(by.telegram_user_id)
             await uow.conversations.save(replace(conversation, acting_city_id=city.id), now_utc=self.now())
             await uow.commit()
             return city
 
-    async def add_email_contact(self, *, by: int, city_name: str, name: str, email: str) -> Contact:
+    async def add_email_contact(self, *, by: Actor, city_name: str, name: str, email: str) -> Contact:
         """Record a contact who is reached by e-mail only (Telegram is blocked in mainland China)."""
         email = email.strip()
         if not _EMAIL.fullmatch(email):
@@ -201,8 +202,8 @@ class CityService(ServiceBase):
         name = " ".join(name.split())
         if not name:
             raise user_error(InvalidInputError, "An e-mail contact needs a name.")
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            await self.require_coordinator(uow, by)
             city = await self._city_named(uow, city_name)
             contacts: list[Contact] = await uow.contacts.of_city(city.id)
             if any((c.email or "").lower() == email.lower() for c in contacts):
@@ -219,7 +220,7 @@ class CityService(ServiceBase):
             return contact
 
     @staticmethod
-    async def _city_named(uow: Any, name: str) -> City:
+    async def _city_named(uow: UnitOfWork, name: str) -> City:
         city: City | None = await uow.cities.by_name(name)
         if city is None:
             raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=name.strip())

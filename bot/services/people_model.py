@@ -1,4 +1,4 @@
-"""Who is talking: a Telegram user resolved to coordinator, city contact, participant or stranger."""
+"""Who is acting: an actor resolved to coordinator, city contact, participant or stranger."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config
-from bot.domain import City, Contact, Role
+from bot.domain import Actor, City, Contact, Role
 from bot.i18n import normalize_language
+from bot.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Person:
-    """One Telegram user as the programme sees them right now."""
+    """One actor as the programme sees them right now."""
 
-    telegram_user_id: int
+    actor: Actor
     role: Role | None  # None: a stranger (no invite link opened, not a coordinator)
     language: str
     contact: Contact | None = None
     city: City | None = None
-    waiting_for: str | None = None  # the conversation step whose free text is expected
+    waiting_for: str | None = None  # the chat's step whose free text is expected (Telegram users only)
     step_payload: dict[str, Any] | None = None
     acting_city_id: int | None = None  # coordinators: the city they act for
 
@@ -32,11 +33,22 @@ class Person:
         return self.role is None
 
 
-async def resolve_person(uow: Any, config: Config, telegram_user_id: int, language_code: str | None = None) -> Person:
-    """Coordinator by the config's list (the config is the truth), otherwise by the contact row."""
-    contact: Contact | None = await uow.contacts.by_telegram_user(telegram_user_id)
-    conversation = await uow.conversations.get(telegram_user_id)
-    coordinator = next((c for c in config.programme.coordinators if c.telegram_id == telegram_user_id), None)
+async def resolve_person(uow: UnitOfWork, config: Config, actor: Actor, language_code: str | None = None) -> Person:
+    """Coordinator by the config's list (the config is the truth), otherwise by the contact row.
+
+    A Telegram user is found by their Telegram id, and has a chat conversation (the step whose
+    free text the bot waits for, the city a coordinator acts for); a contact signed in on the web
+    is found by the contact's id and has none.
+    """
+    coordinator = config.programme.coordinator(actor)
+    if actor.telegram_user_id is not None:
+        contact: Contact | None = await uow.contacts.by_telegram_user(actor.telegram_user_id)
+        conversation = await uow.conversations.get(actor.telegram_user_id)
+        waiting_for, step_payload, acting_city_id = conversation.step, conversation.payload, conversation.acting_city_id
+    else:
+        assert actor.contact_id is not None  # an actor is one of the two
+        contact = await uow.contacts.get(actor.contact_id)
+        waiting_for, step_payload, acting_city_id = None, None, None
     if contact is not None:
         language = contact.language
     elif coordinator is not None and language_code is None:
@@ -51,12 +63,12 @@ async def resolve_person(uow: Any, config: Config, telegram_user_id: int, langua
         role = None
     city = await uow.cities.get(contact.city_id) if contact is not None and contact.city_id is not None else None
     return Person(
-        telegram_user_id=telegram_user_id,
+        actor=actor,
         role=role,
         language=language,
         contact=contact,
         city=city if role is not Role.COORDINATOR else None,
-        waiting_for=conversation.step,
-        step_payload=conversation.payload,
-        acting_city_id=conversation.acting_city_id if role is Role.COORDINATOR else None,
+        waiting_for=waiting_for,
+        step_payload=step_payload,
+        acting_city_id=acting_city_id if role is Role.COORDINATOR else None,
     )

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.domain import City, Contact, Match, MatchStatus, Role
-from bot.notifications import Queued, queue
-from bot.planner import CityCalendar, FixedSession, MeetingRequest, NoTimeExplanation, PlanningProblem, Slot, plan
+from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, Role
+from bot.notices.outbox import queue_notice
+from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
+from bot.planner.calendar import CityId
 from bot.planner.queries import alternatives, explain
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLANNABLE = (MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
 OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
 
 
@@ -60,42 +60,25 @@ class PlanningReport:
     confirmed_automatically: int
 
 
-def explanation_to_json(explanation: NoTimeExplanation) -> str:
-    """What the coordinator's message needs to say why, kept with the match."""
-    return json.dumps(
-        {
-            "reason": explanation.reason.value,
-            "longest_overlap_minutes": explanation.longest_overlap_minutes,
-            "duration_minutes": explanation.duration_minutes,
-            "closed_days": [
-                {"city_id": d.city_id, "date": d.local_date.isoformat(), "kind": d.kind, "name": d.name}
-                for d in explanation.closed_days
-            ],
-            "blocking_city_ids": list(explanation.blocking_city_ids),
-        },
-        ensure_ascii=False,
-    )
-
-
 class PlanningService(ServiceBase):
-    def __init__(self, root: "Services") -> None:
+    def __init__(self, root: Services) -> None:
         super().__init__(root)
         self._lock = asyncio.Lock()  # never two planning runs at once in one process
 
     async def plan_and_notify(self) -> PlanningReport:
         """Plan every open match together and tell the coordinators what changed."""
-        async with self._lock:
+        async with self._lock:  # the one planning lock: every planning run comes through here
             report, auto = await self._plan()
-        confirmed = 0
-        for match_id in auto:  # only filled with auto_confirm on
-            confirmed += int(await self.root.sessions.confirm_best(match_id))
+            confirmed = 0
+            for match_id in auto:  # only filled with auto_confirm on
+                confirmed += int(await self.root.sessions.confirm_best(match_id))
         return PlanningReport(report.planned, report.unschedulable, report.waiting_for_hours, confirmed)
 
     async def _plan(self) -> tuple[PlanningReport, list[int]]:
         now = self.now()
         scheduling = self.config.scheduling
         async with self.uow() as uow:
-            matches = await uow.matches.with_status(*PLANNABLE)
+            matches = await uow.matches.with_status(*LIVE_MATCH_STATUSES)
             if not matches:
                 return PlanningReport(0, 0, 0, 0), []
             problem = await planning_problem(uow, self.config, now)
@@ -116,45 +99,38 @@ class PlanningService(ServiceBase):
                     slots = distinct_days(alternatives(problem, result, match.id, OPTIONS_CONSIDERED), scheduling.slots_offered)
                     previous = await uow.matches.proposals(match.id)
                     await uow.matches.set_proposals(match.id, [(s.start_utc, s.comfort) for s in slots])
-                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.PLANNED, now)
+                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.PLANNED, now)
                     best_changed = not previous or previous[0][0] != slots[0].start_utc
                     if scheduling.auto_confirm:
                         auto_confirm.append(match.id)
                     elif best_changed:
-                        await self._tell(uow, coordinators, "planned_match", match, now, key=slots[0].start_utc.isoformat())
+                        await self._tell(uow, coordinators, NoticeKind.PLANNED_MATCH, match, now, key=slots[0].start_utc.isoformat())
                 else:
                     unschedulable += 1
-                    reason = explanation_to_json(explain(problem, match.id, result))
-                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.reason != reason
+                    # The earliest start moves with the clock; the rest says whether anything changed.
+                    no_time = replace(explain(problem, match.id, result), earliest_start_utc=None)
+                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time
                     await uow.matches.set_proposals(match.id, [])
-                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.UNSCHEDULABLE, now, reason=reason)
+                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.UNSCHEDULABLE, now, no_time=no_time)
                     if changed:
-                        await self._tell(uow, coordinators, "unschedulable_match", match, now, key=hashlib.sha256(reason.encode()).hexdigest()[:16])
+                        key = hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]
+                        await self._tell(uow, coordinators, NoticeKind.UNSCHEDULABLE_MATCH, match, now, key=key)
             for match in waiting:
                 await uow.matches.set_proposals(match.id, [])
-                await uow.matches.transition(match.id, PLANNABLE, MatchStatus.OPEN, now, reason="waiting_for_hours")
+                await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.OPEN, now, reason="waiting_for_hours")
             await uow.commit()
         self.wakeups.outbox_changed(now)
         log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
         return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
 
-    async def _tell(self, uow: Any, coordinators: list[Contact], kind: str, match: Match, now: datetime, key: str) -> None:
-        for coordinator in coordinators:
-            if coordinator.chat_id is None:
-                continue
-            await queue(
-                uow,
-                Queued(
-                    kind=kind,
-                    contact_id=coordinator.id,
-                    due_utc=now,
-                    dedupe_key=f"{kind}:{match.id}:{key}:{coordinator.id}",
-                    payload={"match_id": match.id},
-                ),
-            )
+    async def _tell(self, uow: UnitOfWork, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
+        await queue_notice(
+            uow, kind, coordinators, key=f"{kind.value}:{match.id}:{key}", due_utc=now, payload={"match_id": match.id},
+            email_enabled=self.config.email.enabled,
+        )
 
 
-async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar]:
+async def city_calendars(uow: UnitOfWork, cities: list[City]) -> dict[CityId, CityCalendar]:
     """What the planner knows of each city: zone, country (for holidays), weekly hours, days away.
 
     Two queries for all cities, whatever their number: planning reads every city's calendar.
@@ -175,7 +151,7 @@ async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar
 
 
 async def planning_problem(
-    uow: Any,
+    uow: UnitOfWork,
     config: Config,
     now: datetime,
     exclude_session_id: int | None = None,

@@ -1,11 +1,11 @@
 """Sessions: coordinators confirm, reschedule and cancel; everyone sees what is coming.
 
-Every action takes ``by`` (the Telegram user id of who pressed or typed) and checks it here, on
+Every action takes ``by`` (the ``Actor`` who pressed, typed or submitted) and checks it here, on
 every call: a button shown to a coordinator an hour ago proves nothing now. Where two
 coordinators can race, the database decides (``matches.transition`` and ``sessions.reschedule``
 are conditional updates): the first tap wins and the second is told who was first.
 
-Invites, updates and cancellations are queued as notifications (``bot.notifications``) for every
+Invitations, updates and cancellations are queued as notices (``bot.notices``) for every
 participant, by Telegram and, where an address is known, by e-mail; they are rendered at send
 time from the session's state, so an invite overtaken by a reschedule is dropped, never sent.
 """
@@ -17,31 +17,34 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.domain import (
+    Actor,
     Attendance,
-    Channel,
-    City,
     ConflictError,
-    InvalidInputError,
     Contact,
+    InvalidInputError,
     Match,
     MatchStatus,
+    MatchView,
     NotFoundError,
+    NoticeKind,
     PermissionDeniedError,
+    RoadmapEntry,
     Role,
     Session,
     SessionStatus,
-    Topic,
+    SessionView,
+    whole_number,
 )
-from bot.planner.queries import candidate_slots
-from bot.services.planning import planning_problem
 from bot.meeting_links import choose_meeting_link, new_room_token
-from bot.notifications import Queued, queue
+from bot.notices.outbox import queue_notice
+from bot.notices.reminders import drop_reminders, queue_reminders
+from bot.planner.queries import candidate_slots
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
-from bot.reminders import drop_reminders, queue_reminders
+from bot.services.planning import planning_problem
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ log = logging.getLogger(__name__)
 class AlreadyConfirmedError(ConflictError):
     """Another coordinator confirmed this match first."""
 
-    def __init__(self, view: "SessionView", confirmed_by: str) -> None:
+    def __init__(self, view: SessionView, confirmed_by: str) -> None:
         super().__init__(f"already confirmed by {confirmed_by}")
         self.view, self.confirmed_by = view, confirmed_by
         self.msgid, self.values = "Already confirmed by {name}.", {"name": confirmed_by}
@@ -60,75 +63,65 @@ class SlotTakenError(ConflictError):
 
 
 @dataclass(frozen=True)
-class MatchView:
-    match: Match
-    city_a: City
-    city_b: City
-    topic: Topic
+class PendingMatch(MatchView):
+    """A match waiting for a coordinator: its offered slots, best first (none: no common time)."""
+
     slots: tuple[datetime, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionView:
-    session: Session
-    match: Match
-    city_a: City
-    city_b: City
-    topic: Topic
 
 
 CANCEL_REASON_STEP = "cancel_reason"
 NEXT_STEPS_STEP = "next_steps"
 MAX_REASON_LENGTH = 500
-FOLLOW_UP_KIND = "follow_up"
+MAX_NEXT_STEPS_LENGTH = 2000
 # Asked a little after the session ends, when the people who were there are still at their desk.
 FOLLOW_UP_AFTER_END = timedelta(minutes=30)
+# Lists of what is coming still show a session that began up to two hours ago (it may be running).
+RECENTLY_BEGUN = timedelta(hours=2)
+
+
+def _next_steps(text: str) -> str:
+    next_steps = " ".join(text.split())
+    if not next_steps or len(next_steps) > MAX_NEXT_STEPS_LENGTH:
+        raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=MAX_NEXT_STEPS_LENGTH)
+    return next_steps
 
 
 class SessionService(ServiceBase):
     make_room_token: Callable[[], str] = staticmethod(new_room_token)
 
-    # ----------------------------------------------------------------------------- permissions
-
-    def _require_coordinator(self, by: int | None) -> None:
-        """Coordinators only; ``None`` is the planner's automatic confirmation."""
-        if by is not None and by not in self.config.programme.coordinator_ids:
-            raise user_error(PermissionDeniedError, "Only the programme's coordinators may do this.")
-
     # ----------------------------------------------------------------------------- reading
 
-    async def pending(self, *, by: int) -> list[MatchView]:
-        """Planned matches with their offered slots, and matches without a common time."""
-        self._require_coordinator(by)
+    async def pending(self, *, by: Actor) -> list[PendingMatch]:
+        """Planned matches with their offered slots, and matches without a common time (two queries)."""
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            matches = await uow.matches.with_status(MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
-            return [await self._match_view(uow, m, with_slots=True) for m in matches]
+            views = await uow.matches.views(statuses=[MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE])
+            slots = await uow.matches.proposals_of([v.match.id for v in views])
+        return [PendingMatch(**vars(v), slots=tuple(start for start, _ in slots.get(v.match.id, ()))) for v in views]
 
-    async def schedule(self, *, by: int) -> list[SessionView]:
+    async def schedule(self, *, by: Actor) -> list[SessionView]:
         """Every confirmed session still to come (coordinators)."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            sessions = await uow.sessions.list_upcoming(after_utc=self.now() - timedelta(hours=2))
-            return [await self._session_view(uow, s) for s in sessions]
+            return await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=self.now() - RECENTLY_BEGUN)
 
-    async def upcoming_for(self, *, by: int) -> list[SessionView]:
+    async def upcoming_for(self, *, by: Actor) -> list[SessionView]:
         """The sessions of the caller's city (contacts and participants), or all (coordinators)."""
-        if by in self.config.programme.coordinator_ids:
+        if self.config.programme.coordinator(by) is not None:
             return await self.schedule(by=by)
         async with self.uow() as uow:
-            contact = await uow.contacts.by_telegram_user(by)
+            contact = (await self.person(uow, by)).contact
             if contact is None or contact.city_id is None:
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
-            sessions = await uow.sessions.list_upcoming(
-                after_utc=self.now() - timedelta(hours=2), city_id=contact.city_id
+            return await uow.sessions.views(
+                statuses=[SessionStatus.CONFIRMED], after_utc=self.now() - RECENTLY_BEGUN, city_id=contact.city_id
             )
-            return [await self._session_view(uow, s) for s in sessions]
 
     # ----------------------------------------------------------------------------- acting
 
-    async def confirm(self, match_id: int, start_utc: datetime, *, by: int | None) -> SessionView:
+    async def confirm(self, match_id: int, start_utc: datetime, *, by: Actor | None) -> SessionView:
         """Confirm one of the offered slots; the first tap wins. ``by=None``: automatic confirmation."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             match = await uow.matches.get(match_id)
@@ -142,9 +135,10 @@ class SessionService(ServiceBase):
             await self._require_free(uow, match, start_utc, now)
             if not await uow.matches.transition(match_id, [MatchStatus.PLANNED], MatchStatus.CONFIRMED, now):
                 raise await self._already_confirmed(uow, await uow.matches.get(match_id))
-            cities = {c.id: c for c in await uow.cities.list()}
+            pair = await uow.matches.view(match_id)
+            assert pair is not None  # the match was read in this transaction
             link = choose_meeting_link(
-                city_links=[cities[match.city_a_id].meeting_link, cities[match.city_b_id].meeting_link],
+                city_links=[pair.city_a.meeting_link, pair.city_b.meeting_link],
                 programme_link=self.config.meeting.link or None,
                 template=self.config.meeting.link_template,
                 make_token=self.make_room_token,
@@ -155,14 +149,14 @@ class SessionService(ServiceBase):
                 duration_minutes=int(self.config.scheduling.duration.total_seconds() // 60),
                 meeting_link=link,
                 ical_uid=f"{uuid.uuid4()}@tandem",
-                confirmed_by=by,
+                confirmed_by=by.telegram_user_id if by is not None else None,
                 now_utc=now,
             )
             if session is None:  # the database's own guard: one session per match
                 raise await self._already_confirmed(uow, match)
             participants = await self._participants_of(uow, match)
             await uow.sessions.add_participants(session.id, [p.id for p in participants])
-            await self._announce(uow, session, participants, now)
+            await self._announce(uow, session, match, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -181,9 +175,9 @@ class SessionService(ServiceBase):
             return False
         return True
 
-    async def reschedule(self, session_id: int, start_utc: datetime, *, by: int, expected_sequence: int) -> SessionView:
+    async def reschedule(self, session_id: int, start_utc: datetime, *, by: Actor, expected_sequence: int) -> SessionView:
         """Move a session to ``start_utc``: same UID, higher SEQUENCE, reminders moved."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             current = await uow.sessions.get(session_id)
@@ -191,7 +185,9 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
             if start_utc == current.start_utc:
                 raise user_error(SlotTakenError, "The session is already at this time.")
-            await self._require_free(uow, await uow.matches.get(current.match_id), start_utc, now, exclude_session_id=session_id)
+            match = await uow.matches.get(current.match_id)
+            assert match is not None  # a session's match is deleted only with it
+            await self._require_free(uow, match, start_utc, now, exclude_session_id=session_id)
             session = await uow.sessions.reschedule(
                 session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
             )
@@ -199,16 +195,16 @@ class SessionService(ServiceBase):
                 raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "rescheduled")
-            await self._announce(uow, session, participants, now)
+            await self._announce(uow, session, match, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
         self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
-    async def reschedule_options(self, session_id: int, *, by: int) -> tuple[SessionView, list[datetime]]:
+    async def reschedule_options(self, session_id: int, *, by: Actor) -> tuple[SessionView, list[datetime]]:
         """Other common times for a session, best first, around every other confirmed session."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
             if session is None or session.status is SessionStatus.CANCELLED:
@@ -222,9 +218,9 @@ class SessionService(ServiceBase):
         starts = [slot.start_utc for slot in slots if slot.start_utc != session.start_utc]
         return view, starts[: self.config.scheduling.slots_offered]
 
-    async def ask_cancel_reason(self, session_id: int, *, by: int) -> None:
+    async def ask_cancel_reason(self, session_id: int, *, by: Actor) -> None:
         """Wait for the reason of a cancellation (the next free text of ``by``)."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
             if session is None or session.status is SessionStatus.CANCELLED:
@@ -232,23 +228,20 @@ class SessionService(ServiceBase):
             await self.wait(uow, by, CANCEL_REASON_STEP, {"session_id": session_id})
             await uow.commit()
 
-    async def cancel_with_reason(self, text: str, *, by: int) -> SessionView:
+    async def cancel_with_reason(self, text: str, *, by: Actor) -> SessionView:
         """The free text after "Cancel": cancel the session the bot was waiting about."""
         reason = " ".join(text.split())
         if len(reason) > MAX_REASON_LENGTH:
             raise user_error(InvalidInputError, "A reason may be at most {limit} characters long.", limit=MAX_REASON_LENGTH)
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != CANCEL_REASON_STEP or "session_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for a reason; use /schedule.")
+            payload = await self.awaited_text(uow, by, CANCEL_REASON_STEP, "session_id", "I was not waiting for a reason; use /schedule.")
             await self.wait(uow, by, None)
             await uow.commit()
-        return await self.cancel(int(payload["session_id"]), reason, by=by)
+        return await self.cancel(whole_number(payload, "session_id"), reason, by=by)
 
-    async def cancel(self, session_id: int, reason: str, *, by: int) -> SessionView:
+    async def cancel(self, session_id: int, reason: str, *, by: Actor) -> SessionView:
         """Cancel a session: METHOD:CANCEL to everyone, reminders dropped, the match closed."""
-        self._require_coordinator(by)
+        self.require_coordinator(by)
         now = self.now()
         async with self.uow() as uow:
             session = await uow.sessions.cancel(session_id, now_utc=now)
@@ -259,18 +252,20 @@ class SessionService(ServiceBase):
             )
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "cancelled")
-            await self._queue_invitations(uow, session, participants, now, reason=reason)
+            match = await uow.matches.get(session.match_id)
+            assert match is not None
+            await self._queue_invitations(uow, session, match, participants, now, reason=reason)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
         self.wakeups.planning_needed()  # the other proposals of these cities may have changed
         return view
 
-    async def answer(self, session_id: int, attend: bool, *, by: int) -> SessionView:
+    async def answer(self, session_id: int, attend: bool, *, by: Actor) -> SessionView:
         """A participant's "I'll attend" / "I can't attend"; coordinators and the partner city are told."""
         now = self.now()
         async with self.uow() as uow:
-            contact = await uow.contacts.by_telegram_user(by)
+            contact = (await self.person(uow, by)).contact
             session = await uow.sessions.get(session_id)
             if contact is None or session is None:
                 raise user_error(NotFoundError, "This session no longer exists.")
@@ -279,20 +274,16 @@ class SessionService(ServiceBase):
             answer = Attendance.YES if attend else Attendance.NO
             if not await uow.sessions.answer(session_id, contact.id, answer, now):
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            informed = [c for c, _ in await uow.sessions.participants(session_id) if c.id != contact.id]
-            for other in informed:
-                if other.role is Role.COORDINATOR or other.city_id != contact.city_id:
-                    await queue(
-                        uow,
-                        Queued(
-                            kind="attendance",
-                            contact_id=other.id,
-                            due_utc=now,
-                            dedupe_key=f"attendance:{session_id}:{contact.id}:{answer.value}:{session.sequence}:{other.id}",
-                            payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
-                            session_id=session_id,
-                        ),
-                    )
+            informed = [
+                c for c, _ in await uow.sessions.participants(session_id)
+                if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
+            ]
+            await queue_notice(
+                uow, NoticeKind.ATTENDANCE, informed,
+                key=f"{NoticeKind.ATTENDANCE.value}:{session_id}:{contact.id}:{answer.value}:{session.sequence}", due_utc=now,
+                payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
+                email_enabled=self.config.email.enabled, session_id=session_id,
+            )
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -300,77 +291,69 @@ class SessionService(ServiceBase):
 
     # ----------------------------------------------------------------------------- afterwards
 
-    async def record_outcome(self, session_id: int, took_place: bool, *, by: int) -> SessionView:
-        """A city's contact says whether the session took place; then the bot waits for the next steps."""
+    async def record_outcome(self, session_id: int, took_place: bool, *, by: Actor, next_steps: str | None = None) -> SessionView:
+        """A city's contact says whether the session took place, for the programme's roadmap.
+
+        On the web the next steps come with the answer; in the chat the bot asks for them next
+        (``save_next_steps``).
+        """
+        steps = _next_steps(next_steps) if next_steps is not None else None
         now = self.now()
         async with self.uow() as uow:
-            session, person = await self._session_of_own_city(uow, session_id, by)
-            await uow.matches.record_outcome(
-                session.match_id,
-                {"session_id": session_id, "city_id": person.city_id, "by": person.display_name,
-                 "took_place": took_place, "next_steps": None, "at": now.isoformat()},
-                now,
-            )
-            await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
-            view = await self._session_view(uow, session)
+            view, contact = await self._session_of_own_city(uow, session_id, by)
+            await self._report(uow, view, contact, took_place, steps, now)
+            if steps is None:
+                await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
             await uow.commit()
             return view
 
-    async def save_next_steps(self, text: str, *, by: int) -> SessionView:
+    async def save_next_steps(self, text: str, *, by: Actor) -> SessionView:
         """The free text after the follow-up question: the next steps agreed, kept with the match."""
-        next_steps = " ".join(text.split())
-        if not next_steps or len(next_steps) > 2000:
-            raise user_error(InvalidInputError, "Please describe the next steps in at most {limit} characters.", limit=2000)
+        next_steps = _next_steps(text)
         now = self.now()
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != NEXT_STEPS_STEP or "session_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for next steps.")
-            session, contact = await self._session_of_own_city(uow, int(payload["session_id"]), by)
-            await uow.matches.record_outcome(
-                session.match_id,
-                {"session_id": session.id, "city_id": contact.city_id, "by": contact.display_name,
-                 "took_place": bool(payload.get("took_place")), "next_steps": next_steps, "at": now.isoformat()},
-                now,
-            )
+            payload = await self.awaited_text(uow, by, NEXT_STEPS_STEP, "session_id", "I was not waiting for next steps.")
+            view, contact = await self._session_of_own_city(uow, whole_number(payload, "session_id"), by)
+            await self._report(uow, view, contact, bool(payload.get("took_place")), next_steps, now)
             await self.wait(uow, by, None)
-            view = await self._session_view(uow, session)
             await uow.commit()
             return view
 
-    async def roadmap(self, *, by: int) -> list[tuple[SessionView, list[dict[str, Any]]]]:
-        """Every session that has an account from a city, with what each city said (coordinators)."""
-        self._require_coordinator(by)
+    async def roadmap(self, *, by: Actor) -> list[tuple[SessionView, list[RoadmapEntry]]]:
+        """Every confirmed session that a city reported on, with what each city said (coordinators)."""
+        self.require_coordinator(by)
         async with self.uow() as uow:
-            result = []
-            for match in await uow.matches.with_status(MatchStatus.CONFIRMED):
-                entries = await uow.matches.outcomes(match.id)
-                session = await uow.sessions.of_match(match.id)
-                if entries and session is not None:
-                    result.append((await self._session_view(uow, session), entries))
-            return result
+            by_session: dict[int, list[RoadmapEntry]] = {}
+            for entry in await uow.roadmap.list():
+                by_session.setdefault(entry.session_id, []).append(entry)
+            views = await uow.sessions.views(ids=by_session, statuses=[SessionStatus.CONFIRMED])
+        return sorted(((view, by_session[view.session.id]) for view in views), key=lambda item: item[0].match.id)
 
-    async def _session_of_own_city(self, uow: Any, session_id: int, by: int) -> tuple[Session, Contact]:
+    async def _session_of_own_city(self, uow: UnitOfWork, session_id: int, by: Actor) -> tuple[SessionView, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""
-        contact = await uow.contacts.by_telegram_user(by)
-        session = await uow.sessions.get(session_id)
-        if session is None or session.status is SessionStatus.CANCELLED:
+        contact = (await self.person(uow, by)).contact
+        view: SessionView | None = await uow.sessions.view(session_id)
+        if view is None or view.session.status is SessionStatus.CANCELLED:
             raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
-        match = await uow.matches.get(session.match_id)
-        if contact is None or contact.role is not Role.CONTACT or contact.city_id not in (match.city_a_id, match.city_b_id):
+        if contact is None or contact.role is not Role.CONTACT or not view.match.involves(contact.city_id):
             raise user_error(PermissionDeniedError, "Only the contacts of the two cities can say how their session went.")
-        return session, contact
+        return view, contact
+
+    @staticmethod
+    async def _report(uow: UnitOfWork, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
+        assert contact.city_id is not None  # a city's contact (_session_of_own_city)
+        entry = RoadmapEntry(view.match.id, view.session.id, contact.city_id, contact.display_name, took_place, next_steps, now)
+        await uow.roadmap.record(entry)
 
     # ----------------------------------------------------------------------------- helpers
 
-    async def _participants_of(self, uow: Any, match: Match) -> list[Contact]:
+    async def _participants_of(self, uow: UnitOfWork, match: Match) -> list[Contact]:
         people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
         people += await uow.contacts.with_role(Role.COORDINATOR)
         return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
 
     async def _require_free(
-        self, uow: Any, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
+        self, uow: UnitOfWork, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
     ) -> None:
         """Refuse a time that is no longer free for both cities (the rules of the planner, checked again).
 
@@ -390,57 +373,37 @@ class SessionService(ServiceBase):
         if start_utc not in free:
             raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
 
-    async def _withdraw(self, uow: Any, session_id: int, reason: str) -> None:
+    async def _withdraw(self, uow: UnitOfWork, session_id: int, reason: str) -> None:
         """Drop what was queued for the session's old time: its reminders and follow-up questions."""
         await drop_reminders(uow, session_id, reason=reason)
-        await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], reason)
+        await uow.outbox.drop_pending_for_session(session_id, [NoticeKind.FOLLOW_UP.value], reason)
 
-    async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
+    async def _announce(self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime) -> None:
         """The invitation (or update) to everyone, their reminders, and the follow-up question to the contacts."""
-        await self._queue_invitations(uow, session, participants, now)
-        await queue_reminders(
-            uow, session, participants, self.config.reminders.offsets, now,
-            coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
+        email_enabled = self.config.email.enabled
+        await self._queue_invitations(uow, session, match, participants, now)
+        await queue_reminders(uow, session, participants, self.config.reminders.offsets, now, email_enabled=email_enabled)
+        await queue_notice(
+            uow, NoticeKind.FOLLOW_UP, [c for c in participants if c.role is Role.CONTACT],
+            key=f"{NoticeKind.FOLLOW_UP.value}:{session.id}:{session.sequence}", due_utc=session.end_utc + FOLLOW_UP_AFTER_END,
+            payload={"session_id": session.id, "sequence": session.sequence}, email_enabled=email_enabled, session_id=session.id,
         )
-        for contact in participants:
-            if contact.role is Role.CONTACT and contact.chat_id is not None:
-                await queue(
-                    uow,
-                    Queued(
-                        kind=FOLLOW_UP_KIND,
-                        contact_id=contact.id,
-                        due_utc=session.end_utc + FOLLOW_UP_AFTER_END,
-                        dedupe_key=f"{FOLLOW_UP_KIND}:{session.id}:{session.sequence}:{contact.id}",
-                        payload={"session_id": session.id, "sequence": session.sequence},
-                        session_id=session.id,
-                    ),
-                )
 
     async def _queue_invitations(
-        self, uow: Any, session: Session, participants: list[Contact], now: datetime, reason: str | None = None
+        self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime, reason: str | None = None
     ) -> None:
-        kind = "cancellation" if session.status is SessionStatus.CANCELLED else ("update" if session.sequence else "invitation")
-        for person in participants:
-            channels = []
-            if person.chat_id is not None and person.reachable:
-                channels.append(Channel.TELEGRAM)
-            if person.email and self.config.email.enabled:
-                channels.append(Channel.EMAIL)
-            for channel in channels:
-                await queue(
-                    uow,
-                    Queued(
-                        kind=kind,
-                        contact_id=person.id,
-                        due_utc=now,
-                        dedupe_key=f"{kind}:{session.id}:{session.sequence}:{person.id}:{channel.value}",
-                        payload={"session_id": session.id, "sequence": session.sequence, "reason": reason},
-                        session_id=session.id,
-                        channel=channel,
-                    ),
-                )
+        """The calendar file of the session as it is now, on every channel each participant has."""
+        if session.status is SessionStatus.CANCELLED:
+            kind = NoticeKind.CANCELLATION
+        else:
+            kind = NoticeKind.UPDATE if session.sequence else NoticeKind.INVITATION
+        await queue_notice(
+            uow, kind, participants, key=f"{kind.value}:{session.id}:{session.sequence}", due_utc=now,
+            payload={"session_id": session.id, "sequence": session.sequence, "reason": reason},
+            email_enabled=self.config.email.enabled, session_id=session.id, cities=match.city_ids,
+        )
 
-    async def _already_confirmed(self, uow: Any, match: Match | None) -> ConflictError:
+    async def _already_confirmed(self, uow: UnitOfWork, match: Match | None) -> ConflictError:
         session = await uow.sessions.of_match(match.id) if match is not None else None
         if session is None:
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
@@ -450,29 +413,9 @@ class SessionService(ServiceBase):
             confirmer = person.display_name if person else str(session.confirmed_by)
         return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
-    async def _match_view(self, uow: Any, match: Match, with_slots: bool = False) -> MatchView:
-        slots = tuple(s for s, _ in await uow.matches.proposals(match.id)) if with_slots else ()
-        return MatchView(
-            match,
-            await uow.cities.get(match.city_a_id),
-            await uow.cities.get(match.city_b_id),
-            await _topic(uow, match.topic_id),
-            slots,
-        )
-
-    async def _session_view(self, uow: Any, session: Session) -> SessionView:
-        match = await uow.matches.get(session.match_id)
-        return SessionView(
-            session,
-            match,
-            await uow.cities.get(match.city_a_id),
-            await uow.cities.get(match.city_b_id),
-            await _topic(uow, match.topic_id),
-        )
-
-
-async def _topic(uow: Any, topic_id: int) -> Topic:
-    for topic in await uow.topics.list():
-        if topic.id == topic_id:
-            return topic
-    raise user_error(NotFoundError, "This topic no longer exists.")
+    @staticmethod
+    async def _session_view(uow: UnitOfWork, session: Session) -> SessionView:
+        view: SessionView | None = await uow.sessions.view(session.id)
+        if view is None:
+            raise user_error(NotFoundError, "This session no longer exists.")
+        return view

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.offline import FakeUser
+from offline_bot_api import FakeUser
 from tests.conversation.harness import COORDINATOR_ID, Harness, start_harness, stop_harness
 
 

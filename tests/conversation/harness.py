@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from bot.app import SERVICES_KEY, build_application
+from telegram.ext import Application
+
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, DatabaseConfig, ProgrammeConfig, Secret, TelegramConfig, TopicConfig
 from bot.domain import Pairing
 from bot.services import Services
-from handlers.offline import FakeBotApi, FakeUser, OfflineRequest, SentMessage, as_update
+from offline_bot_api import ChatDriver, FakeBotApi, OfflineRequest
 from storage.db import upgrade_async
+from tandem.app import SERVICES_KEY, build_application
 
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)  # a Monday, a week before the EU clocks change
 COORDINATOR_ID = 1001
@@ -35,34 +37,20 @@ def programme(coordinator_language: str = "en") -> ProgrammeConfig:
     )
 
 
-@dataclass
-class Harness:
-    api: FakeBotApi
-    application: object
-    clock: ManualClock
+class Harness(ChatDriver):
+    """The shared driver (simulated people talking to the Application), plus the clock and services."""
+
+    def __init__(self, api: FakeBotApi, application: Application[Any, Any, Any, Any, Any, Any], clock: ManualClock) -> None:
+        super().__init__(api, application)
+        self.clock = clock
 
     @property
     def services(self) -> Services:
-        return self.application.bot_data[SERVICES_KEY]  # type: ignore[attr-defined, no-any-return]
-
-    async def send(self, user: FakeUser, text: str) -> list[SentMessage]:
-        """``user`` writes ``text``; returns what the bot sent them in answer (new messages only)."""
-        before = len(self.api.sent_to(user)) if user.id in self.api.chats() else 0
-        await self.application.process_update(as_update(self.api.user_sends(user, text), self.application.bot))  # type: ignore[attr-defined]
-        return self.api.sent_to(user)[before:]
-
-    async def tap(self, user: FakeUser, message: SentMessage, data: str) -> dict | None:
-        """``user`` taps a button with ``data`` on ``message``; returns the callback answer."""
-        update = self.api.user_taps(user, message.message_id, data)
-        await self.application.process_update(as_update(update, self.application.bot))  # type: ignore[attr-defined]
-        return self.api.callback_answer(update)
-
-    def current(self, user: FakeUser, message: SentMessage) -> SentMessage:
-        """The message as it looks now (edits applied)."""
-        return next(m for m in self.api.sent_to(user) if m.message_id == message.message_id)
+        return self.application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
 
     async def deliver(self) -> int:
         """Send what is due now through the real delivery service; returns how many went out."""
+        assert self.services.delivery is not None
         report = await self.services.delivery.deliver_due()
         return len(report.sent)
 
@@ -79,7 +67,7 @@ async def open_harness(
 ) -> Harness:
     """Build and start the application on an already migrated database (also after a "restart")."""
     clock = clock or ManualClock(NOW)
-    api = api or FakeBotApi(clock=clock.now)
+    api = api or FakeBotApi(now=clock.now)
     config = Config(
         telegram=TelegramConfig(token=Secret(api.token)),
         database=DatabaseConfig(url=url),
@@ -93,8 +81,8 @@ async def open_harness(
 
 
 async def stop_harness(harness: Harness) -> None:
-    await harness.application.post_shutdown(harness.application)  # type: ignore[attr-defined]
-    await harness.application.shutdown()  # type: ignore[attr-defined]
+    await harness.application.post_shutdown(harness.application)
+    await harness.application.shutdown()
 
 
 def invite_code(text: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import callback_data
-from handlers.offline import FakeUser
+from offline_bot_api import FakeUser
 from tests.conversation.harness import Harness, invite_code, open_harness, start_harness, stop_harness
 
 PAOLA = FakeUser(3001, "Paola", language_code="en")

@@ -16,21 +16,18 @@ from babel.messages.pofile import read_po
 from handlers.help import CITY_CONTACT, COORDINATOR, EVERYONE
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"t": (2,), "gettext": (2,), "user_error": (2,)}
+KEYWORDS = {"t": (2,), "gettext": (2,), "user_error": (2,), "awaited_text": (5,)}
 CHAT_SOURCES = [
     *(ROOT / "handlers").glob("*.py"),
     *(ROOT / "bot").glob("*.py"),
     *(ROOT / "bot" / "services").glob("*.py"),
+    *(ROOT / "bot" / "notices").glob("*.py"),
 ]
-# The offline Bot API stand-in speaks Telegram's own (English) error texts, not ours.
-OTHER_FEATURES = {"offline.py"}
 
 
 def chat_msgids() -> set[str]:
     found = {description for _, description in EVERYONE + CITY_CONTACT + COORDINATOR}
     for path in CHAT_SOURCES:
-        if path.name in OTHER_FEATURES:
-            continue
         for _, message, _, _ in extract_from_file("python", str(path), keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else message[0])
     return found

@@ -9,7 +9,7 @@ import pytest
 
 from bot import callback_data
 from bot.i18n import gettext
-from handlers.offline import FakeUser, SentMessage
+from offline_bot_api import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
 
 WETLANDS = {"en": "Ecological protection of wetlands", "zh": "湿地生态保护", "de": "Ökologischer Schutz von Feuchtgebieten"}

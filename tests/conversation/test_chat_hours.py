@@ -5,7 +5,7 @@ The planner is imported, not skipped when missing: a broken import fails these t
 from __future__ import annotations
 
 from bot.planner import parse_weekly_hours, weekly_overlap  # noqa: F401 - fail here, loudly, if the planner breaks
-from handlers.offline import FakeUser
+from offline_bot_api import FakeUser
 from tests.conversation.harness import Harness, invite_code
 
 LI = FakeUser(2001, "Li Wei", language_code="zh")

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from telegram.error import Forbidden
 
-from bot.app import build_application
 from bot.config import config_from_mapping
-from bot.logging_setup import install_redaction
-from handlers.offline import FakeBotApi, serve_bot_api
+from offline_bot_api import FakeBotApi, serve_bot_api
 from storage.db import upgrade_async
+from tandem.app import build_application
+from tandem.logging_setup import install_redaction
 from tests.tandem_command import tandem_command
 
 TOKEN = "987654321:AAH-real-looking-secret-token_xyz1234"
@@ -81,7 +82,7 @@ async def test_the_token_never_appears_in_any_log_line_even_from_httpx_and_teleg
             async with application:
                 me = await application.bot.get_me()
                 assert me.username == api.username
-                with pytest.raises(Exception):
+                with pytest.raises(Forbidden):  # the bot cannot write first
                     await application.bot.send_message(chat_id=42, text="nobody is there")
     finally:
         caplog.handler.removeFilter(redactor)
@@ -98,7 +99,7 @@ async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tm
     """The main job for real: `tandem run` against a Bot API on loopback, long polling."""
     import signal
 
-    from handlers.offline import FakeUser
+    from offline_bot_api import FakeUser
 
     api = FakeBotApi(token=TOKEN)
     database = await migrated_sqlite(tmp_path)

@@ -16,8 +16,8 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.domain import OutboxStatus
-from bot.reminders import queue_reminders
-from handlers.offline import DEFAULT_TOKEN, FakeBotApi, FakeUser, OfflineRequest, serve_bot_api
+from bot.notices.reminders import queue_reminders
+from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, FakeUser, OfflineRequest, serve_bot_api
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import make_programme
@@ -80,7 +80,7 @@ async def test_tandem_run_in_webhook_mode_checks_the_secret_delivers_due_reminde
     real_now = datetime.now(timezone.utc)  # the subprocess runs on the system clock
     programme = await make_programme(uow_factory, start_utc=real_now + timedelta(hours=3))
     async with uow_factory() as uow:  # the 1 h reminders are not due yet; make one due now
-        queued = await queue_reminders(uow, programme.session, [programme.lisbon_contact], [timedelta(hours=3)], real_now)
+        queued = await queue_reminders(uow, programme.session, [programme.lisbon_contact], [timedelta(hours=3)], real_now, email_enabled=False)
         assert len(queued) == 1
         await uow.commit()
 
@@ -96,7 +96,7 @@ async def test_tandem_run_in_webhook_mode_checks_the_secret_delivers_due_reminde
             encoding="utf-8",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            sys.executable, "-m", "tandem.cli", "run", "--config", str(config),
             env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN, "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )

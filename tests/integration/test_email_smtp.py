@@ -45,7 +45,7 @@ class RecordingHandler:
 
     async def handle_RCPT(self, server, session, envelope: Envelope, address: str, rcpt_options) -> str:  # noqa: ANN001
         if address.startswith("nobody@"):
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         if address.startswith("busy@"):
             return "451 4.3.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, ProgrammeConfig, TopicConfig
-from bot.domain import Pairing
+from bot.domain import Actor, Pairing
 from bot.services import Services
 from storage.uow import UnitOfWorkFactory
 
@@ -62,12 +62,12 @@ def with_pairing(services: Services, pairing: Pairing) -> Services:
 
 
 async def add_city(services: Services, name: str, country: str, zone: str, group: str) -> int:
-    city = await services.cities.add(by=COORDINATOR, name=name, country=country, timezone=zone, group=group)
+    city = await services.cities.add(by=Actor.telegram(COORDINATOR), name=name, country=country, timezone=zone, group=group)
     return city.id
 
 
 async def join_city(services: Services, city: str, user_id: int, language_code: str = "en") -> None:
-    invitation = await services.onboarding.invite_contact(by=COORDINATOR, city_name=city)
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name=city)
     await services.onboarding.join(
-        by=user_id, chat_id=user_id, display_name=f"user {user_id}", language_code=language_code, code=invitation.code
+        by=Actor.telegram(user_id), chat_id=user_id, display_name=f"user {user_id}", language_code=language_code, code=invitation.code
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from storage.db import upgrade_async
+from tandem.cli import main
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -14,12 +13,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig
-from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
-from bot.domain import MatchStatus, PermissionDeniedError, Role
+from bot.domain import Actor, MatchStatus, NoTimeReason, PermissionDeniedError, Role, SessionStatus
 from bot.planner import parse_weekly_hours
 from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
 from storage.uow import UnitOfWorkFactory
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 from tests.services.conftest import RecordedWakeups
 
 # The programme's shared folder lies outside the repository, beside the checkout or a few folders up
@@ -79,10 +78,10 @@ async def test_the_example_programme_plans_and_confirms_all_eleven_matches_withi
     services, ids = await programme_services(uow_factory, scenario)
     report = await services.planning.plan_and_notify()
     assert (report.planned, report.unschedulable, report.waiting_for_hours) == (scenario.expected_matches, 0, 0) == (11, 0, 0)
-    pending = await services.sessions.pending(by=1001)
+    pending = await services.sessions.pending(by=Actor.telegram(1001))
     for view in pending:
-        await services.sessions.confirm(view.match.id, view.slots[0], by=1001)
-    sessions = await services.sessions.schedule(by=1001)
+        await services.sessions.confirm(view.match.id, view.slots[0], by=Actor.telegram(1001))
+    sessions = await services.sessions.schedule(by=Actor.telegram(1001))
     assert len(sessions) == 11
 
     names = {v: k for k, v in ids.items()}
@@ -113,10 +112,10 @@ async def test_the_example_programme_plans_and_confirms_all_eleven_matches_withi
 async def test_two_coordinators_tapping_at_once_confirm_one_session_and_the_second_learns_who(uow_factory: UnitOfWorkFactory) -> None:
     services, _ = await programme_services(uow_factory, load_scenario())
     await services.planning.plan_and_notify()
-    [view, *_] = await services.sessions.pending(by=1001)
+    [view, *_] = await services.sessions.pending(by=Actor.telegram(1001))
     outcomes = await asyncio.gather(
-        services.sessions.confirm(view.match.id, view.slots[0], by=1001),
-        services.sessions.confirm(view.match.id, view.slots[-1], by=SECOND_COORDINATOR),
+        services.sessions.confirm(view.match.id, view.slots[0], by=Actor.telegram(1001)),
+        services.sessions.confirm(view.match.id, view.slots[-1], by=Actor.telegram(SECOND_COORDINATOR)),
         return_exceptions=True,
     )
     winners = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -125,14 +124,14 @@ async def test_two_coordinators_tapping_at_once_confirm_one_session_and_the_seco
     assert isinstance(losers[0], AlreadyConfirmedError)
     assert losers[0].confirmed_by in ("Programme coordinator", "Second coordinator")
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 1
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 1
 
 
 async def test_only_coordinators_see_proposals_and_confirm(uow_factory: UnitOfWorkFactory) -> None:
     services, _ = await programme_services(uow_factory, load_scenario())
     await services.planning.plan_and_notify()
-    [view, *_] = await services.sessions.pending(by=1001)
-    for call in (services.sessions.pending(by=2001), services.sessions.confirm(view.match.id, view.slots[0], by=2001)):
+    [view, *_] = await services.sessions.pending(by=Actor.telegram(1001))
+    for call in (services.sessions.pending(by=Actor.telegram(2001)), services.sessions.confirm(view.match.id, view.slots[0], by=Actor.telegram(2001))):
         with pytest.raises(PermissionDeniedError):
             await call
 
@@ -142,7 +141,7 @@ async def test_automatic_confirmation_confirms_the_best_slot_of_every_match(uow_
     report = await services.planning.plan_and_notify()
     assert report.confirmed_automatically == 11
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 11
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 11
         assert await uow.matches.with_status(MatchStatus.PLANNED) == []
 
 
@@ -154,23 +153,26 @@ async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factor
         lisbon = [m for m in await uow.matches.of_city(ids["Lisbon"])]
         queued = await uow.outbox.list()
     assert lisbon and all(m.status is MatchStatus.UNSCHEDULABLE for m in lisbon)
-    assert {json.loads(m.reason)["reason"] for m in lisbon} <= {"windows_never_overlap", "overlap_too_short", "not_after_notice"}
+    assert {m.no_time.reason for m in lisbon if m.no_time} <= {
+        NoTimeReason.WINDOWS_NEVER_OVERLAP, NoTimeReason.OVERLAP_TOO_SHORT, NoTimeReason.NOT_AFTER_NOTICE
+    }
+    assert all(m.no_time is not None and m.reason is None for m in lisbon)
     assert any(q.kind == "unschedulable_match" for q in queued)
 
 
 async def test_a_time_taken_by_another_confirmed_session_of_the_city_cannot_be_confirmed(uow_factory: UnitOfWorkFactory) -> None:
     services, ids = await programme_services(uow_factory, load_scenario())
     await services.planning.plan_and_notify()
-    pending = await services.sessions.pending(by=1001)
+    pending = await services.sessions.pending(by=Actor.telegram(1001))
     hamburg = [v for v in pending if "Hamburg" in (v.city_a.name, v.city_b.name)]
     first, second = hamburg[0], hamburg[1]
     taken = first.slots[0]
     async with uow_factory() as uow:  # as if a re-plan had offered the same time for the second match
         await uow.matches.set_proposals(second.match.id, [(taken, 1.0)])
         await uow.commit()
-    await services.sessions.confirm(first.match.id, taken, by=1001)
+    await services.sessions.confirm(first.match.id, taken, by=Actor.telegram(1001))
     with pytest.raises(SlotTakenError):
-        await services.sessions.confirm(second.match.id, taken, by=1001)
+        await services.sessions.confirm(second.match.id, taken, by=Actor.telegram(1001))
     async with uow_factory() as uow:
         assert (await uow.matches.get(second.match.id)).status is MatchStatus.PLANNED  # nothing changed
 
@@ -178,18 +180,18 @@ async def test_a_time_taken_by_another_confirmed_session_of_the_city_cannot_be_c
 async def test_two_matches_of_one_city_confirmed_at_once_for_the_same_time_book_it_once(uow_factory: UnitOfWorkFactory) -> None:
     services, _ = await programme_services(uow_factory, load_scenario())
     await services.planning.plan_and_notify()
-    pending = await services.sessions.pending(by=1001)
+    pending = await services.sessions.pending(by=Actor.telegram(1001))
     first, second = [v for v in pending if "Hamburg" in (v.city_a.name, v.city_b.name)][:2]
     taken = first.slots[0]
     async with uow_factory() as uow:
         await uow.matches.set_proposals(second.match.id, [(taken, 1.0)])
         await uow.commit()
     outcomes = await asyncio.gather(
-        services.sessions.confirm(first.match.id, taken, by=1001),
-        services.sessions.confirm(second.match.id, taken, by=SECOND_COORDINATOR),
+        services.sessions.confirm(first.match.id, taken, by=Actor.telegram(1001)),
+        services.sessions.confirm(second.match.id, taken, by=Actor.telegram(SECOND_COORDINATOR)),
         return_exceptions=True,
     )
     assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
     assert any(isinstance(o, SlotTakenError) for o in outcomes)
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 1
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from tandem.cli import main
 
 TOKEN = "123456789:AAHfake-token-for-tests_only_abcdefgh"
 
@@ -26,10 +26,10 @@ def write_config(tmp_path: Path, database: Path, extra: str = "") -> Path:
 
 
 def test_help_lists_every_command() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "tandem.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("run", "db"):
         assert command in result.stdout
-    upgrade = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--help"], capture_output=True, text=True, check=True)
+    upgrade = subprocess.run([sys.executable, "-m", "tandem.cli", "db", "upgrade", "--help"], capture_output=True, text=True, check=True)
     assert "--config" in upgrade.stdout
 
 
@@ -73,8 +73,8 @@ def test_db_upgrade_creates_the_schema_and_then_run_gets_past_the_database_check
 ) -> None:
     import asyncio
 
-    from bot.cli import _preflight_database
     from bot.config import load_config
+    from tandem.cli import _preflight_database
 
     database = tmp_path / "t.sqlite3"
     config_path = write_config(tmp_path, database)

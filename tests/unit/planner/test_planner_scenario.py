@@ -1,4 +1,4 @@
-"""The example programme (bot/demo/scenario.toml, the copy of shared/scenario the demo plays): all 11 matches planned."""
+"""The example programme (tandem/demo/scenario.toml, the copy of shared/scenario the demo plays): all 11 matches planned."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import tomllib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.demo.scenario import EMBEDDED
 from bot.planner import CityCalendar, MeetingRequest, PlanningProblem, parse_days_away, parse_weekly_hours, plan
+from tandem.demo.scenario import EMBEDDED
 
 SCENARIO = EMBEDDED
 

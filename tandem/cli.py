@@ -108,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _db_upgrade(config: Config) -> int:
-    from bot.logging_setup import configure_logging
     from storage.db import DatabaseError, first_line, safe_url, upgrade
+    from tandem.logging_setup import configure_logging
 
     configure_logging([config.telegram.token, config.email.password])
     try:
@@ -125,8 +125,8 @@ def _db_upgrade(config: Config) -> int:
 def _demo(out_dir: Path, scenario: Path | None) -> int:
     import logging
 
-    from bot.demo import run_demo
-    from bot.demo.scenario import EMBEDDED, ScenarioError
+    from tandem.demo import run_demo
+    from tandem.demo.scenario import EMBEDDED, ScenarioError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -195,9 +195,9 @@ def _import_cities(config: Config, path: Path) -> int:
 def _run(config: Config) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
-    from bot.logging_setup import configure_logging
     from storage.db import DatabaseError
+    from tandem.app import build_application
+    from tandem.logging_setup import configure_logging
 
     if not config.telegram.token:
         raise CliError(NO_TOKEN_HELP)

@@ -40,7 +40,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from handlers.offline import (
+from offline_bot_api import (
     Button,
     FakeBotApi,
     FakeUser,
@@ -78,7 +78,7 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 @pytest.fixture
 def api() -> FakeBotApi:
-    fake = FakeBotApi(clock=lambda: NOW_UTC)
+    fake = FakeBotApi(now=lambda: NOW_UTC)
     fake.meet(ALICE)
     fake.meet(BOB)
     return fake
@@ -618,7 +618,7 @@ async def test_a_blocked_chat_refuses_every_later_send(bot: Bot, api: FakeBotApi
 
 async def test_random_faults_fail_the_same_calls_for_the_same_seed() -> None:
     async def outcomes(seed: int) -> list[tuple[int | None, Fault | None]]:
-        fake = FakeBotApi(clock=lambda: NOW_UTC)
+        fake = FakeBotApi(now=lambda: NOW_UTC)
         fake.meet(ALICE)
         fake.fail_randomly(0.2, seed=seed)
         for index in range(200):
@@ -704,7 +704,7 @@ async def test_flood_guard_allows_twenty_messages_per_minute_in_a_group(api: Fak
 
 def test_a_naive_clock_is_refused() -> None:
     with pytest.raises(ValueError, match="aware UTC"):
-        FakeBotApi(clock=lambda: datetime(2027, 3, 29, 7, 30)).now()
+        FakeBotApi(now=lambda: datetime(2027, 3, 29, 7, 30)).now()
 
 
 # ---- the same API over real HTTP ------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 The example programme (``scenario.toml``) is played through the real Application, handlers,
 services, storage (a SQLite file in the output folder), planner, job queue and invite builder;
-only the HTTP calls to Telegram are answered locally (``handlers.offline``), and e-mail goes to a
+only the HTTP calls to Telegram are answered locally (``offline_bot_api``), and e-mail goes to a
 local SMTP server (aiosmtpd on 127.0.0.1). The demo's clock starts at the scenario's ``now`` and
 jumps forward to each moment something falls due, so reminders go out at their real times.
 
-Like ``bot/app.py`` and ``bot/cli.py`` this module is part of the composition root: it sees the
-Telegram side (the simulated people) as well as the core.
+Like ``tandem/app.py`` and ``tandem/cli.py`` this module is part of the composition root: it sees the
+Telegram side (the simulated people, driven by ``offline_bot_api.ChatDriver``) as well as the core.
 
 What happens, in order: the coordinator adds the cities and creates invite links; each city's
 contact joins, brings a colleague, sets the city's hours (and days away) and chooses topics;
@@ -32,16 +32,17 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot import callback_data
-from bot.app import SERVICES_KEY, build_application
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
-from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
-from bot.domain import MatchStatus, SessionStatus
+from bot.domain import SessionStatus
 from bot.i18n import Place, format_instant
 from bot.services import Services
+from bot.services.delivery import DeliveryService
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
-from handlers.offline import FakeBotApi, FakeUser, SentMessage, as_update
+from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
+from tandem.app import SERVICES_KEY, build_application
+from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
 
 EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
 
@@ -58,34 +59,43 @@ class DemoResult:
     cancelled_uid: str | None = None
     ics_files: list[Path] = field(default_factory=list)
     emails: int = 0
+    email_subjects: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject), as sent
 
 
 class Demo:
     def __init__(self, scenario: Scenario, out_dir: Path, stdout: TextIO) -> None:
         self.scenario, self.out_dir, self.stdout = scenario, out_dir, stdout
         self.clock = ManualClock(scenario.now_utc)
-        self.api = FakeBotApi(clock=self.clock.now, username="tandem_demo_bot")
+        self.api = FakeBotApi(now=self.clock.now, username="tandem_demo_bot")
         self.people: dict[int, FakeUser] = {}
         self.zone_of: dict[int, str] = {}  # Telegram id -> the zone the person reads times in
         self.city_of: dict[int, str] = {}  # Telegram id -> the person's city (contacts and colleagues)
         self.mail: list[bytes] = []
         self.result = DemoResult(out_dir)
         self.application: Any = None
+        self._driver: ChatDriver | None = None  # set once the application is built
 
     # ------------------------------------------------------------------ the bot and its clock
+
+    @property
+    def driver(self) -> ChatDriver:
+        assert self._driver is not None, "build the application first"
+        return self._driver
+
+    @property
+    def delivery(self) -> DeliveryService:
+        assert self.services.delivery is not None  # build_application wires it
+        return self.services.delivery
 
     @property
     def services(self) -> Services:
         return self.application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
 
     async def say(self, user: FakeUser, text: str) -> list[SentMessage]:
-        before = len(self.api.sent_to(user)) if user.id in self.api.chats() else 0
-        await self.application.process_update(as_update(self.api.user_sends(user, text), self.application.bot))
-        return self.api.sent_to(user)[before:]
+        return await self.driver.send(user, text)
 
     async def tap(self, user: FakeUser, message: SentMessage, data: str) -> None:
-        update = self.api.user_taps(user, message.message_id, data)
-        await self.application.process_update(as_update(update, self.application.bot))
+        await self.driver.tap(user, message, data)
 
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
@@ -101,7 +111,7 @@ class Demo:
         while True:
             for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
                 await job.run(self.application)
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > self.clock.now():
                 return
 
@@ -142,7 +152,7 @@ class Demo:
             for message in self.api.sent_to(user):
                 for row in message.buttons:
                     for button in row:
-                        if callback_data.ACCEPT_MATCH.matches(button.callback_data):
+                        if button.callback_data and callback_data.ACCEPT_MATCH.matches(button.callback_data):
                             await self.tap(user, message, button.callback_data)
 
         # 4. The planning job proposes; the coordinator confirms each match with one tap.
@@ -168,7 +178,7 @@ class Demo:
         self.result.matches_confirmed = len(listed)
         first, last = listed[0], listed[-1]
         await self.tap(coordinator, first, _buttons(first, callback_data.RESCHEDULE_MENU)[0])
-        options = next(m for m in self.api.sent_to(coordinator) if m.message_id == first.message_id)
+        options = self.driver.current(coordinator, first)
         moves = _buttons(options, callback_data.RESCHEDULE_TO)
         if moves:
             await self.tap(coordinator, options, moves[0])
@@ -179,7 +189,7 @@ class Demo:
         # 7. The clock runs to the end of the horizon; reminders go out when they fall due.
         end = scenario.now_utc + scenario.scheduling.horizon + timedelta(days=1)
         while True:
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > end:
                 break
             self.clock.set(max(due, self.clock.now()))
@@ -203,7 +213,7 @@ class Demo:
         async with self.services.uow_factory() as uow:
             topic_ids = {t.key: t.id for t in await uow.topics.list()}
         for key in keys:
-            current = next(m for m in self.api.sent_to(user) if m.message_id == keyboard.message_id)
+            current = self.driver.current(user, keyboard)
             for data in _buttons(current, callback_data.CHOOSE_TOPIC):
                 _, topic_id, wanted = callback_data.CHOOSE_TOPIC.parse(data)
                 if topic_id == topic_ids[key] and wanted:
@@ -222,30 +232,25 @@ class Demo:
     async def collect(self) -> None:
         """Sessions for the summary; every .ics each person received, under the output folder."""
         async with self.services.uow_factory() as uow:
-            cities = {c.id: c for c in await uow.cities.list()}
-            topics = {t.id: t for t in await uow.topics.list()}
-            for match in await uow.matches.with_status(*MatchStatus):
-                session = await uow.sessions.of_match(match.id)
-                if session is None:
-                    continue
-                a, b = cities[match.city_a_id], cities[match.city_b_id]
-                self.result.sessions.append(
-                    {
-                        "uid": session.ical_uid,
-                        "sequence": session.sequence,
-                        "status": session.status.value,
-                        "start_utc": session.start_utc,
-                        "end_utc": session.end_utc,
-                        "city_a": a,
-                        "city_b": b,
-                        "topic": topics[match.topic_id].title("en"),
-                    }
-                )
-                if session.sequence and session.status is SessionStatus.CONFIRMED:
-                    self.result.rescheduled_uid = session.ical_uid
-                if session.status is SessionStatus.CANCELLED:
-                    self.result.cancelled_uid = session.ical_uid
-        self.result.sessions.sort(key=lambda s: s["start_utc"])
+            views = await uow.sessions.views()  # every session, earliest first
+        for view in views:
+            session = view.session
+            self.result.sessions.append(
+                {
+                    "uid": session.ical_uid,
+                    "sequence": session.sequence,
+                    "status": session.status.value,
+                    "start_utc": session.start_utc,
+                    "end_utc": session.end_utc,
+                    "city_a": view.city_a,
+                    "city_b": view.city_b,
+                    "topic": view.topic.title("en"),
+                }
+            )
+            if session.sequence and session.status is SessionStatus.CONFIRMED:
+                self.result.rescheduled_uid = session.ical_uid
+            if session.status is SessionStatus.CANCELLED:
+                self.result.cancelled_uid = session.ical_uid
         for user_id, document in self.api.document_files():
             if not document.file_name.endswith(".ics"):
                 continue
@@ -256,6 +261,7 @@ class Demo:
         for raw in self.mail:
             email = message_from_bytes(raw, policy=policy.default)
             recipient = str(email["To"].addresses[0].addr_spec)
+            self.result.email_subjects.append((recipient, str(email["Subject"])))
             for part in email.iter_attachments():
                 filename = part.get_filename()
                 if filename and filename.endswith(".ics"):
@@ -301,7 +307,7 @@ def _deep_link_code(text: str) -> str:
     return text.split(marker, 1)[1].split()[0]
 
 
-def _buttons(message: SentMessage, action: callback_data.ButtonAction) -> list[str]:
+def _buttons(message: SentMessage, action: callback_data.ButtonAction[Any]) -> list[str]:
     return [b.callback_data for row in message.buttons for b in row if b.callback_data and action.matches(b.callback_data)]
 
 
@@ -344,11 +350,10 @@ async def run_demo(out_dir: Path, scenario_path: Path = EMBEDDED, stdout: TextIO
             database=DatabaseConfig(url=database),
             email=EmailConfig(enabled=True, host="127.0.0.1", port=smtp.port, security="none", sender="tandem@example.org"),
         )
-        from handlers.offline import OfflineRequest
-
         demo.application = build_application(
             config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
         )
+        demo._driver = ChatDriver(demo.api, demo.application)
         async with demo.application:
             await demo.application.post_init(demo.application)  # as run_polling does
             await demo.application.start()  # the job queue runs; no updater: the demo feeds updates
