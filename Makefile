@@ -24,9 +24,10 @@ run: $(STAMP)
 	$(BIN)/tandem db upgrade $(if $(CONFIG),--config $(CONFIG))
 	$(BIN)/tandem run $(if $(CONFIG),--config $(CONFIG))
 
-## check: the layers (import-linter: README, "Architecture") and the lint (ruff), before the tests
+## check: the layers (import-linter: README, "Architecture"), the types (mypy) and the lint (ruff)
 check: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/ruff check .
 
 ## test: the whole test suite (SQLite always; PostgreSQL when a server answers)

@@ -11,8 +11,9 @@ so a button names the exact slot it was drawn for and a re-plan cannot make it m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, datetime, timezone
+from typing import Generic, NamedTuple, TypeVar, cast, get_type_hints
 
 from bot.domain import InvalidInputError, utc
 
@@ -23,52 +24,74 @@ class ForgedButtonError(InvalidInputError):
     """The button data is not one Tandem made."""
 
 
-@dataclass(frozen=True)
-class ButtonAction:
-    prefix: str
-    fields: tuple[str, ...]  # names; each field is an int, a minute instant ("@") or a short word
+Fields = TypeVar("Fields", bound=tuple[object, ...])
+
+
+class ButtonAction(Generic[Fields]):
+    """One kind of button: its prefix and the typed fields it carries (a NamedTuple).
+
+    ``build`` writes the fields in order; ``parse`` reads them back as ``Fields``, each as its type
+    says: ``int`` (digits), ``bool`` (0 or 1), ``datetime`` (whole minutes since 1970, UTC),
+    ``date`` (YYYYMMDD) or ``str`` (a short word without ':').
+    """
+
+    def __init__(self, prefix: str, fields: type[Fields]) -> None:
+        self.prefix = prefix
+        self.fields = fields
+        self._types: list[tuple[str, type]] = list(get_type_hints(fields).items())
 
     def build(self, *values: object) -> str:
-        if len(values) != len(self.fields):
-            raise ValueError(f"{self.prefix} takes {self.fields}, got {values!r}")
+        if len(values) != len(self._types):
+            raise ValueError(f"{self.prefix} takes {[name for name, _ in self._types]}, got {values!r}")
         parts = [self.prefix]
-        for name, value in zip(self.fields, values):
-            if name.endswith("_utc"):
+        for (name, kind), value in zip(self._types, values):
+            if kind is datetime:
                 assert isinstance(value, datetime)
-                parts.append(str(int(utc(value).timestamp()) // 60))
+                text = str(int(utc(value).timestamp()) // 60)
+            elif kind is date:
+                assert isinstance(value, date)
+                text = value.strftime("%Y%m%d")
             else:
                 text = str(int(value)) if isinstance(value, bool) else str(value)
-                if ":" in text:
-                    raise ValueError(f"{name} may not contain ':'")
-                parts.append(text)
+            if ":" in text:
+                raise ValueError(f"{name} may not contain ':'")
+            parts.append(text)
         data = ":".join(parts)
         if len(data.encode()) > MAX_BYTES:
             raise ValueError(f"button data {data!r} is longer than {MAX_BYTES} bytes")
         return data
 
-    def parse(self, data: str) -> tuple[object, ...]:
-        parts = data.split(":")
-        if parts[0] != self.prefix or len(parts) != len(self.fields) + 1:
+    def parse(self, data: str | None) -> Fields:
+        """The fields of ``data``; ForgedButtonError for anything Tandem did not build."""
+        parts = (data or "").split(":")
+        if parts[0] != self.prefix or len(parts) != len(self._types) + 1:
             raise ForgedButtonError(f"not a {self.prefix} button")
-        values: list[object] = []
-        for name, raw in zip(self.fields, parts[1:]):
-            if name.endswith("_utc"):
-                values.append(datetime.fromtimestamp(_int(raw) * 60, tz=timezone.utc))
-            elif name.endswith("_id") or name in ("sequence", "index", "flag"):
-                values.append(_int(raw))
-            else:
-                if not raw or len(raw) > 32:
-                    raise ForgedButtonError(f"bad {name}")
-                values.append(raw)
-        return tuple(values)
+        make = cast(Callable[..., Fields], self.fields)  # a NamedTuple class: its fields in order
+        return make(*(_parse(kind, name, raw) for (name, kind), raw in zip(self._types, parts[1:])))
 
     def matches(self, data: str | None) -> bool:
-        return bool(data) and data.split(":", 1)[0] == self.prefix  # type: ignore[union-attr]
+        return data is not None and data.split(":", 1)[0] == self.prefix
 
     @property
     def pattern(self) -> str:
         """A regex for ``CallbackQueryHandler(pattern=…)``."""
         return rf"^{self.prefix}:"
+
+
+def _parse(kind: type, name: str, raw: str) -> object:
+    if kind is datetime:
+        return datetime.fromtimestamp(_int(raw) * 60, tz=timezone.utc)
+    if kind is date:
+        return _day(raw)
+    if kind is bool:
+        if raw not in ("0", "1"):
+            raise ForgedButtonError(f"bad {name}")
+        return raw == "1"
+    if kind is int:
+        return _int(raw)
+    if not raw or len(raw) > 32:
+        raise ForgedButtonError(f"bad {name}")
+    return raw
 
 
 def _int(raw: str) -> int:
@@ -77,51 +100,96 @@ def _int(raw: str) -> int:
     return int(raw)
 
 
-# Coordinators
-CONFIRM_SLOT = ButtonAction("slot", ("match_id", "start_utc"))
-RESCHEDULE_MENU = ButtonAction("mv", ("session_id", "sequence"))
-RESCHEDULE_TO = ButtonAction("mvto", ("session_id", "sequence", "start_utc"))
-CANCEL_SESSION = ButtonAction("cx", ("session_id", "sequence"))
-# Participants
-ATTEND = ButtonAction("att", ("session_id", "flag"))  # flag 1: I'll attend, 0: I can't
-# City contacts, after a session
-FOLLOW_UP = ButtonAction("fu", ("session_id", "flag"))  # flag 1: it took place, 0: it did not
-
-
-# Everyone
-CHOOSE_LANGUAGE = ButtonAction("lang", ("code",))
-FORGET_ME = ButtonAction("fg", ("flag",))  # flag 1: delete my data, 0: keep it
-# City contacts (and coordinators acting for a city). The city travels in every button, so a
-# press is checked against the presser's city again, and a kept button cannot reach another city.
-CHOOSE_TOPIC = ButtonAction("tp", ("city_id", "topic_id", "flag"))  # flag: the state wanted, so a double tap repeats it
-TOPIC_NOTE = ButtonAction("tn", ("city_id", "topic_id"))
-TOPICS_DONE = ButtonAction("td", ("city_id",))
-HOURS_PRESET = ButtonAction("hp", ("city_id", "preset"))
-HOURS_TYPE = ButtonAction("hf", ("city_id",))
-AWAY_ADD = ButtonAction("aa", ("city_id",))
-AWAY_REMOVE = ButtonAction("ar", ("city_id", "day"))  # day as YYYYMMDD
-ACCEPT_MATCH = ButtonAction("ma", ("match_id",))
-DECLINE_MATCH = ButtonAction("md", ("match_id",))
-
-
-def day_field(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
-def parse_day(raw: object) -> date:
-    """A ``day`` field back as a date; ForgedButtonError for anything that is not one."""
-    text = str(raw)
-    if len(text) != 8 or not text.isdigit():
+def _day(raw: str) -> date:
+    if len(raw) != 8 or not raw.isdigit():
         raise ForgedButtonError("bad day")
     try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
     except ValueError:
         raise ForgedButtonError("bad day") from None
 
 
-def parse_any(data: str | None, *actions: ButtonAction) -> tuple[ButtonAction, tuple[object, ...]]:
-    """Which of ``actions`` this data is, and its fields; ForgedButtonError if none."""
-    for action in actions:
-        if action.matches(data):
-            return action, action.parse(data or "")
-    raise ForgedButtonError("unknown button")
+# The fields of each kind of button.
+class MatchSlot(NamedTuple):
+    match_id: int
+    start_utc: datetime
+
+
+class SessionVersion(NamedTuple):
+    session_id: int
+    sequence: int
+
+
+class SessionMove(NamedTuple):
+    session_id: int
+    sequence: int
+    start_utc: datetime
+
+
+class SessionAnswer(NamedTuple):
+    session_id: int
+    yes: bool
+
+
+class LanguageChoice(NamedTuple):
+    code: str
+
+
+class Confirmation(NamedTuple):
+    yes: bool
+
+
+class TopicChoice(NamedTuple):
+    city_id: int
+    topic_id: int
+    chosen: bool  # the state wanted, so a double tap asks for the same state twice
+
+
+class CityTopic(NamedTuple):
+    city_id: int
+    topic_id: int
+
+
+class CityOnly(NamedTuple):
+    city_id: int
+
+
+class HoursPreset(NamedTuple):
+    city_id: int
+    preset: str
+
+
+class CityDay(NamedTuple):
+    city_id: int
+    day: date
+
+
+class MatchOnly(NamedTuple):
+    match_id: int
+
+
+# Coordinators
+CONFIRM_SLOT = ButtonAction("slot", MatchSlot)
+RESCHEDULE_MENU = ButtonAction("mv", SessionVersion)
+RESCHEDULE_TO = ButtonAction("mvto", SessionMove)
+CANCEL_SESSION = ButtonAction("cx", SessionVersion)
+# Participants
+ATTEND = ButtonAction("att", SessionAnswer)  # yes: I'll attend; no: I can't
+# City contacts, after a session
+FOLLOW_UP = ButtonAction("fu", SessionAnswer)  # yes: it took place; no: it did not
+
+
+# Everyone
+CHOOSE_LANGUAGE = ButtonAction("lang", LanguageChoice)
+FORGET_ME = ButtonAction("fg", Confirmation)  # yes: delete my data; no: keep it
+# City contacts (and coordinators acting for a city). The city travels in every button, so a
+# press is checked against the presser's city again, and a kept button cannot reach another city.
+CHOOSE_TOPIC = ButtonAction("tp", TopicChoice)
+TOPIC_NOTE = ButtonAction("tn", CityTopic)
+TOPICS_DONE = ButtonAction("td", CityOnly)
+HOURS_PRESET = ButtonAction("hp", HoursPreset)
+HOURS_TYPE = ButtonAction("hf", CityOnly)
+AWAY_ADD = ButtonAction("aa", CityOnly)
+AWAY_REMOVE = ButtonAction("ar", CityDay)
+ACCEPT_MATCH = ButtonAction("ma", MatchOnly)
+DECLINE_MATCH = ButtonAction("md", MatchOnly)

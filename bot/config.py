@@ -96,10 +96,6 @@ class ProgrammeConfig:
     topics: tuple[TopicConfig, ...] = ()
     coordinators: tuple[CoordinatorConfig, ...] = ()
 
-    @property
-    def coordinator_ids(self) -> frozenset[int]:
-        return frozenset(c.telegram_id for c in self.coordinators)
-
     def coordinator(self, actor: Actor) -> CoordinatorConfig | None:
         """The coordinator ``actor`` is, if any: the configuration is the one list of coordinators."""
         if actor.telegram_user_id is None:
@@ -200,14 +196,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
 
 
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for suffix, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{suffix}"
-    return f"{seconds}s"
-
-
 class _Reader:
     """Reads one table of the TOML document, remembering which keys were used."""
 
@@ -248,18 +236,21 @@ class _Reader:
         return parsed
 
     def positive_int(self, key: str, default: int) -> int:
-        value = self.get(key, int, default)
+        value: int = self.get(key, int, default)
         if value <= 0:
             raise self.fail(key, f"must be a positive whole number, got {value}")
         return value
 
     def zone(self, key: str, default: str) -> str:
-        value = self.get(key, str, default)
-        check_zone(value, lambda message: self.fail(key, message))
+        value: str = self.get(key, str, default)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(key, f'unknown time zone "{value}" (use an IANA name such as "Europe/Berlin")') from None
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if value not in choices:
             raise self.fail(key, f'"{value}" is not one of {", ".join(choices)}')
         return value
@@ -277,13 +268,6 @@ class _Reader:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
             raise self.fail(unknown[0], "unknown key (see config.example.toml for the keys there are)")
-
-
-def check_zone(name: str, fail: Any) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail(f'unknown time zone "{name}" (use an IANA name such as "Europe/Berlin")') from None
 
 
 def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:

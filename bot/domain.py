@@ -14,7 +14,14 @@ from datetime import date, datetime, time, timedelta, timezone
 
 
 class TandemError(Exception):
-    """A failure the user caused or can fix; handlers turn it into a message."""
+    """A failure the user caused or can fix; handlers turn it into a message.
+
+    ``msgid`` and ``values`` are the untranslated text and its placeholders, when the message is
+    meant for the person (``bot.services.errors.user_error``); the handler translates them.
+    """
+
+    msgid: str | None = None
+    values: dict[str, object] = {}  # read only here: each error that has values sets its own
 
 
 class NotFoundError(TandemError):
@@ -43,6 +50,12 @@ class Pairing(str, enum.Enum):
     ACROSS = "across"  # only cities of different groups meet
     ANY = "any"
 
+    def allows(self, one: City, other: City) -> bool:
+        """Whether the programme lets these two cities meet (never a city with itself)."""
+        if one.id == other.id:
+            return False
+        return self is Pairing.ANY or one.group != other.group
+
 
 class MatchStatus(str, enum.Enum):
     OPEN = "open"  # mutual interest found, not planned yet
@@ -51,6 +64,11 @@ class MatchStatus(str, enum.Enum):
     CONFIRMED = "confirmed"  # a session exists
     DECLINED = "declined"  # one side declined the partner
     CANCELLED = "cancelled"
+
+
+# A match the partner or the programme can still act on (and the planner plans); declining,
+# withdrawing an interest, confirming or cancelling moves it out.
+LIVE_MATCH_STATUSES = frozenset({MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE})
 
 
 class SessionStatus(str, enum.Enum):
@@ -75,6 +93,29 @@ class OutboxStatus(str, enum.Enum):
 class Channel(str, enum.Enum):
     TELEGRAM = "telegram"
     EMAIL = "email"
+
+
+class NoticeKind(str, enum.Enum):
+    """Every kind of outgoing message (``bot.notices`` renders each; the outbox keeps the value)."""
+
+    MATCH_NOTICE = "match_notice"  # a new partner city, to both cities' contacts
+    MATCH_ENDED = "match_ended"  # the partner declined or dropped the topic
+    PLANNED_MATCH = "planned_match"  # the planner's proposal, to coordinators
+    UNSCHEDULABLE_MATCH = "unschedulable_match"  # no common time, with the reason, to coordinators
+    INVITATION = "invitation"  # a confirmed session, with its calendar file, to every participant
+    UPDATE = "update"  # the session moved (same UID, higher SEQUENCE)
+    CANCELLATION = "cancellation"  # the session is cancelled (METHOD:CANCEL)
+    ATTENDANCE = "attendance"  # a participant will attend or not, to coordinators and the partner city
+    REMINDER = "reminder"  # before a session, at the configured offsets
+    FOLLOW_UP = "follow_up"  # after a session: did it take place, and what next
+    CONTACT_UNREACHABLE = "contact_unreachable"  # a contact blocked the bot, to coordinators
+    CITY_UNREACHABLE = "city_unreachable"  # nobody of a city can be reached at all, to coordinators
+    SIGN_IN_LINK = "sign_in_link"  # a personal link to the web pages, asked for by address on the sign-in page
+
+    @property
+    def carries_calendar(self) -> bool:
+        """Whether the message is a calendar file (an invitation, update or cancellation)."""
+        return self in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION)
 
 
 @dataclass(frozen=True)
@@ -102,6 +143,19 @@ class Actor:
     @classmethod
     def contact(cls, contact_id: int) -> Actor:
         return cls(contact_id=contact_id)
+
+
+# The little JSON Tandem keeps with an outgoing message or a chat step: flat, scalar values only.
+Scalar = str | int | float | bool | None
+Payload = dict[str, Scalar]
+
+
+def whole_number(payload: Payload, key: str) -> int:
+    """``payload[key]`` as the whole number it must be (an id); ValueError for anything else."""
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key!r} is not a whole number in {payload!r}")
+    return value
 
 
 def utc(value: datetime) -> datetime:
@@ -132,7 +186,54 @@ class Contact:
     telegram_user_id: int | None = None
     chat_id: int | None = None
     email: str | None = None
-    reachable: bool = True
+    reachable: bool = True  # False once the person blocked the bot on Telegram
+
+    @property
+    def on_telegram(self) -> bool:
+        """Whether the person has a chat with the bot that reaches them (a private chat's id is the user's)."""
+        return (self.chat_id is not None or self.telegram_user_id is not None) and self.reachable
+
+    def channels_for(self, kind: NoticeKind, *, email_enabled: bool) -> tuple[Channel, ...]:
+        """The one channel rule: which channels a message of ``kind`` goes to this person on.
+
+        Telegram when they have a reachable chat; e-mail when they have an address and e-mail is
+        on (``[email] enabled``). A calendar file (invitation, update, cancellation) goes on every
+        channel they have, so it lands in their calendar whichever they read; a sign-in link goes
+        by e-mail only (it was asked for by address; Telegram users open the pages from the chat);
+        everything else on Telegram when reachable, else by e-mail. None: they cannot be reached
+        at all (the coordinators are then told, once per city: ``bot.notices.outbox``).
+        """
+        telegram, email = self.on_telegram, bool(self.email) and email_enabled
+        if kind is NoticeKind.SIGN_IN_LINK:
+            return (Channel.EMAIL,) if email else ()
+        if kind.carries_calendar:
+            return tuple(channel for channel, has in ((Channel.TELEGRAM, telegram), (Channel.EMAIL, email)) if has)
+        if telegram:
+            return (Channel.TELEGRAM,)
+        return (Channel.EMAIL,) if email else ()
+
+
+@dataclass(frozen=True)
+class JoinLink:
+    """A one-time link (a code in a Telegram deep link) that makes its opener a city's contact, or a
+    contact's colleague. Only the code's hash is kept; "invite" in Tandem means a calendar invitation."""
+
+    id: int
+    city_id: int
+    role: Role
+    expires_at_utc: datetime
+    used_at_utc: datetime | None
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    """A personal link that signs a person in to the web app once, until it expires. Only the hash
+    of its random token is kept, so reading the database signs nobody in."""
+
+    id: int
+    contact_id: int
+    expires_utc: datetime
+    used_utc: datetime | None
 
 
 @dataclass(frozen=True)
@@ -205,6 +306,25 @@ class Match:
     reason: str | None = None  # in words: why it was declined, cancelled or is waiting
     no_time: NoTimeExplanation | None = None  # UNSCHEDULABLE: why the planner found no time
 
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_MATCH_STATUSES
+
+    @property
+    def city_ids(self) -> tuple[int, int]:
+        return (self.city_a_id, self.city_b_id)
+
+    def involves(self, city_id: int | None) -> bool:
+        return city_id is not None and city_id in self.city_ids
+
+    def partner_of(self, city_id: int) -> int:
+        """The other city of the pair; ValueError for a city that is not part of the match."""
+        if city_id == self.city_a_id:
+            return self.city_b_id
+        if city_id == self.city_b_id:
+            return self.city_a_id
+        raise ValueError(f"city {city_id} is not part of match {self.id}")
+
 
 @dataclass(frozen=True)
 class Session:
@@ -225,6 +345,71 @@ class Session:
         return self.start_utc + timedelta(minutes=self.duration_minutes)
 
 
+# ---- The read model: what screens, notices, the export and the demo read, one query each ------
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """A match with its two cities and topic, and each city's note on the topic."""
+
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+    note_a: str | None = None
+    note_b: str | None = None
+
+    def city(self, city_id: int) -> City:
+        """One of the two cities; ValueError for a city that is not part of the match."""
+        if city_id == self.city_a.id:
+            return self.city_a
+        if city_id == self.city_b.id:
+            return self.city_b
+        raise ValueError(f"city {city_id} is not part of match {self.match.id}")
+
+    def partner_of(self, city_id: int) -> City:
+        return self.city(self.match.partner_of(city_id))
+
+    def note_of(self, city_id: int) -> str | None:
+        return self.note_a if city_id == self.city_a.id else self.note_b if city_id == self.city_b.id else None
+
+    def seen_from(self, city_id: int | None) -> tuple[City, City]:
+        """(own city, partner) as a city of the match sees it; from outside, (city a, city b)."""
+        if city_id is not None and self.match.involves(city_id):
+            return self.city(city_id), self.partner_of(city_id)
+        return self.city_a, self.city_b
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session with its match, the match's two cities and topic."""
+
+    session: Session
+    match: Match
+    city_a: City
+    city_b: City
+    topic: Topic
+
+    def zone_of(self, city_id: int | None) -> str | None:
+        """The zone of one of the session's cities (None for a city that is not part of it)."""
+        return self.city_a.timezone if city_id == self.city_a.id else self.city_b.timezone if city_id == self.city_b.id else None
+
+    def partner_of(self, city_id: int) -> City:
+        """The other city of the session; ValueError for a city that is not part of it."""
+        return self.city_a if self.match.partner_of(city_id) == self.city_a.id else self.city_b
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where one Telegram user's chat stands: the step whose free text the bot waits for (and what
+    it noted when it asked), and the city a coordinator acts for. Empty when it waits for nothing."""
+
+    telegram_user_id: int
+    step: str | None = None
+    payload: Payload | None = None
+    acting_city_id: int | None = None
+
+
 @dataclass(frozen=True)
 class RoadmapEntry:
     """What one city's contact said after a session: whether it took place, and the next steps."""
@@ -241,17 +426,16 @@ class RoadmapEntry:
 @dataclass(frozen=True)
 class OutgoingMessage:
     id: int
-    kind: str  # invite, update, cancel, reminder, notice
+    kind: str  # a NoticeKind's value (tests and benchmarks add kinds of their own)
     channel: Channel
     contact_id: int
     due_utc: datetime
     status: OutboxStatus
-    payload: dict[str, object]
+    payload: Payload  # what the renderer of its kind reads at send time
     session_id: int | None = None
     attempts: int = 0
 
+    def number(self, key: str) -> int:
+        """A whole number of the payload (an id, a sequence); ValueError if the row holds none."""
+        return whole_number(self.payload, key)
 
-@dataclass(frozen=True)
-class DayAway:
-    city_id: int
-    day: date

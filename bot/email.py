@@ -1,4 +1,5 @@
-"""E-mail as an equal channel: iTIP invitation mails (pure) and an SMTP sender (aiosmtplib).
+"""E-mail as an equal channel: iTIP invitation mails (pure), an SMTP sender (aiosmtplib), and the
+e-mail channel the delivery service sends through.
 
 An invitation mail is shaped the way Outlook, Apple Mail, Thunderbird and Foxmail/QQ Mail show
 with accept/decline buttons::
@@ -6,6 +7,7 @@ with accept/decline buttons::
     multipart/mixed
       multipart/alternative
         text/plain; charset=utf-8 (base64)             the invitation in the reader's language
+                                                       (and below it, ``footer``: their sign-in link)
         text/calendar; charset=UTF-8; method=REQUEST   the same .ics (method = the file's METHOD)
       application/ics; name=tandem-….ics               the .ics again, as a file to save or open
 
@@ -26,12 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from typing import Literal
 
 import aiosmtplib
 
-from bot.domain import InvalidInputError, utc
+from bot.clock import Clock
+from bot.domain import Contact, InvalidInputError, utc
 from bot.i18n import gettext
 from bot.invites import (
     InviteAttendee,
@@ -43,6 +46,7 @@ from bot.invites import (
     invite_summary,
     invite_text,
 )
+from bot.ports import EmailSender, Notification, RejectedError, TransientSendError
 
 Security = Literal["starttls", "tls", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "tls", "none")
@@ -96,8 +100,13 @@ def build_itip_email(
     dtstamp_utc: datetime,
     reminder_offsets: Iterable[timedelta],
     message_id: str | None = None,
+    footer: str = "",
 ) -> EmailMessage:
-    """The invitation, update or cancellation mail of ``event`` to ``recipient`` (who needs an address)."""
+    """The invitation, update or cancellation mail of ``event`` to ``recipient`` (who needs an address).
+
+    ``footer`` ends the text part only (``bot.notices.rendering`` puts the reader's sign-in link
+    there); the calendar parts are the same file whatever it says.
+    """
     if recipient.email is None:
         raise InvalidInputError(f"{recipient.name} has no e-mail address; send the invite by Telegram instead")
     language = recipient.language
@@ -116,7 +125,7 @@ def build_itip_email(
         hint = gettext(language, "Open the attached invitation to add the meeting to your calendar and to reply.")
         if method is InviteMethod.PUBLISH:  # not an attendee: nothing to reply to
             hint = gettext(language, "Open the attached file to add the meeting to your calendar.")
-    body = f"{invite_text(event, language, recipient_zone)}\n\n{hint}\n"
+    body = f"{invite_text(event, language, recipient_zone)}\n\n{hint}\n{footer}"
 
     message = build_text_email(
         sender_name=event.organizer_name, sender_email=event.organizer_email,
@@ -214,3 +223,35 @@ def _address(name: str, email: str, who: str) -> Address:
         return Address(display_name=name.replace("\n", " "), addr_spec=email)
     except (ValueError, IndexError) as exc:
         raise InvalidInputError(f"the {who}'s e-mail address {email!r} is not an address like name@example.org") from exc
+
+
+class EmailChannel:
+    """The e-mail channel (``bot.ports.MessageChannel``): completes a rendered e-mail (From, Date,
+    Message-ID) and hands it to the mailer, translating its failures into the delivery's errors."""
+
+    def __init__(self, sender: EmailSender, *, from_address: str, from_name: str, clock: Clock) -> None:
+        self.sender = sender
+        self.from_address = from_address
+        self.from_name = from_name
+        self.clock = clock
+
+    async def send(self, recipient: Contact, notification: Notification) -> None:
+        email = notification.email
+        if email is None:
+            raise RejectedError("the renderer made no e-mail for the e-mail channel")
+        if email["From"] is None:
+            email["From"] = f"{self.from_name} <{self.from_address}>" if self.from_name else self.from_address
+        if email["To"] is None and recipient.email:
+            email["To"] = recipient.email
+        if email["Date"] is None:
+            email["Date"] = format_datetime(self.clock.now())
+        if email["Message-ID"] is None:
+            email["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
+        try:
+            await self.sender.send(email)
+        except DeliveryError as exc:  # the mailer says whether retrying can help
+            if exc.temporary:
+                raise TransientSendError(str(exc)) from exc
+            raise RejectedError(str(exc)) from exc
+        except OSError as exc:
+            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc

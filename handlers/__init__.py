@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
 from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics, web_app
+from handlers.context import TandemApplication
 
 IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
 
 
-def register(application: Application) -> None:
+def register(application: TandemApplication) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)
@@ -30,7 +31,7 @@ def register(application: Application) -> None:
         CommandHandler("topics", topics.show_topics, filters=private),
         CommandHandler("hours", hours.show_hours, filters=private),
         CommandHandler("away", hours.show_days_away, filters=private),
-        CommandHandler("colleague", start.invite_colleague, filters=private),
+        CommandHandler("colleague", start.colleague_link, filters=private),
         CallbackQueryHandler(topics.choose_topic, pattern=buttons.CHOOSE_TOPIC.pattern),
         CallbackQueryHandler(topics.ask_note, pattern=buttons.TOPIC_NOTE.pattern),
         CallbackQueryHandler(topics.finish_topics, pattern=buttons.TOPICS_DONE.pattern),

@@ -77,12 +77,12 @@ async def invite(update: Update, context: TandemContext) -> None:
     if len(args) != 1:
         await _usage(update, context, "/invite Ravenna")
         return
-    invitation = await context.services.onboarding.invite_contact(by=context.actor, city_name=args[0])
+    new_link = await context.services.onboarding.contact_link(by=context.actor, city_name=args[0])
     language = context.language
-    link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, context.services.config.programme.timezone, language, (Place.of(invitation.city),))
+    link = create_deep_linked_url(context.bot.username, new_link.code)
+    expires = format_instant(new_link.expires_utc, context.services.config.programme.timezone, language, (Place.of(new_link.city),))
     await update.effective_message.reply_text(
-        t(language, "Send this link to the contact of {city}. It works once, until {expires}:\n{link}", city=invitation.city.name, expires=expires, link=link)
+        t(language, "Send this link to the contact of {city}. It works once, until {expires}:\n{link}", city=new_link.city.name, expires=expires, link=link)
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.domain import Actor
 from bot.services import Services
@@ -32,3 +32,7 @@ class TandemContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         """The reader's language: chosen, else Telegram's, else English."""
         person: Person | None = getattr(self, "person", None)
         return person.language if person is not None else "en"
+
+
+# The application as build_application makes it: Tandem's context in every handler and job.
+TandemApplication = Application[ExtBot[None], TandemContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Any]]

@@ -8,7 +8,7 @@ from babel.dates import format_date, get_day_names
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.domain import InvalidInputError, WeeklyWindow
+from bot.domain import InvalidInputError, Payload, WeeklyWindow
 from bot.i18n import normalize_language
 from bot.services.availability import HOURS_PRESETS, AwayView, HoursView
 from handlers import keyboards
@@ -23,6 +23,12 @@ def localized_hours(text: str, language: str) -> str:
     """The planner's canonical form ("Mon-Fri 09:00-12:00") with the reader's day names ("周一-周五 …")."""
     names = get_day_names("abbreviated", locale=normalize_language(language))
     return re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", lambda m: names[_ENGLISH_DAYS.index(m.group(1))], text)
+
+
+def _city_id(payload: Payload | None) -> int | None:
+    """The city the bot asked about when it began waiting for this text (None: the person's own)."""
+    value = (payload or {}).get("city_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _windows_text(windows: tuple[WeeklyWindow, ...], language: str) -> str:
@@ -90,9 +96,9 @@ async def type_hours(update: Update, context: TandemContext) -> None:
     """The free text after "Type my own": parse it; a mistake is explained and nothing is saved."""
     try:
         payload = context.person.step_payload or {}
-        view = await context.services.availability.set_hours(by=context.actor, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.set_hours(by=context.actor, text=update.effective_message.text or "", city_id=_city_id(payload))
     except InvalidInputError as error:
-        if getattr(error, "msgid", None) is not None:
+        if error.msgid is not None:
             raise
         await update.effective_message.reply_text(t(context.language, "I could not read these hours: {reason}. Nothing was saved; please send them again.", reason=str(error)))
         return
@@ -107,7 +113,7 @@ def away_text(view: AwayView, language: str) -> str:
 
 
 def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
-    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, callback_data.day_field(d)))] for d in view.days[:30]]
+    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, d))] for d in view.days[:30]]
     rows.append([(t(language, "Add days away"), callback_data.AWAY_ADD.build(view.city.id))])
     return keyboards.keyboard(rows)
 
@@ -135,9 +141,9 @@ async def type_days_away(update: Update, context: TandemContext) -> None:
     """The free text after "Add days away"."""
     payload = context.person.step_payload or {}
     try:
-        view = await context.services.availability.add_days_away(by=context.actor, text=update.effective_message.text, city_id=payload.get("city_id"))
+        view = await context.services.availability.add_days_away(by=context.actor, text=update.effective_message.text or "", city_id=_city_id(payload))
     except InvalidInputError as error:
-        if getattr(error, "msgid", None) is not None:
+        if error.msgid is not None:
             raise
         await update.effective_message.reply_text(t(context.language, "I could not read these dates: {reason}. Nothing was saved; please send them again.", reason=str(error)))
         return
@@ -149,6 +155,6 @@ async def remove_day_away(update: Update, context: TandemContext) -> None:
     """🗑 a day: remove it (a double tap removes nothing more) and redraw."""
     query = update.callback_query
     city_id, day = callback_data.AWAY_REMOVE.parse(query.data)
-    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=callback_data.parse_day(day))
+    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=day)
     await query.answer()
     await keyboards.show(query, away_text(view, context.language), away_keyboard(view, context.language))

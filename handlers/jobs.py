@@ -7,8 +7,8 @@
   A pass never overlaps another in one process (the delivery service's lock).
 * ``planning`` -- one one-shot job, pushed back by every :meth:`JobQueueWakeups.planning_needed`
   (debounced by ``[scheduling] planning_debounce``), plus ``planning:interval`` repeating every
-  ``[scheduling] planning_interval``; both run ``services.planning.plan_and_notify()`` under one
-  lock, so never two planning runs at once.
+  ``[scheduling] planning_interval``; both run ``services.planning.plan_and_notify()``, which
+  holds the planning service's lock, so never two planning runs at once in one process.
 
 At start (:func:`start_jobs`, from ``post_init``) a planning run is scheduled (debounced) and a
 delivery pass at once: it returns
@@ -24,7 +24,6 @@ ever gets aware UTC datetimes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -45,7 +44,6 @@ SWEEP_INTERVAL = timedelta(minutes=1)
 # After a pass, never set the next one sooner than this: a row another process holds locked for
 # a moment (PostgreSQL SKIP LOCKED skips it) must not turn the job into a busy loop.
 MIN_RESCHEDULE = timedelta(milliseconds=500)
-PLANNING_LOCK_KEY = "planning_lock"
 
 
 class JobQueueWakeups:
@@ -108,13 +106,8 @@ async def deliver_job(context: TandemContext) -> None:
 
 
 async def planning_job(context: TandemContext) -> None:
-    """Plan all open matches (``services.planning``, when the planning service is wired)."""
-    planning = getattr(context.services, "planning", None)
-    if planning is None:
-        return
-    lock: asyncio.Lock = context.bot_data.setdefault(PLANNING_LOCK_KEY, asyncio.Lock())
-    async with lock:
-        await planning.plan_and_notify()
+    """Plan all open matches (the planning service runs one planning at a time)."""
+    await context.services.planning.plan_and_notify()
 
 
 def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

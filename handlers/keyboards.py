@@ -7,23 +7,15 @@ from collections.abc import Iterable, Sequence
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.notifications import Button
-
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback data) as an inline keyboard."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
 
 
-def from_buttons(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """A notification's buttons as an inline keyboard (None for none)."""
-    if not rows:
-        return None
-    return keyboard([(b.text, b.data) for b in row] for row in rows)
-
-
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def show(query: CallbackQuery | None, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the pressed message in place; an identical edit (a double tap) is not an error."""
+    assert query is not None  # button handlers only
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:

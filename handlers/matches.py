@@ -5,17 +5,17 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callback_data
-from bot.domain import MatchStatus
-from bot.services.matching import MatchView
+from bot.domain import MatchStatus, MatchView
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
 
 
-def accepted_text(view: MatchView, language: str) -> str:
+def accepted_text(view: MatchView, city_id: int | None, language: str) -> str:
+    own, partner = view.seen_from(city_id)
     return t(
         language, "Good: {partner} and {city} will meet on “{topic}”. A coordinator will confirm a time that suits both of you.",
-        partner=view.partner.name, city=view.own_city.name if view.own_city else "", topic=view.topic.title(language),
+        partner=partner.name, city=own.name, topic=view.topic.title(language),
     )
 
 
@@ -26,7 +26,7 @@ async def accept_match(update: Update, context: TandemContext) -> None:
     (match_id,) = callback_data.ACCEPT_MATCH.parse(query.data)
     view = await context.services.matching.accept(by=context.actor, match_id=match_id)
     await query.answer()
-    await keyboards.show(query, accepted_text(view, context.language))
+    await keyboards.show(query, accepted_text(view, _own_city_id(context), context.language))
 
 
 @replies_to_errors
@@ -37,6 +37,11 @@ async def decline_match(update: Update, context: TandemContext) -> None:
     view = await context.services.matching.decline(by=context.actor, match_id=match_id)
     await query.answer()
     assert view.match.status is MatchStatus.DECLINED
+    _, partner = view.seen_from(_own_city_id(context))
     await keyboards.show(
-        query, t(context.language, "You declined the meeting with {partner} on “{topic}”. They have been told.", partner=view.partner.name, topic=view.topic.title(context.language))
+        query, t(context.language, "You declined the meeting with {partner} on “{topic}”. They have been told.", partner=partner.name, topic=view.topic.title(context.language))
     )
+
+
+def _own_city_id(context: TandemContext) -> int | None:
+    return context.person.city.id if context.person.city is not None else None

@@ -41,8 +41,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import Contact
-from bot.notifications import Notification
-from bot.ports import RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
+from bot.ports import Notification, RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
+from bot.domain import SessionView
 from bot.i18n import Place, format_instant
-from bot.services.session_notices import describe_no_time, zone_for
-from bot.services.sessions import AlreadyConfirmedError, MatchView, SessionView
+from bot.notices.planning import describe_no_time
+from bot.services.sessions import AlreadyConfirmedError, PendingMatch
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
@@ -29,9 +31,10 @@ def session_text(view: SessionView, context: TandemContext) -> str:
     )
 
 
-def _when(start_utc: datetime, view: MatchView | SessionView, context: TandemContext) -> str:
+def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext) -> str:
     """The time in the reader's own zone first, then in both cities."""
-    zone = zone_for(context.services.config, context.person.city)
+    city = context.person.city
+    zone = city.timezone if city is not None else context.services.config.programme.timezone
     return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)))
 
 
@@ -45,7 +48,7 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _slot_rows(view: MatchView | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction[Any], *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
         [[(_when(start, view, context), button.build(*prefix, start))] for start in starts]
     )
@@ -146,7 +149,7 @@ async def answer_invite(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def cancel_with_reason(update: Update, context: TandemContext) -> None:
     """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
-    view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=context.actor)
+    view = await context.services.sessions.cancel_with_reason(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context))
 
 
@@ -164,7 +167,7 @@ async def record_outcome(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def save_next_steps(update: Update, context: TandemContext) -> None:
     """The free text after the follow-up question: the next steps, kept with the match."""
-    await context.services.sessions.save_next_steps(update.effective_message.text, by=context.actor)
+    await context.services.sessions.save_next_steps(update.effective_message.text or "", by=context.actor)
     await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
 
 

@@ -45,11 +45,11 @@ def _welcome(person: Person, context: TandemContext) -> str:
 
 
 @replies_to_errors
-async def invite_colleague(update: Update, context: TandemContext) -> None:
+async def colleague_link(update: Update, context: TandemContext) -> None:
     """/colleague: a one-time link for a colleague of the contact's city."""
-    invitation = await context.services.onboarding.invite_colleague(by=context.actor)
-    link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, invitation.city.timezone, context.language, (Place.of(invitation.city),))
+    new_link = await context.services.onboarding.colleague_link(by=context.actor)
+    link = create_deep_linked_url(context.bot.username, new_link.code)
+    expires = format_instant(new_link.expires_utc, new_link.city.timezone, context.language, (Place.of(new_link.city),))
     await update.effective_message.reply_text(
         t(context.language, "Send this link to your colleague. It works once, until {expires}:\n{link}", expires=expires, link=link)
     )

@@ -26,9 +26,8 @@ def error_text(error: TandemError, language: str) -> str:
     """A domain error in the reader's language; errors without a msgid keep their own words."""
     if isinstance(error, ForgedButtonError):
         return t(language, "This button is not valid any more. Please use the latest message, or the menu.")
-    msgid = getattr(error, "msgid", None)
-    if msgid is not None:
-        return t(language, msgid, **getattr(error, "values", {}))
+    if error.msgid is not None:
+        return t(language, error.msgid, **error.values)
     return t(language, "That did not work: {reason}", reason=str(error))
 
 

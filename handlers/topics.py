@@ -70,7 +70,7 @@ async def ask_note(update: Update, context: TandemContext) -> None:
 @replies_to_errors
 async def save_note(update: Update, context: TandemContext) -> None:
     """The free text after 📝: the topic's note."""
-    view = await context.services.interests.set_note(by=context.actor, text=update.effective_message.text)
+    view = await context.services.interests.set_note(by=context.actor, text=update.effective_message.text or "")
     language = context.language
     await update.effective_message.reply_text(t(language, "Note saved."))
     await update.effective_message.reply_text(topics_text(view, language), reply_markup=topics_keyboard(view, language))

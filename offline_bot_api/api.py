@@ -150,6 +150,7 @@ class FakeBotApi(BotApiState):
         if chat_id is None or chat_id == "":
             raise bad_request("chat_id is empty")
         key = normalise_chat_id(chat_id)
+        assert key is not None  # chat_id is neither None nor empty here
         chat = self._chats.get(key)
         if chat is not None:
             return chat
@@ -249,7 +250,8 @@ class FakeBotApi(BotApiState):
                 method=method,
             )
         )
-        return json.loads(json.dumps(stored.json))
+        edited: JSONDict = json.loads(json.dumps(stored.json))
+        return edited
 
     def _inline_markup(self, params: JSONDict) -> JSONDict | None:
         markup = checked_reply_markup(params.get("reply_markup"))
@@ -358,7 +360,8 @@ class FakeBotApi(BotApiState):
         return dict(self.menu_button(key))  # type: ignore[arg-type]
 
     async def _get_chat(self, params: JSONDict, files: Mapping[str, UploadedFile]) -> JSONDict:
-        chat = self._chats.get(normalise_chat_id(params.get("chat_id")))
+        key = normalise_chat_id(params.get("chat_id"))
+        chat = self._chats.get(key) if key is not None else None
         if chat is None:
             raise bad_request("chat not found")
         return {**chat.json, "accent_color_id": 0, "max_reaction_count": 11}

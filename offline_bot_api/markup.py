@@ -44,7 +44,8 @@ def checked_reply_markup(markup: object) -> JSONDict | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
                 raise bad_request("BUTTON_DATA_INVALID")
-    return json.loads(json.dumps(markup))
+    copy: JSONDict = json.loads(json.dumps(markup))  # what was sent, not a reference into the request
+    return copy
 
 
 def rendered_text(

@@ -8,6 +8,7 @@ processes on one database cannot break them.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -61,7 +62,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _values(enum_type: type) -> str:
+def _values(enum_type: type[enum.Enum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum_type)
 
 
@@ -98,8 +99,11 @@ class ContactRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class InviteCodeRow(Base):
-    """A one-time deep-link code. Only its SHA-256 is kept: a leaked database grants nobody a city."""
+class JoinLinkRow(Base):
+    """A one-time join link's code. Only its SHA-256 is kept: a leaked database grants nobody a city.
+
+    The table keeps its first name, ``invite_codes`` (renaming it would only be churn).
+    """
 
     __tablename__ = "invite_codes"
     __table_args__ = (CheckConstraint(f"role IN ({_values(Role)})", name="role"),)

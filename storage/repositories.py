@@ -9,14 +9,16 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain import (
     Attendance,
@@ -24,9 +26,12 @@ from bot.domain import (
     City,
     ClosedDay,
     Contact,
+    Conversation,
     Interest,
+    JoinLink,
     Match,
     MatchStatus,
+    MatchView,
     NoTimeExplanation,
     NoTimeReason,
     OutboxStatus,
@@ -35,6 +40,7 @@ from bot.domain import (
     Role,
     Session,
     SessionStatus,
+    SessionView,
     Topic,
     WeeklyWindow,
 )
@@ -44,7 +50,7 @@ from storage.models import (
     ConversationRow,
     DayAwayRow,
     InterestRow,
-    InviteCodeRow,
+    JoinLinkRow,
     MatchRow,
     OutboxRow,
     ParticipantRow,
@@ -121,6 +127,10 @@ def _no_time(match_id: int, data: dict[str, Any]) -> NoTimeExplanation:
     )
 
 
+def _topic(row: TopicRow) -> Topic:
+    return Topic(row.id, row.key, dict(row.titles))
+
+
 def _session(row: SessionRow) -> Session:
     return Session(
         id=row.id,
@@ -156,6 +166,11 @@ def _minutes(value: time) -> int:
 def _time(minutes: int) -> time:
     # 1440 (midnight at the end of the day) has no ``time``; a window's end of 00:00 means 24:00.
     return time(0) if minutes >= 1440 else time(minutes // 60, minutes % 60)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed: the verdict of a race decided by the database."""
+    return int(cast("CursorResult[Any]", result).rowcount)
 
 
 class _Repository:
@@ -210,12 +225,13 @@ class CityRepository(_Repository):
             select(CityRow.id).where(CityRow.id.in_(sorted(set(city_ids)))).order_by(CityRow.id).with_for_update()
         )
 
-    async def update(self, city_id: int, **changes: Any) -> City:
-        row = await self.db.get(CityRow, city_id)
+    async def save(self, city: City) -> City:
+        """Store every field of an existing city as ``city`` has it (a coordinator's edit)."""
+        row = await self.db.get(CityRow, city.id)
         if row is None:
-            raise LookupError(city_id)
-        for key, value in changes.items():
-            setattr(row, key, value)
+            raise LookupError(city.id)
+        row.name, row.country, row.timezone, row.group = city.name, city.country.upper(), city.timezone, city.group
+        row.subdivision, row.meeting_link = city.subdivision, city.meeting_link
         await self.db.flush()
         return _city(row)
 
@@ -257,17 +273,17 @@ class CityRepository(_Repository):
             delete(DayAwayRow).where(DayAwayRow.city_id == city_id, DayAwayRow.day.in_(list(days)))
         )
 
-    async def days_away(self, city_id: int) -> list[date]:
+    async def days_away(self, city_id: int) -> builtins.list[date]:  # builtins: "list" is a method here
         return (await self.days_away_of([city_id])).get(city_id, [])
 
-    async def days_away_of(self, city_ids: Iterable[int]) -> dict[int, list[date]]:
+    async def days_away_of(self, city_ids: Iterable[int]) -> dict[int, builtins.list[date]]:
         """The days away of many cities in one query."""
         rows = await self.db.execute(
             select(DayAwayRow.city_id, DayAwayRow.day)
             .where(DayAwayRow.city_id.in_(list(city_ids)))
             .order_by(DayAwayRow.city_id, DayAwayRow.day)
         )
-        days: dict[int, list[date]] = {}
+        days: dict[int, builtins.list[date]] = {}
         for city_id, day in rows:
             days.setdefault(city_id, []).append(day)
         return days
@@ -324,12 +340,25 @@ class ContactRepository(_Repository):
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
 
-    async def update(self, contact_id: int, **changes: Any) -> Contact:
+    # Each change writes only its own columns, so two changes to one person never undo each other.
+
+    async def set_chat(self, contact_id: int, chat_id: int) -> Contact:
+        """The person wrote to the bot from ``chat_id``: Telegram reaches them there (again)."""
+        return await self._change(contact_id, chat_id=chat_id, reachable=True)
+
+    async def set_language(self, contact_id: int, language: str) -> Contact:
+        return await self._change(contact_id, language=language)
+
+    async def join_city(self, contact_id: int, *, city_id: int, role: Role, chat_id: int) -> Contact:
+        """A known person opened a join link: they now speak for (or take part for) ``city_id``."""
+        return await self._change(contact_id, city_id=city_id, role=role.value, chat_id=chat_id)
+
+    async def _change(self, contact_id: int, **columns: object) -> Contact:
         row = await self.db.get(ContactRow, contact_id)
         if row is None:
             raise LookupError(contact_id)
-        for key, value in changes.items():
-            setattr(row, key, value.value if isinstance(value, Role) else value)
+        for column, value in columns.items():
+            setattr(row, column, value)
         await self.db.flush()
         return _contact(row)
 
@@ -338,22 +367,15 @@ class ContactRepository(_Repository):
         result = await self.db.execute(
             update(ContactRow).where(ContactRow.id == contact_id, ContactRow.reachable.is_(True)).values(reachable=False)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def delete(self, contact_id: int) -> None:
         await self.db.execute(delete(ContactRow).where(ContactRow.id == contact_id))
 
 
-@dataclass(frozen=True)
-class InviteCode:
-    id: int
-    city_id: int
-    role: Role
-    expires_at: datetime
-    used_at: datetime | None
+class JoinLinkRepository(_Repository):
+    """One-time join links (table ``invite_codes``); the code itself is never stored, only its SHA-256."""
 
-
-class InviteCodeRepository(_Repository):
     async def add(
         self,
         *,
@@ -367,7 +389,7 @@ class InviteCodeRepository(_Repository):
     ) -> None:
         """Keep a new code; ``created_by`` is a Telegram user id, ``created_by_contact_id`` a contact on the web."""
         self.db.add(
-            InviteCodeRow(
+            JoinLinkRow(
                 code_hash=code_hash,
                 city_id=city_id,
                 role=role.value,
@@ -379,20 +401,20 @@ class InviteCodeRepository(_Repository):
         )
         await self.db.flush()
 
-    async def by_hash(self, code_hash: str) -> InviteCode | None:
-        row = await self.db.scalar(select(InviteCodeRow).where(InviteCodeRow.code_hash == code_hash))
+    async def by_hash(self, code_hash: str) -> JoinLink | None:
+        row = await self.db.scalar(select(JoinLinkRow).where(JoinLinkRow.code_hash == code_hash))
         if row is None:
             return None
-        return InviteCode(row.id, row.city_id, Role(row.role), row.expires_at, row.used_at)
+        return JoinLink(row.id, row.city_id, Role(row.role), row.expires_at, row.used_at)
 
-    async def use(self, code_id: int, *, contact_id: int, now_utc: datetime) -> bool:
+    async def use(self, link_id: int, *, contact_id: int, now_utc: datetime) -> bool:
         """Spend a code; False if it was already spent or has expired (two people, one link)."""
         result = await self.db.execute(
-            update(InviteCodeRow)
-            .where(InviteCodeRow.id == code_id, InviteCodeRow.used_at.is_(None), InviteCodeRow.expires_at > now_utc)
+            update(JoinLinkRow)
+            .where(JoinLinkRow.id == link_id, JoinLinkRow.used_at.is_(None), JoinLinkRow.expires_at > now_utc)
             .values(used_at=now_utc, used_by_contact_id=contact_id)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class TopicRepository(_Repository):
@@ -409,15 +431,15 @@ class TopicRepository(_Repository):
 
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
-        return [Topic(r.id, r.key, dict(r.titles)) for r in rows]
+        return [_topic(r) for r in rows]
 
     async def get(self, topic_id: int) -> Topic | None:
         row = await self.db.get(TopicRow, topic_id)
-        return Topic(row.id, row.key, dict(row.titles)) if row else None
+        return _topic(row) if row else None
 
     async def by_key(self, key: str) -> Topic | None:
         row = await self.db.scalar(select(TopicRow).where(TopicRow.key == key))
-        return Topic(row.id, row.key, dict(row.titles)) if row else None
+        return _topic(row) if row else None
 
 
 class InterestRepository(_Repository):
@@ -442,13 +464,13 @@ class InterestRepository(_Repository):
         result = await self.db.execute(
             delete(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def set_note(self, city_id: int, topic_id: int, note: str | None) -> bool:
         result = await self.db.execute(
             update(InterestRow).where(InterestRow.city_id == city_id, InterestRow.topic_id == topic_id).values(note=note)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class MatchRepository(_Repository):
@@ -506,7 +528,7 @@ class MatchRepository(_Repository):
             .where(MatchRow.id == match_id, MatchRow.status.in_([s.value for s in from_statuses]))
             .values(status=to.value, reason=reason, no_time=_no_time_json(no_time) if no_time else None, updated_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
         await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
@@ -516,10 +538,43 @@ class MatchRepository(_Repository):
         await self.db.flush()
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
-        rows = await self.db.scalars(
-            select(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id).order_by(ProposedSlotRow.rank)
+        return (await self.proposals_of([match_id])).get(match_id, [])
+
+    async def proposals_of(self, match_ids: Iterable[int]) -> dict[int, list[tuple[datetime, float]]]:
+        """The offered slots (start, comfort) of many matches, best first, in one query."""
+        rows = await self.db.execute(
+            select(ProposedSlotRow.match_id, ProposedSlotRow.start_utc, ProposedSlotRow.comfort)
+            .where(ProposedSlotRow.match_id.in_(list(match_ids)))
+            .order_by(ProposedSlotRow.match_id, ProposedSlotRow.rank)
         )
-        return [(r.start_utc, r.comfort) for r in rows]
+        slots: dict[int, list[tuple[datetime, float]]] = {}
+        for match_id, start, comfort in rows:
+            slots.setdefault(match_id, []).append((start, comfort))
+        return slots
+
+    async def view(self, match_id: int) -> MatchView | None:
+        found = await self.views(ids=[match_id])
+        return found[0] if found else None
+
+    async def views(self, *, ids: Iterable[int] | None = None, statuses: Iterable[MatchStatus] | None = None) -> list[MatchView]:
+        """Matches with their cities, topic and notes (all, or those with ``ids`` or ``statuses``), in one query."""
+        city_a, city_b = aliased(CityRow), aliased(CityRow)
+        note_a, note_b = aliased(InterestRow), aliased(InterestRow)
+        query = (
+            select(MatchRow, city_a, city_b, TopicRow, note_a.note, note_b.note)
+            .join(city_a, city_a.id == MatchRow.city_a_id)
+            .join(city_b, city_b.id == MatchRow.city_b_id)
+            .join(TopicRow, TopicRow.id == MatchRow.topic_id)
+            .outerjoin(note_a, and_(note_a.city_id == MatchRow.city_a_id, note_a.topic_id == MatchRow.topic_id))
+            .outerjoin(note_b, and_(note_b.city_id == MatchRow.city_b_id, note_b.topic_id == MatchRow.topic_id))
+            .order_by(MatchRow.id)
+        )
+        if ids is not None:
+            query = query.where(MatchRow.id.in_(list(ids)))
+        if statuses is not None:
+            query = query.where(MatchRow.status.in_([s.value for s in statuses]))
+        rows = await self.db.execute(query)
+        return [MatchView(_match(m), _city(a), _city(b), _topic(t), na, nb) for m, a, b, t, na, nb in rows]
 
 
 class SessionRepository(_Repository):
@@ -562,16 +617,41 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
         return _session(row) if row else None
 
-    async def list_upcoming(self, *, after_utc: datetime, city_id: int | None = None) -> list[Session]:
-        query = select(SessionRow).where(
-            SessionRow.status == SessionStatus.CONFIRMED.value, SessionRow.start_utc >= after_utc
+    async def view(self, session_id: int) -> SessionView | None:
+        found = await self.views(ids=[session_id])
+        return found[0] if found else None
+
+    async def views(
+        self,
+        *,
+        ids: Iterable[int] | None = None,
+        statuses: Iterable[SessionStatus] | None = None,
+        after_utc: datetime | None = None,
+        city_id: int | None = None,
+    ) -> list[SessionView]:
+        """Sessions with their match, cities and topic, earliest first, in one query.
+
+        All, or those with ``ids``, ``statuses``, starting from ``after_utc``, of ``city_id``.
+        """
+        city_a, city_b = aliased(CityRow), aliased(CityRow)
+        query = (
+            select(SessionRow, MatchRow, city_a, city_b, TopicRow)
+            .join(MatchRow, MatchRow.id == SessionRow.match_id)
+            .join(city_a, city_a.id == MatchRow.city_a_id)
+            .join(city_b, city_b.id == MatchRow.city_b_id)
+            .join(TopicRow, TopicRow.id == MatchRow.topic_id)
+            .order_by(SessionRow.start_utc, SessionRow.id)
         )
+        if ids is not None:
+            query = query.where(SessionRow.id.in_(list(ids)))
+        if statuses is not None:
+            query = query.where(SessionRow.status.in_([s.value for s in statuses]))
+        if after_utc is not None:
+            query = query.where(SessionRow.start_utc >= after_utc)
         if city_id is not None:
-            query = query.join(MatchRow, MatchRow.id == SessionRow.match_id).where(
-                or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id)
-            )
-        rows = await self.db.scalars(query.order_by(SessionRow.start_utc, SessionRow.id))
-        return [_session(r) for r in rows]
+            query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        rows = await self.db.execute(query)
+        return [SessionView(_session(s), _match(m), _city(a), _city(b), _topic(t)) for s, m, a, b, t in rows]
 
     async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
         """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
@@ -582,12 +662,6 @@ class SessionRepository(_Repository):
             .order_by(SessionRow.start_utc, SessionRow.id)
         )
         return [(_session(row), a, b) for row, a, b in rows]
-
-    async def list_confirmed(self) -> list[Session]:
-        rows = await self.db.scalars(
-            select(SessionRow).where(SessionRow.status == SessionStatus.CONFIRMED.value).order_by(SessionRow.start_utc)
-        )
-        return [_session(r) for r in rows]
 
     async def reschedule(self, session_id: int, *, expected_sequence: int, start_utc: datetime, now_utc: datetime) -> Session | None:
         """Move a confirmed session; the sequence only ever rises. None if someone changed it first."""
@@ -600,7 +674,7 @@ class SessionRepository(_Repository):
             )
             .values(start_utc=start_utc, sequence=SessionRow.sequence + 1, updated_at=now_utc)
         )
-        return await self._reloaded(session_id) if result.rowcount == 1 else None
+        return await self._reloaded(session_id) if _rowcount(result) == 1 else None
 
     async def cancel(self, session_id: int, *, now_utc: datetime) -> Session | None:
         """Cancel once; the cancellation raises the sequence too. None if already cancelled."""
@@ -609,7 +683,7 @@ class SessionRepository(_Repository):
             .where(SessionRow.id == session_id, SessionRow.status == SessionStatus.CONFIRMED.value)
             .values(status=SessionStatus.CANCELLED.value, sequence=SessionRow.sequence + 1, updated_at=now_utc)
         )
-        return await self._reloaded(session_id) if result.rowcount == 1 else None
+        return await self._reloaded(session_id) if _rowcount(result) == 1 else None
 
     async def _reloaded(self, session_id: int) -> Session:
         row = await self.db.get(SessionRow, session_id, populate_existing=True)
@@ -651,7 +725,7 @@ class SessionRepository(_Repository):
             .where(ParticipantRow.session_id == session_id, ParticipantRow.contact_id == contact_id)
             .values(answer=answer.value, answered_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
 
 class OutboxRepository(_Repository):
@@ -720,20 +794,6 @@ class OutboxRepository(_Repository):
         )
         return [_message(r) for r in rows]
 
-    async def mark(self, message_id: int, status: OutboxStatus, *, now_utc: datetime, error: str | None = None) -> None:
-        values: dict[str, Any] = {"status": status.value, "last_error": error}
-        if status is OutboxStatus.SENT:
-            values["sent_at"] = now_utc
-        await self.db.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
-
-    async def release(self, message_id: int, *, due_utc: datetime, error: str | None = None) -> None:
-        """Give a claimed message back to the queue, due again at ``due_utc`` (retry with backoff)."""
-        await self.db.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == message_id, OutboxRow.status == OutboxStatus.CLAIMED.value)
-            .values(status=OutboxStatus.PENDING.value, due_at=due_utc, claimed_by=None, claimed_at=None, last_error=error)
-        )
-
     async def drop_pending_for_session(self, session_id: int, kinds: Iterable[str], reason: str) -> int:
         result = await self.db.execute(
             update(OutboxRow)
@@ -744,7 +804,7 @@ class OutboxRepository(_Repository):
             )
             .values(status=OutboxStatus.DROPPED.value, last_error=reason)
         )
-        return result.rowcount
+        return _rowcount(result)
 
     async def drop_pending_for_session_except(
         self, session_id: int, kinds: Iterable[str], keep_keys: Iterable[str], reason: str
@@ -759,7 +819,7 @@ class OutboxRepository(_Repository):
         if keep:
             query = query.where(OutboxRow.dedupe_key.not_in(keep))
         result = await self.db.execute(query.values(status=OutboxStatus.DROPPED.value, last_error=reason))
-        return result.rowcount
+        return _rowcount(result)
 
     def _owned(self, message_id: int, worker: str) -> Any:
         return (
@@ -773,7 +833,7 @@ class OutboxRepository(_Repository):
         result = await self.db.execute(
             update(OutboxRow).where(*self._owned(message_id, worker)).values(handed_over_at=now_utc)
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def settle(
         self, message_id: int, *, worker: str, status: OutboxStatus, now_utc: datetime, error: str | None = None
@@ -783,7 +843,7 @@ class OutboxRepository(_Repository):
         if status is OutboxStatus.SENT:
             values["sent_at"] = now_utc
         result = await self.db.execute(update(OutboxRow).where(*self._owned(message_id, worker)).values(**values))
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def give_back(self, message_id: int, *, worker: str, due_utc: datetime, error: str | None = None) -> bool:
         """Return a message ``worker`` holds to the queue, due again at ``due_utc``."""
@@ -799,7 +859,7 @@ class OutboxRepository(_Repository):
                 last_error=error,
             )
         )
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     async def release_unsent_claims(self, *, worker: str) -> int:
         """Return every message ``worker`` claimed but never handed over to the queue (shutdown)."""
@@ -812,7 +872,7 @@ class OutboxRepository(_Repository):
             )
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None)
         )
-        return result.rowcount
+        return _rowcount(result)
 
     async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
         """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
@@ -887,16 +947,6 @@ class RoadmapRepository(_Repository):
         return [
             RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
         ]
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """What the bot waits for from one person; an empty one when it waits for nothing."""
-
-    telegram_user_id: int
-    step: str | None = None
-    payload: dict[str, Any] | None = None
-    acting_city_id: int | None = None
 
 
 class ConversationRepository(_Repository):

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import SignInLink
 from storage.models import SignInLinkRow
-
-
-@dataclass(frozen=True)
-class SignInLink:
-    id: int
-    contact_id: int
-    expires_utc: datetime
-    used_utc: datetime | None
 
 
 class SignInLinkRepository:

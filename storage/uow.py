@@ -11,7 +11,7 @@ from storage.repositories import (
     ContactRepository,
     ConversationRepository,
     InterestRepository,
-    InviteCodeRepository,
+    JoinLinkRepository,
     MatchRepository,
     OutboxRepository,
     RoadmapRepository,
@@ -31,9 +31,9 @@ class SqlUnitOfWork:
     cities: CityRepository
     contacts: ContactRepository
     conversations: ConversationRepository
-    invite_codes: InviteCodeRepository
     topics: TopicRepository
     interests: InterestRepository
+    join_links: JoinLinkRepository
     matches: MatchRepository
     sessions: SessionRepository
     outbox: OutboxRepository
@@ -51,9 +51,9 @@ class SqlUnitOfWork:
         self.cities = CityRepository(db)
         self.contacts = ContactRepository(db)
         self.conversations = ConversationRepository(db)
-        self.invite_codes = InviteCodeRepository(db)
         self.topics = TopicRepository(db)
         self.interests = InterestRepository(db)
+        self.join_links = JoinLinkRepository(db)
         self.matches = MatchRepository(db)
         self.sessions = SessionRepository(db)
         self.outbox = OutboxRepository(db)

@@ -8,24 +8,22 @@ clock, nothing else.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-# Importing these registers their notification renderers (bot.notifications.RENDERERS).
-import bot.reminders  # noqa: F401 - "reminder"
-import bot.services.matching  # noqa: F401 - "match_notice", "match_ended"
-import bot.services.session_notices  # noqa: F401 - proposals, invitations, updates, cancellations
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.domain import Channel
-from bot.email import SmtpMailer
+from bot.email import EmailChannel, SmtpMailer
+from bot.notices import RENDERERS, Renderer
 from bot.ports import MessageChannel
 from bot.services import Services
-from bot.services.delivery import DeliveryService, EmailChannel
-from handlers.context import TandemContext
+from bot.services.delivery import DeliveryService
+from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import JobQueueWakeups, start_jobs
 from handlers.notifier import TelegramChannel
 from storage.db import check_schema, create_engine, create_session_factory
@@ -45,11 +43,13 @@ def build_application(
     clock: Clock | None = None,
     rate_limiter: Any = "default",
     per_chat_interval: float = 1.0,
-) -> Application:
+    renderers: Mapping[str, Renderer] = RENDERERS,
+) -> TandemApplication:
     """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
 
     ``per_chat_interval`` paces messages to one chat (Telegram allows about one a second); the
-    offline demo and tests, which talk to no real Telegram, set it to 0.
+    offline demo and tests, which talk to no real Telegram, set it to 0. ``renderers`` is the
+    table of outgoing messages (``bot.notices``; the delivery benchmark adds a kind of its own).
     """
     builder = (
         ApplicationBuilder()
@@ -74,11 +74,12 @@ def build_application(
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock or SystemClock()
     application.bot_data["per_chat_interval"] = per_chat_interval
+    application.bot_data["renderers"] = renderers
     handlers.register(application)
     return application
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: TandemApplication) -> None:
     """Open the database (refusing an outdated schema) and build the services."""
     config: Config = application.bot_data["config"]
     engine = create_engine(config.database.url, echo=config.database.echo)
@@ -93,7 +94,10 @@ async def _post_init(application: Application) -> None:
         clock=clock,
         uow_factory=uow_factory,
         wakeups=wakeups,
-        delivery=DeliveryService(uow_factory, clock, _channels(application, config, clock), wakeups=wakeups, config=config),
+        delivery=DeliveryService(
+            uow_factory, clock, _channels(application, config, clock),
+            renderers=application.bot_data["renderers"], wakeups=wakeups, config=config,
+        ),
     )
     # The chat: topics from the config into the database, and the localized command menus.
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
@@ -101,7 +105,7 @@ async def _post_init(application: Application) -> None:
     start_jobs(application)
 
 
-def _channels(application: Application, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
+def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
     """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
     channels: dict[Channel, MessageChannel] = {
         Channel.TELEGRAM: TelegramChannel(application.bot, per_chat_interval=application.bot_data["per_chat_interval"])
@@ -121,7 +125,7 @@ def _channels(application: Application, config: Config, clock: Clock) -> dict[Ch
     return channels
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: TandemApplication) -> None:
     """Return unsent claims to the queue (SIGTERM), then close the database."""
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None and services.delivery is not None:

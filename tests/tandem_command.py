@@ -1,6 +1,6 @@
 """How tests start the ``tandem`` command: as its users do, through the installed console script.
 
-The script follows the package's entry point wherever ``main`` lives (``bot.cli`` today), so a
+The script follows the package's entry point wherever ``main`` lives (``tandem.cli`` today), so a
 test that runs it survives the code moving; without the script on the virtual environment's
 ``bin`` (an unusual install), the entry point is imported the same way the script would.
 """

@@ -1,6 +1,6 @@
 """Delivery benchmark: invites and reminders to 1,000 participants through the real rate limiter.
 
-    /work/main/.venv/bin/python -m benchmarks.delivery.bench_delivery [--participants 1000]
+    .venv/bin/python -m benchmarks.delivery.bench_delivery [--participants 1000]
         [--faults 0.2] [--backoff 30] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The whole sending side is production code: ``build_application`` (python-telegram-bot, httpx,
@@ -40,8 +40,10 @@ from bot.clock import SystemClock
 from bot.config import config_from_mapping
 from bot.domain import Contact, OutboxStatus, OutgoingMessage, Role, SessionStatus
 from bot.invites import InviteCity, InviteEvent, build_invite, invite_filename
-from bot.notifications import Document, Notification, Queued, RenderContext, queue, renderer
-from bot.reminders import queue_reminders
+from bot.notices import RENDERERS, RenderContext
+from bot.notices.outbox import Queued, queue
+from bot.notices.reminders import queue_reminders
+from bot.ports import Document, Notification
 from bot.services.delivery import RetryPolicy
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, FloodGuard, serve_bot_api
 from storage.db import upgrade_async
@@ -51,7 +53,6 @@ BENCH_INVITE = "bench_invite"
 RATE = 30.0
 
 
-@renderer(BENCH_INVITE)
 async def render_bench_invite(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """An invite as the session renderer sends it, a caption and the recipient's .ics, without
     listing 1,000 attendees in every file (a real session has a handful)."""
@@ -110,7 +111,9 @@ async def run(scenario: str, kind: str, participants: int, faults: float, backof
             config = config_from_mapping({"telegram": {"api_base_url": base_url}, "database": {"url": database}},
                                          env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN})
             request = HTTPXRequest(connection_pool_size=64, read_timeout=1.0)
-            application = build_application(config, request=request, clock=SystemClock())
+            application = build_application(
+                config, request=request, clock=SystemClock(), renderers={**RENDERERS, BENCH_INVITE: render_bench_invite}
+            )
             await application.initialize()
             await application.post_init(application)  # type: ignore[misc]
             services = application.bot_data["services"]
@@ -165,7 +168,7 @@ async def prepare(uow_factory: Any, kind: str, participants: int) -> list[int]:
             people.append(await uow.contacts.add(display_name=f"Participant {n}", role=Role.PARTICIPANT, language="en",
                                                  now_utc=now, city_id=(panjin, lisbon)[n % 2].id, chat_id=100_000 + n))
         if kind == "reminder":
-            await queue_reminders(uow, session, people, [timedelta(hours=2)], now)
+            await queue_reminders(uow, session, people, [timedelta(hours=2)], now, email_enabled=False)
         else:
             for person in people:
                 await queue(uow, Queued(kind=BENCH_INVITE, contact_id=person.id, due_utc=now, dedupe_key=f"bench:{person.id}",

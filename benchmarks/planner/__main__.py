@@ -17,7 +17,8 @@ from pathlib import Path
 from benchmarks.planner.generator import SIZES, generate
 from benchmarks.planner.validator import validate
 
-EXAMPLE = Path("/work/shared/planner/example-small.json")
+# The shared example instance of planner-format.md, as the tests keep it.
+EXAMPLE = Path(__file__).resolve().parents[2] / "tests" / "unit" / "planner" / "data" / "example-small.json"
 
 
 def _run(solver: str, instance_path: Path, out_dir: Path, seconds: float) -> dict:

@@ -23,7 +23,7 @@ DAY_SLOTS = 1 << 12  # day indexes per city in an occupancy key: city * DAY_SLOT
 
 
 @dataclass(frozen=True)
-class Clock:
+class MinuteGrid:
     """Minutes after ``epoch_utc``; horizon and notice already in minutes."""
 
     epoch_utc: datetime
@@ -34,7 +34,7 @@ class Clock:
     granularity: int
 
     @classmethod
-    def of(cls, problem: PlanningProblem) -> Clock:
+    def of(cls, problem: PlanningProblem) -> MinuteGrid:
         epoch = datetime.combine(problem.horizon_start - timedelta(days=2), time(0), UTC)
         days = (problem.horizon_end - problem.horizon_start).days + 1
         earliest = problem.now_utc + problem.min_notice
@@ -52,7 +52,7 @@ class Clock:
 Piece = tuple[int, int, int, int, int]
 
 
-def city_pieces(calendar: CityCalendar, problem: PlanningProblem, clock: Clock, *, skip_closed_days: bool = True) -> list[Piece]:
+def city_pieces(calendar: CityCalendar, problem: PlanningProblem, clock: MinuteGrid, *, skip_closed_days: bool = True) -> list[Piece]:
     """The city's open windows over the horizon as sorted minute pieces."""
     pieces: list[Piece] = []
     for window in open_windows(calendar, problem.horizon_start, problem.horizon_end, skip_closed_days=skip_closed_days):
@@ -126,7 +126,7 @@ def comfort_of(start: np.ndarray, duration: np.ndarray, span_start: np.ndarray, 
 
 def build_candidates(
     problem: PlanningProblem,
-    clock: Clock,
+    clock: MinuteGrid,
     requests: Sequence[MeetingRequest],
     pieces_of: dict[CityId, list[Piece]],
     *,
@@ -225,7 +225,7 @@ class Occupancy:
         self.caps = caps
         self.days: dict[int, list[tuple[int, int, int]]] = {}
 
-    def add_fixed(self, problem: PlanningProblem, clock: Clock, city_index: dict[CityId, int], sessions: Iterable[FixedSession]) -> None:
+    def add_fixed(self, problem: PlanningProblem, clock: MinuteGrid, city_index: dict[CityId, int], sessions: Iterable[FixedSession]) -> None:
         for session in sessions:
             start, end = clock.minute(session.start_utc), clock.minute(session.end_utc)
             for city_id in dict.fromkeys(session.city_ids):
@@ -294,7 +294,7 @@ class Prepared:
 
     def __init__(self, problem: PlanningProblem) -> None:
         self.problem = problem
-        self.clock = Clock.of(problem)
+        self.clock = MinuteGrid.of(problem)
         self.city_ids: list[CityId] = list(problem.cities)
         self.city_index = {city_id: index for index, city_id in enumerate(self.city_ids)}
         self.caps = [problem.cap_of(city_id) for city_id in self.city_ids]

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
-
-if TYPE_CHECKING:
-    from bot.services.availability import AvailabilityService
-    from bot.services.cities import CityService
-    from bot.services.delivery import DeliveryService
-    from bot.services.health import HealthService
-    from bot.services.interests import InterestService
-    from bot.services.matching import MatchingService
-    from bot.services.onboarding import OnboardingService
-    from bot.services.people import PeopleService
-    from bot.services.planning import PlanningService
-    from bot.services.sessions import SessionService
-    from bot.services.sign_in import SignInService
+from bot.services.availability import AvailabilityService
+from bot.services.cities import CityService
+from bot.services.delivery import DeliveryService
+from bot.services.health import HealthService
+from bot.services.interests import InterestService
+from bot.services.matching import MatchingService
+from bot.services.onboarding import OnboardingService
+from bot.services.people import PeopleService
+from bot.services.planning import PlanningService
+from bot.services.sessions import SessionService
+from bot.services.sign_in import SignInService
 
 
 @dataclass
@@ -32,67 +28,29 @@ class Services:
     clock: Clock
     uow_factory: UnitOfWorkFactory
     wakeups: Wakeups = field(default_factory=NoWakeups)
-    delivery: DeliveryService | None = None  # sends the outbox; set by the composition root
+    delivery: DeliveryService | None = None  # sends the outbox; None where nothing is sent (the CLI)
 
-    # The chat's use cases, built on first use; each reads ``wakeups`` at call time.
-    @cached_property
-    def people(self) -> PeopleService:
-        from bot.services.people import PeopleService
+    # The chat's use cases; each reads the parts above from this root when it is called.
+    people: PeopleService = field(init=False)
+    cities: CityService = field(init=False)
+    onboarding: OnboardingService = field(init=False)
+    interests: InterestService = field(init=False)
+    availability: AvailabilityService = field(init=False)
+    matching: MatchingService = field(init=False)
+    planning: PlanningService = field(init=False)  # one planning run at a time in this process
+    sessions: SessionService = field(init=False)
+    # The web app's own: signing in, and whether this process is healthy.
+    sign_in: SignInService = field(init=False)
+    health: HealthService = field(init=False)
 
-        return PeopleService(self)
-
-    @cached_property
-    def cities(self) -> CityService:
-        from bot.services.cities import CityService
-
-        return CityService(self)
-
-    @cached_property
-    def onboarding(self) -> OnboardingService:
-        from bot.services.onboarding import OnboardingService
-
-        return OnboardingService(self)
-
-    @cached_property
-    def interests(self) -> InterestService:
-        from bot.services.interests import InterestService
-
-        return InterestService(self)
-
-    @cached_property
-    def availability(self) -> AvailabilityService:
-        from bot.services.availability import AvailabilityService
-
-        return AvailabilityService(self)
-
-    @cached_property
-    def matching(self) -> MatchingService:
-        from bot.services.matching import MatchingService
-
-        return MatchingService(self)
-
-    # Planning and sessions: what coordinators confirm, and what everyone is invited to.
-    @cached_property
-    def planning(self) -> PlanningService:
-        from bot.services.planning import PlanningService
-
-        return PlanningService(self)
-
-    @cached_property
-    def sessions(self) -> SessionService:
-        from bot.services.sessions import SessionService
-
-        return SessionService(self)
-
-    # The web app: signing in, and whether this process is healthy.
-    @cached_property
-    def sign_in(self) -> SignInService:
-        from bot.services.sign_in import SignInService
-
-        return SignInService(self)
-
-    @cached_property
-    def health(self) -> HealthService:
-        from bot.services.health import HealthService
-
-        return HealthService(self)
+    def __post_init__(self) -> None:
+        self.people = PeopleService(self)
+        self.cities = CityService(self)
+        self.onboarding = OnboardingService(self)
+        self.interests = InterestService(self)
+        self.availability = AvailabilityService(self)
+        self.matching = MatchingService(self)
+        self.planning = PlanningService(self)
+        self.sessions = SessionService(self)
+        self.sign_in = SignInService(self)
+        self.health = HealthService(self)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
-from bot.services.matching import eligible
 from bot.week_grid import Cell, cells_in_zone, cells_of, fits_the_grid, windows_of
 
 HOURS_STEP = "hours"
@@ -117,12 +116,6 @@ class AvailabilityService(ServiceBase):
             await uow.commit()
             return city
 
-    async def waiting_city(self, *, by: Actor) -> int | None:
-        """The city whose free text the bot is waiting for (None: the person's own or acted-for city)."""
-        async with self.uow() as uow:
-            person = await self.person(uow, by)
-            return int(person.step_payload["city_id"]) if person.step_payload and "city_id" in person.step_payload else None
-
     async def days_away(self, *, by: Actor, city_id: int | None = None) -> AwayView:
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
@@ -208,12 +201,12 @@ class AvailabilityService(ServiceBase):
             return await self.remove_day_away(by=by, city_id=city.id, day=day)
         return await self.add_days_away(by=by, text=day.isoformat(), city_id=city.id)
 
-    async def _week_grid(self, uow: Any, city: City) -> WeekGridView:
+    async def _week_grid(self, uow: UnitOfWork, city: City) -> WeekGridView:
         from bot.planner import render_weekly_hours
 
         own_windows = await uow.cities.weekly_hours(city.id)
         own = cells_of(own_windows)
-        partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+        partners = [p for p in await uow.cities.list() if self.config.programme.pairing.allows(city, p)]
         hours = await uow.cities.weekly_hours_of([p.id for p in partners])
         today = self._today(city)
         week_start = today - timedelta(days=today.weekday())  # this week, its clock changes as they are
@@ -229,18 +222,18 @@ class AvailabilityService(ServiceBase):
     def _today(self, city: City) -> date:
         return self.now().astimezone(ZoneInfo(city.timezone)).date()
 
-    async def _away_view(self, uow: Any, city: City) -> AwayView:
+    async def _away_view(self, uow: UnitOfWork, city: City) -> AwayView:
         today = self._today(city)
         return AwayView(city, tuple(d for d in await uow.cities.days_away(city.id) if d >= today))
 
-    async def _hours_view(self, uow: Any, city: City) -> HoursView:
+    async def _hours_view(self, uow: UnitOfWork, city: City) -> HoursView:
         from bot.planner import render_weekly_hours, weekly_overlap
         from bot.services.planning import city_calendars
 
         own = await uow.cities.weekly_hours(city.id)
         overlaps = []
         if own:
-            partners = [p for p in await uow.cities.list() if eligible(self.config, city, p)]
+            partners = [p for p in await uow.cities.list() if self.config.programme.pairing.allows(city, p)]
             calendars = await city_calendars(uow, [city, *partners])
             mine = calendars[city.id]
             today = self._today(city)

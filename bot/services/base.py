@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.domain import Actor, City, PermissionDeniedError, Role
+from bot.domain import Actor, City, InvalidInputError, Payload, PermissionDeniedError, Role
 from bot.ports import UnitOfWork, Wakeups
 from bot.services.errors import user_error
 from bot.services.people_model import Person, resolve_person
@@ -43,7 +43,7 @@ class ServiceBase:
     def uow(self) -> UnitOfWork:
         return self.root.uow_factory()
 
-    async def person(self, uow: Any, by: Actor, language_code: str | None = None) -> Person:
+    async def person(self, uow: UnitOfWork, by: Actor, language_code: str | None = None) -> Person:
         return await resolve_person(uow, self.config, by, language_code)
 
     def require_coordinator(self, by: Actor | None) -> None:
@@ -52,7 +52,7 @@ class ServiceBase:
         if by is not None and self.config.programme.coordinator(by) is None:
             raise user_error(PermissionDeniedError, "Only the programme's coordinators may do this.")
 
-    async def city_to_manage(self, uow: Any, by: Actor, city_id: int | None = None) -> tuple[Person, City]:
+    async def city_to_manage(self, uow: UnitOfWork, by: Actor, city_id: int | None = None) -> tuple[Person, City]:
         """The city ``by`` may change: their own (contacts), or the one named or acted for (coordinators).
 
         Checked on every call, not only when a button is shown: a button kept from before someone
@@ -79,7 +79,19 @@ class ServiceBase:
             )
         raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
 
-    async def wait(self, uow: Any, by: Actor, step: str | None, payload: dict[str, Any] | None = None) -> None:
+    async def awaited_text(self, uow: UnitOfWork, by: Actor, step: str, key: str, not_waiting: str) -> Payload:
+        """What the bot noted when it asked ``by`` for the free text of ``step`` (``key`` among it).
+
+        Raises ``InvalidInputError`` with the msgid ``not_waiting`` when it was not waiting for it
+        (the step was cancelled, or the text came from the web, where there are no steps).
+        """
+        person = await self.person(uow, by)
+        payload = person.step_payload or {}
+        if person.waiting_for != step or key not in payload:
+            raise user_error(InvalidInputError, not_waiting)
+        return payload
+
+    async def wait(self, uow: UnitOfWork, by: Actor, step: str | None, payload: Payload | None = None) -> None:
         """Remember inside ``uow`` which free text ``by`` is expected to send next (None: nothing).
 
         Only the chat waits for free text; a contact on the web sends each answer with its form.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import csv
 import io
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -14,12 +14,13 @@ from babel import Locale
 from bot.config import Config
 from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role
 from bot.i18n import FALLBACK_LANGUAGE
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
 # Babel's territory list holds ISO 3166-1 alpha-2 codes plus a few groupings that are no country.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ"})
-_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
+_COUNTRIES = frozenset(code for code in Locale("en").territories if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EDITABLE_FIELDS = ("name", "country", "timezone", "group", "subdivision", "link")
 CSV_COLUMNS = ("name", "country", "timezone", "group")
@@ -112,7 +113,7 @@ class CityService(ServiceBase):
                 link = value.strip() or None
                 if link is not None and not link.startswith("https://"):
                     raise user_error(InvalidInputError, "A meeting link must start with https://.")
-                updated = await uow.cities.update(city.id, meeting_link=link)
+                updated = await uow.cities.save(replace(city, meeting_link=link))
             else:
                 current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group, "subdivision": city.subdivision or ""}
                 current[field] = value
@@ -121,13 +122,13 @@ class CityService(ServiceBase):
                     other = await uow.cities.by_name(fields.name)
                     if other is not None and other.id != city.id:
                         raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
-                updated = await uow.cities.update(city.id, **vars(fields))
+                updated = await uow.cities.save(replace(city, **vars(fields)))
             await uow.commit()
         if field in ("timezone", "country", "subdivision"):
             self.wakeups.planning_needed()
         return updated
 
-    async def import_csv(self, text: str, *, by: Actor | None) -> list[City]:
+    async def import_csv(self, text: str, *, by: Actor | None) -> builtins.list[City]:  # builtins: "list" is a method here
         """Import cities from CSV (``name,country,timezone,group[,subdivision]`` with a header row).
 
         All or nothing: every bad row is reported with its line number, and if any row is bad
@@ -219,7 +220,7 @@ class CityService(ServiceBase):
             return contact
 
     @staticmethod
-    async def _city_named(uow: Any, name: str) -> City:
+    async def _city_named(uow: UnitOfWork, name: str) -> City:
         city: City | None = await uow.cities.by_name(name)
         if city is None:
             raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=name.strip())

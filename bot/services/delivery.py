@@ -49,33 +49,29 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from email.utils import format_datetime, make_msgid
-from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role
-from bot.email import DeliveryError as MailDeliveryError
-from bot.i18n import gettext, normalize_language
-from bot.notifications import RENDERERS, Notification, Queued, RenderContext, queue, renderer
+from bot.domain import Channel, Contact, NoticeKind, OutboxStatus, OutgoingMessage, Role
+from bot.notices.outbox import Queued, queue, queue_notice
+from bot.notices.rendering import RenderContext, Renderer
 from bot.ports import (
-    EmailSender,
     MessageChannel,
+    Notification,
     NoWakeups,
     RecipientBlockedError,
     RejectedError,
     RetryLaterError,
     TransientSendError,
+    UnitOfWork,
     UnitOfWorkFactory,
     Wakeups,
 )
-from bot.services.sign_in import SIGN_IN_LINK_KIND, with_sign_in_link
 
 log = logging.getLogger(__name__)
 
-CONTACT_UNREACHABLE_KIND = "contact_unreachable"
 DEFAULT_LEASE = timedelta(minutes=10)
 DEFAULT_SEND_TIMEOUT = timedelta(seconds=90)
 
@@ -121,6 +117,7 @@ class DeliveryService:
         clock: Clock,
         channels: Mapping[Channel, MessageChannel],
         *,
+        renderers: Mapping[str, Renderer],
         wakeups: Wakeups | None = None,
         config: Config | None = None,
         worker: str | None = None,
@@ -134,6 +131,7 @@ class DeliveryService:
         self.uow_factory = uow_factory
         self.clock = clock
         self.channels = dict(channels)
+        self.renderers = dict(renderers)  # bot.notices.RENDERERS, given by the composition root
         self.wakeups: Wakeups = wakeups or NoWakeups()
         self.config = config or Config()  # renderers read the programme's settings from it
         self.worker = worker or new_worker_id()
@@ -240,10 +238,11 @@ class DeliveryService:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             contact: Contact | None = await uow.contacts.get(message.contact_id)
-            render = RENDERERS.get(message.kind)
+            render = self.renderers.get(message.kind)
             channel = self.channels.get(message.channel)
             ended: tuple[OutboxStatus, str] | None = None
             notification: Notification | None = None
+            rerouted = False
             if render is None:
                 ended = (OutboxStatus.FAILED, f"no renderer for kind {message.kind!r}")
                 log.error("outbox %s: %s", message.id, ended[1])
@@ -252,23 +251,25 @@ class DeliveryService:
             elif channel is None:
                 ended = (OutboxStatus.DROPPED, f"the {message.channel.value} channel is not configured")
             elif message.channel is Channel.TELEGRAM and not contact.reachable:
-                ended = (OutboxStatus.FAILED, "the recipient has blocked the bot")
+                rerouted = bool(await self._by_email_instead(uow, message, contact, now))
+                if rerouted:
+                    ended = (OutboxStatus.DROPPED, "the recipient has blocked the bot; it goes by e-mail instead")
+                else:
+                    ended = (OutboxStatus.FAILED, "the recipient has blocked the bot")
             elif message.channel is Channel.TELEGRAM and contact.chat_id is None and contact.telegram_user_id is None:
                 ended = (OutboxStatus.DROPPED, "the recipient has no Telegram chat with the bot")
             elif message.channel is Channel.EMAIL and not contact.email:
                 ended = (OutboxStatus.DROPPED, "the recipient has no e-mail address")
             else:
-                render_context = RenderContext(uow, self.config, now)
-                notification = await render(render_context, contact, message)
+                notification = await render(RenderContext(uow, self.config, now), contact, message)
                 if notification is None:
                     ended = (OutboxStatus.DROPPED, "no longer wanted when it came to be sent")
-                elif message.channel is Channel.EMAIL and message.kind != SIGN_IN_LINK_KIND:
-                    # Every e-mail to a person carries their own sign-in link to the web pages.
-                    notification = await with_sign_in_link(render_context, contact, notification)
             if ended is not None:
                 status, reason = ended
                 if await uow.outbox.settle(message.id, worker=self.worker, status=status, now_utc=now, error=reason):
                     await uow.commit()
+                    if rerouted:
+                        self.wakeups.outbox_changed(now)
                     (report.failed if status is OutboxStatus.FAILED else report.dropped).append(message.id)
                     log.info("outbox %s (%s to contact %s) %s: %s", message.id, message.kind, message.contact_id, status.value, reason)
                 else:
@@ -335,83 +336,48 @@ class DeliveryService:
             report.lost_claims.append(message.id)
 
     async def _recipient_blocked(self, message: OutgoingMessage, contact: Contact, error: str, report: DeliveryReport) -> None:
-        """Fail the message; the first time the contact turns unreachable, tell the coordinators."""
+        """Fail the message (it goes by e-mail instead where the rule says so); the first time the
+        contact turns unreachable, tell the coordinators."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
             won = await uow.outbox.settle(message.id, worker=self.worker, status=OutboxStatus.FAILED, now_utc=now, error=f"blocked: {error}")
             notices = 0
             if message.channel is Channel.TELEGRAM and await uow.contacts.mark_unreachable(contact.id):
-                notices = await _queue_unreachable_notices(uow, contact, message, now)
+                notices = await _queue_unreachable_notices(uow, self.config, contact, message, now)
+            if message.channel is Channel.TELEGRAM and won:
+                notices += await self._by_email_instead(uow, message, replace(contact, reachable=False), now)
             await uow.commit()
         (report.failed if won else report.lost_claims).append(message.id)
-        log.warning("outbox %s: contact %s cannot be reached on %s (%s); %d coordinator notices queued", message.id, contact.id, message.channel.value, error, notices)
+        log.warning("outbox %s: contact %s cannot be reached on %s (%s); %d notices queued", message.id, contact.id, message.channel.value, error, notices)
         if notices:
             self.wakeups.outbox_changed(now)
 
+    async def _by_email_instead(self, uow: UnitOfWork, message: OutgoingMessage, contact: Contact, now: datetime) -> int:
+        """Queue a message Telegram cannot deliver by e-mail, if the channel rule says so; 1 if it did.
 
-async def _queue_unreachable_notices(uow: Any, contact: Contact, trigger: OutgoingMessage, now_utc: datetime) -> int:
+        The rule (``Contact.channels_for``) is applied when a message is queued; a contact who has
+        blocked the bot since gets what was queued for Telegram by e-mail, where they have an
+        address. Calendar files were queued on every channel the contact had, so they are not.
+        """
+        try:
+            kind = NoticeKind(message.kind)
+        except ValueError:
+            return 0  # a kind outside the table (tests, benchmarks): not ours to re-route
+        if kind.carries_calendar or Channel.EMAIL not in contact.channels_for(kind, email_enabled=self.config.email.enabled):
+            return 0
+        item = Queued(
+            message.kind, contact.id, now, f"by-email-instead:{message.id}", dict(message.payload), message.session_id, Channel.EMAIL
+        )
+        return int(await queue(uow, item) is not None)
+
+
+async def _queue_unreachable_notices(uow: UnitOfWork, config: Config, contact: Contact, trigger: OutgoingMessage, now_utc: datetime) -> int:
     coordinators = [c for c in await uow.contacts.with_role(Role.COORDINATOR) if c.id != contact.id]
     if not coordinators:
         log.warning("contact %s blocked the bot, and there is no coordinator contact to tell", contact.id)
-    queued = 0
-    for coordinator in coordinators:
-        item = Queued(
-            kind=CONTACT_UNREACHABLE_KIND,
-            contact_id=coordinator.id,
-            due_utc=now_utc,
-            # One notice per blocking (the outbox id that met it), per coordinator.
-            dedupe_key=f"{CONTACT_UNREACHABLE_KIND}:{contact.id}:{trigger.id}:{coordinator.id}",
-            payload={"contact_id": contact.id},
-        )
-        if await queue(uow, item) is not None:
-            queued += 1
-    return queued
-
-
-@renderer(CONTACT_UNREACHABLE_KIND)
-async def render_contact_unreachable(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    """Tell a coordinator that a contact blocked the bot; None if the contact is reachable again or gone."""
-    uow = ctx.uow
-    blocked: Contact | None = await uow.contacts.get(int(message.payload["contact_id"]))  # type: ignore[call-overload]
-    if blocked is None or blocked.reachable:
-        return None
-    language = normalize_language(recipient.language)
-    city = await uow.cities.get(blocked.city_id) if blocked.city_id is not None else None
-    who = f"{blocked.display_name} ({city.name})" if city else blocked.display_name
-    text = gettext(language, "{who} has blocked Tandem on Telegram: invites, changes and reminders no longer reach them there.", who=who)
-    if blocked.email:
-        text += "\n" + gettext(language, "They still get them by e-mail at {email}.", email=blocked.email)
-    else:
-        text += "\n" + gettext(language, "They have no e-mail address either: please contact them another way.")
-    return Notification(text=text)
-
-
-class EmailChannel:
-    """The e-mail channel: completes the rendered e-mail (From, Date, Message-ID) and sends it."""
-
-    def __init__(self, sender: EmailSender, *, from_address: str, from_name: str, clock: Clock) -> None:
-        self.sender = sender
-        self.from_address = from_address
-        self.from_name = from_name
-        self.clock = clock
-
-    async def send(self, recipient: Contact, notification: Notification) -> None:
-        email = notification.email
-        if email is None:
-            raise RejectedError("the renderer made no e-mail for the e-mail channel")
-        if email["From"] is None:
-            email["From"] = f"{self.from_name} <{self.from_address}>" if self.from_name else self.from_address
-        if email["To"] is None and recipient.email:
-            email["To"] = recipient.email
-        if email["Date"] is None:
-            email["Date"] = format_datetime(self.clock.now())
-        if email["Message-ID"] is None:
-            email["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
-        try:
-            await self.sender.send(email)
-        except MailDeliveryError as exc:  # the mailer says whether retrying can help
-            if exc.temporary:
-                raise TransientSendError(str(exc)) from exc
-            raise RejectedError(str(exc)) from exc
-        except OSError as exc:
-            raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+    # One notice per blocking (the outbox id that met it), per coordinator.
+    queued = await queue_notice(
+        uow, NoticeKind.CONTACT_UNREACHABLE, coordinators, key=f"{NoticeKind.CONTACT_UNREACHABLE.value}:{contact.id}:{trigger.id}",
+        due_utc=now_utc, payload={"contact_id": contact.id}, email_enabled=config.email.enabled,
+    )
+    return len(queued)

@@ -17,6 +17,6 @@ E = TypeVar("E", bound=TandemError)
 def user_error(kind: type[E], msgid: str, **values: object) -> E:
     """An error of ``kind`` whose text is ``msgid`` filled with ``values`` (English in ``str()``)."""
     error = kind(msgid.format(**values) if values else msgid)
-    error.msgid = msgid  # type: ignore[attr-defined]
-    error.values = values  # type: ignore[attr-defined]
+    error.msgid = msgid
+    error.values = values
     return error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import Actor, City, InvalidInputError, Match, NotFoundError, Topic
+from bot.domain import Actor, City, InvalidInputError, Match, NotFoundError, Topic, whole_number
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.matching import close_withdrawn, match_new_interest
@@ -50,7 +51,7 @@ class InterestService(ServiceBase):
             if changed and chosen:
                 new_matches = await match_new_interest(uow, self.config, now, city, topic_id)
             elif changed:
-                await close_withdrawn(uow, now, city, topic_id)
+                await close_withdrawn(uow, self.config, now, city, topic_id)
             view = await self._view(uow, city)
             await uow.commit()
         if changed:
@@ -75,12 +76,9 @@ class InterestService(ServiceBase):
         if len(note) > MAX_NOTE_LENGTH:
             raise user_error(InvalidInputError, "A note may be at most {limit} characters long.", limit=MAX_NOTE_LENGTH)
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != NOTE_STEP or "topic_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for a note; use /topics.")
-            _, city = await self.city_to_manage(uow, by, int(payload["city_id"]))
-            await uow.interests.set_note(city.id, int(payload["topic_id"]), None if note in ("", "-") else note)
+            payload = await self.awaited_text(uow, by, NOTE_STEP, "topic_id", "I was not waiting for a note; use /topics.")
+            _, city = await self.city_to_manage(uow, by, whole_number(payload, "city_id"))
+            await uow.interests.set_note(city.id, whole_number(payload, "topic_id"), None if note in ("", "-") else note)
             await self.wait(uow, by, None)
             view = await self._view(uow, city)
             await uow.commit()
@@ -112,7 +110,7 @@ class InterestService(ServiceBase):
                     changed = True
                 elif had and not wanted:
                     await uow.interests.remove(city.id, topic_id)
-                    await close_withdrawn(uow, now, city, topic_id)
+                    await close_withdrawn(uow, self.config, now, city, topic_id)
                     changed = True
                 elif wanted and current[topic_id] != notes[topic_id]:
                     await uow.interests.set_note(city.id, topic_id, notes[topic_id])
@@ -123,17 +121,17 @@ class InterestService(ServiceBase):
             self.wakeups.planning_needed()
         return TopicsView(view.city, view.choices, tuple(new_matches))
 
-    async def _view(self, uow: object, city: City) -> TopicsView:
-        interests = {i.topic_id: i for i in await uow.interests.of_city(city.id)}  # type: ignore[attr-defined]
-        topics = await uow.topics.list()  # type: ignore[attr-defined]
+    async def _view(self, uow: UnitOfWork, city: City) -> TopicsView:
+        interests = {i.topic_id: i for i in await uow.interests.of_city(city.id)}
+        topics = await uow.topics.list()
         return TopicsView(
             city,
             tuple(TopicChoice(t, t.id in interests, interests[t.id].note if t.id in interests else None) for t in topics),
         )
 
     @staticmethod
-    async def _topic(uow: object, topic_id: int) -> Topic:
-        topic = next((t for t in await uow.topics.list() if t.id == topic_id), None)  # type: ignore[attr-defined]
+    async def _topic(uow: UnitOfWork, topic_id: int) -> Topic:
+        topic = next((t for t in await uow.topics.list() if t.id == topic_id), None)
         if topic is None:
             raise user_error(NotFoundError, "This topic is no longer part of the programme.")
         return topic

@@ -40,7 +40,7 @@ class PeopleService(ServiceBase):
                     email=self._coordinator_email(by),
                 )
             elif person.contact is not None and (person.contact.chat_id != chat_id or not person.contact.reachable):
-                await uow.contacts.update(person.contact.id, chat_id=chat_id, reachable=True)
+                await uow.contacts.set_chat(person.contact.id, chat_id)
             await uow.commit()
             return await self.person(uow, by, language_code)
 
@@ -59,7 +59,7 @@ class PeopleService(ServiceBase):
                     PermissionDeniedError,
                     "I can only remember a language for people of the programme; open your invite link first.",
                 )
-            await uow.contacts.update(person.contact.id, language=language)
+            await uow.contacts.set_language(person.contact.id, language)
             await uow.commit()
             return replace(person, language=language)
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.config import Config
 from bot.domain import Actor, City, Contact, Role
 from bot.i18n import normalize_language
+from bot.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Person:
         return self.role is None
 
 
-async def resolve_person(uow: Any, config: Config, actor: Actor, language_code: str | None = None) -> Person:
+async def resolve_person(uow: UnitOfWork, config: Config, actor: Actor, language_code: str | None = None) -> Person:
     """Coordinator by the config's list (the config is the truth), otherwise by the contact row.
 
     A Telegram user is found by their Telegram id, and has a chat conversation (the step whose
@@ -45,6 +46,7 @@ async def resolve_person(uow: Any, config: Config, actor: Actor, language_code: 
         conversation = await uow.conversations.get(actor.telegram_user_id)
         waiting_for, step_payload, acting_city_id = conversation.step, conversation.payload, conversation.acting_city_id
     else:
+        assert actor.contact_id is not None  # an actor is one of the two
         contact = await uow.contacts.get(actor.contact_id)
         waiting_for, step_payload, acting_city_id = None, None, None
     if contact is not None:

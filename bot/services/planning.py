@@ -15,13 +15,15 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.domain import City, Contact, Match, MatchStatus, Role
-from bot.notifications import Queued, queue
+from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, Role
+from bot.notices.outbox import queue_notice
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
+from bot.planner.calendar import CityId
 from bot.planner.queries import alternatives, explain
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLANNABLE = (MatchStatus.OPEN, MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
 OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
 
 
@@ -66,18 +67,18 @@ class PlanningService(ServiceBase):
 
     async def plan_and_notify(self) -> PlanningReport:
         """Plan every open match together and tell the coordinators what changed."""
-        async with self._lock:
+        async with self._lock:  # the one planning lock: every planning run comes through here
             report, auto = await self._plan()
-        confirmed = 0
-        for match_id in auto:  # only filled with auto_confirm on
-            confirmed += int(await self.root.sessions.confirm_best(match_id))
+            confirmed = 0
+            for match_id in auto:  # only filled with auto_confirm on
+                confirmed += int(await self.root.sessions.confirm_best(match_id))
         return PlanningReport(report.planned, report.unschedulable, report.waiting_for_hours, confirmed)
 
     async def _plan(self) -> tuple[PlanningReport, list[int]]:
         now = self.now()
         scheduling = self.config.scheduling
         async with self.uow() as uow:
-            matches = await uow.matches.with_status(*PLANNABLE)
+            matches = await uow.matches.with_status(*LIVE_MATCH_STATUSES)
             if not matches:
                 return PlanningReport(0, 0, 0, 0), []
             problem = await planning_problem(uow, self.config, now)
@@ -98,47 +99,38 @@ class PlanningService(ServiceBase):
                     slots = distinct_days(alternatives(problem, result, match.id, OPTIONS_CONSIDERED), scheduling.slots_offered)
                     previous = await uow.matches.proposals(match.id)
                     await uow.matches.set_proposals(match.id, [(s.start_utc, s.comfort) for s in slots])
-                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.PLANNED, now)
+                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.PLANNED, now)
                     best_changed = not previous or previous[0][0] != slots[0].start_utc
                     if scheduling.auto_confirm:
                         auto_confirm.append(match.id)
                     elif best_changed:
-                        await self._tell(uow, coordinators, "planned_match", match, now, key=slots[0].start_utc.isoformat())
+                        await self._tell(uow, coordinators, NoticeKind.PLANNED_MATCH, match, now, key=slots[0].start_utc.isoformat())
                 else:
                     unschedulable += 1
                     # The earliest start moves with the clock; the rest says whether anything changed.
                     no_time = replace(explain(problem, match.id, result), earliest_start_utc=None)
                     changed = match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time
                     await uow.matches.set_proposals(match.id, [])
-                    await uow.matches.transition(match.id, PLANNABLE, MatchStatus.UNSCHEDULABLE, now, no_time=no_time)
+                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.UNSCHEDULABLE, now, no_time=no_time)
                     if changed:
                         key = hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]
-                        await self._tell(uow, coordinators, "unschedulable_match", match, now, key=key)
+                        await self._tell(uow, coordinators, NoticeKind.UNSCHEDULABLE_MATCH, match, now, key=key)
             for match in waiting:
                 await uow.matches.set_proposals(match.id, [])
-                await uow.matches.transition(match.id, PLANNABLE, MatchStatus.OPEN, now, reason="waiting_for_hours")
+                await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.OPEN, now, reason="waiting_for_hours")
             await uow.commit()
         self.wakeups.outbox_changed(now)
         log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
         return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
 
-    async def _tell(self, uow: Any, coordinators: list[Contact], kind: str, match: Match, now: datetime, key: str) -> None:
-        for coordinator in coordinators:
-            if coordinator.chat_id is None:
-                continue
-            await queue(
-                uow,
-                Queued(
-                    kind=kind,
-                    contact_id=coordinator.id,
-                    due_utc=now,
-                    dedupe_key=f"{kind}:{match.id}:{key}:{coordinator.id}",
-                    payload={"match_id": match.id},
-                ),
-            )
+    async def _tell(self, uow: UnitOfWork, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
+        await queue_notice(
+            uow, kind, coordinators, key=f"{kind.value}:{match.id}:{key}", due_utc=now, payload={"match_id": match.id},
+            email_enabled=self.config.email.enabled,
+        )
 
 
-async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar]:
+async def city_calendars(uow: UnitOfWork, cities: list[City]) -> dict[CityId, CityCalendar]:
     """What the planner knows of each city: zone, country (for holidays), weekly hours, days away.
 
     Two queries for all cities, whatever their number: planning reads every city's calendar.
@@ -159,7 +151,7 @@ async def city_calendars(uow: Any, cities: list[City]) -> dict[int, CityCalendar
 
 
 async def planning_problem(
-    uow: Any,
+    uow: UnitOfWork,
     config: Config,
     now: datetime,
     exclude_session_id: int | None = None,

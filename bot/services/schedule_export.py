@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain import SessionStatus
 from bot.export import ExportRow, schedule_csv, schedule_ics
 from bot.ports import UnitOfWorkFactory
 
@@ -19,30 +20,25 @@ class ExportedFiles:
 
 
 async def export_rows(uow_factory: UnitOfWorkFactory, language: str = "en") -> list[ExportRow]:
-    """All confirmed sessions as plain rows, in ``language`` for topic titles."""
+    """All confirmed sessions as plain rows, in ``language`` for topic titles (one query)."""
     async with uow_factory() as uow:
-        cities = {c.id: c for c in await uow.cities.list()}
-        topics = {t.id: t for t in await uow.topics.list()}
-        rows = []
-        for session in await uow.sessions.list_confirmed():
-            match = await uow.matches.get(session.match_id)
-            a, b = cities[match.city_a_id], cities[match.city_b_id]
-            rows.append(
-                ExportRow(
-                    uid=session.ical_uid,
-                    sequence=session.sequence,
-                    status=session.status,
-                    start_utc=session.start_utc,
-                    end_utc=session.end_utc,
-                    topic_title=topics[match.topic_id].title(language),
-                    city_a_name=a.name,
-                    city_a_zone=a.timezone,
-                    city_b_name=b.name,
-                    city_b_zone=b.timezone,
-                    meeting_link=session.meeting_link,
-                )
-            )
-        return rows
+        views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])
+    return [
+        ExportRow(
+            uid=v.session.ical_uid,
+            sequence=v.session.sequence,
+            status=v.session.status,
+            start_utc=v.session.start_utc,
+            end_utc=v.session.end_utc,
+            topic_title=v.topic.title(language),
+            city_a_name=v.city_a.name,
+            city_a_zone=v.city_a.timezone,
+            city_b_name=v.city_b.name,
+            city_b_zone=v.city_b.timezone,
+            meeting_link=v.session.meeting_link,
+        )
+        for v in views
+    ]
 
 
 async def export_schedule(config: Config, clock: Clock, uow_factory: UnitOfWorkFactory, out_dir: Path) -> ExportedFiles:

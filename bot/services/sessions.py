@@ -5,7 +5,7 @@ every call: a button shown to a coordinator an hour ago proves nothing now. Wher
 coordinators can race, the database decides (``matches.transition`` and ``sessions.reschedule``
 are conditional updates): the first tap wins and the second is told who was first.
 
-Invites, updates and cancellations are queued as notifications (``bot.notifications``) for every
+Invitations, updates and cancellations are queued as notices (``bot.notices``) for every
 participant, by Telegram and, where an address is known, by e-mail; they are rendered at send
 time from the session's state, so an invite overtaken by a reschedule is dropped, never sent.
 """
@@ -17,30 +17,33 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.domain import (
     Actor,
     Attendance,
-    Channel,
-    City,
     ConflictError,
     Contact,
     InvalidInputError,
     Match,
     MatchStatus,
+    MatchView,
     NotFoundError,
+    NoticeKind,
     PermissionDeniedError,
     RoadmapEntry,
     Role,
     Session,
     SessionStatus,
-    Topic,
+    SessionView,
+    whole_number,
 )
+from bot.invites import build_invite, invite_filename
 from bot.meeting_links import choose_meeting_link, new_room_token
-from bot.notifications import Queued, queue
+from bot.notices.outbox import queue_notice
+from bot.notices.reminders import drop_reminders, queue_reminders
+from bot.notices.sessions import invite_event, zone_of
 from bot.planner.queries import candidate_slots
-from bot.reminders import drop_reminders, queue_reminders
+from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.planning import planning_problem
@@ -62,21 +65,10 @@ class SlotTakenError(ConflictError):
 
 
 @dataclass(frozen=True)
-class MatchView:
-    match: Match
-    city_a: City
-    city_b: City
-    topic: Topic
+class PendingMatch(MatchView):
+    """A match waiting for a coordinator: its offered slots, best first (none: no common time)."""
+
     slots: tuple[datetime, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionView:
-    session: Session
-    match: Match
-    city_a: City
-    city_b: City
-    topic: Topic
 
 
 @dataclass(frozen=True)
@@ -97,9 +89,10 @@ CANCEL_REASON_STEP = "cancel_reason"
 NEXT_STEPS_STEP = "next_steps"
 MAX_REASON_LENGTH = 500
 MAX_NEXT_STEPS_LENGTH = 2000
-FOLLOW_UP_KIND = "follow_up"
 # Asked a little after the session ends, when the people who were there are still at their desk.
 FOLLOW_UP_AFTER_END = timedelta(minutes=30)
+# Lists of what is coming still show a session that began up to two hours ago (it may be running).
+RECENTLY_BEGUN = timedelta(hours=2)
 
 
 def _next_steps(text: str) -> str:
@@ -114,19 +107,19 @@ class SessionService(ServiceBase):
 
     # ----------------------------------------------------------------------------- reading
 
-    async def pending(self, *, by: Actor) -> list[MatchView]:
-        """Planned matches with their offered slots, and matches without a common time."""
+    async def pending(self, *, by: Actor) -> list[PendingMatch]:
+        """Planned matches with their offered slots, and matches without a common time (two queries)."""
         self.require_coordinator(by)
         async with self.uow() as uow:
-            matches = await uow.matches.with_status(MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE)
-            return [await self._match_view(uow, m, with_slots=True) for m in matches]
+            views = await uow.matches.views(statuses=[MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE])
+            slots = await uow.matches.proposals_of([v.match.id for v in views])
+        return [PendingMatch(**vars(v), slots=tuple(start for start, _ in slots.get(v.match.id, ()))) for v in views]
 
     async def schedule(self, *, by: Actor) -> list[SessionView]:
         """Every confirmed session still to come (coordinators)."""
         self.require_coordinator(by)
         async with self.uow() as uow:
-            sessions = await uow.sessions.list_upcoming(after_utc=self.now() - timedelta(hours=2))
-            return [await self._session_view(uow, s) for s in sessions]
+            return await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=self.now() - RECENTLY_BEGUN)
 
     async def upcoming_for(self, *, by: Actor) -> list[SessionView]:
         """The sessions of the caller's city (contacts and participants), or all (coordinators)."""
@@ -136,10 +129,9 @@ class SessionService(ServiceBase):
             contact = (await self.person(uow, by)).contact
             if contact is None or contact.city_id is None:
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
-            sessions = await uow.sessions.list_upcoming(
-                after_utc=self.now() - timedelta(hours=2), city_id=contact.city_id
+            return await uow.sessions.views(
+                statuses=[SessionStatus.CONFIRMED], after_utc=self.now() - RECENTLY_BEGUN, city_id=contact.city_id
             )
-            return [await self._session_view(uow, s) for s in sessions]
 
     # ----------------------------------------------------------------------------- acting
 
@@ -159,9 +151,10 @@ class SessionService(ServiceBase):
             await self._require_free(uow, match, start_utc, now)
             if not await uow.matches.transition(match_id, [MatchStatus.PLANNED], MatchStatus.CONFIRMED, now):
                 raise await self._already_confirmed(uow, await uow.matches.get(match_id))
-            cities = {c.id: c for c in await uow.cities.list()}
+            pair = await uow.matches.view(match_id)
+            assert pair is not None  # the match was read in this transaction
             link = choose_meeting_link(
-                city_links=[cities[match.city_a_id].meeting_link, cities[match.city_b_id].meeting_link],
+                city_links=[pair.city_a.meeting_link, pair.city_b.meeting_link],
                 programme_link=self.config.meeting.link or None,
                 template=self.config.meeting.link_template,
                 make_token=self.make_room_token,
@@ -179,7 +172,7 @@ class SessionService(ServiceBase):
                 raise await self._already_confirmed(uow, match)
             participants = await self._participants_of(uow, match)
             await uow.sessions.add_participants(session.id, [p.id for p in participants])
-            await self._announce(uow, session, participants, now)
+            await self._announce(uow, session, match, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -208,7 +201,9 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
             if start_utc == current.start_utc:
                 raise user_error(SlotTakenError, "The session is already at this time.")
-            await self._require_free(uow, await uow.matches.get(current.match_id), start_utc, now, exclude_session_id=session_id)
+            match = await uow.matches.get(current.match_id)
+            assert match is not None  # a session's match is deleted only with it
+            await self._require_free(uow, match, start_utc, now, exclude_session_id=session_id)
             session = await uow.sessions.reschedule(
                 session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
             )
@@ -216,7 +211,7 @@ class SessionService(ServiceBase):
                 raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "rescheduled")
-            await self._announce(uow, session, participants, now)
+            await self._announce(uow, session, match, participants, now)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -255,13 +250,10 @@ class SessionService(ServiceBase):
         if len(reason) > MAX_REASON_LENGTH:
             raise user_error(InvalidInputError, "A reason may be at most {limit} characters long.", limit=MAX_REASON_LENGTH)
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != CANCEL_REASON_STEP or "session_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for a reason; use /schedule.")
+            payload = await self.awaited_text(uow, by, CANCEL_REASON_STEP, "session_id", "I was not waiting for a reason; use /schedule.")
             await self.wait(uow, by, None)
             await uow.commit()
-        return await self.cancel(int(payload["session_id"]), reason, by=by)
+        return await self.cancel(whole_number(payload, "session_id"), reason, by=by)
 
     async def cancel(self, session_id: int, reason: str, *, by: Actor) -> SessionView:
         """Cancel a session: METHOD:CANCEL to everyone, reminders dropped, the match closed."""
@@ -276,7 +268,9 @@ class SessionService(ServiceBase):
             )
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "cancelled")
-            await self._queue_invitations(uow, session, participants, now, reason=reason)
+            match = await uow.matches.get(session.match_id)
+            assert match is not None
+            await self._queue_invitations(uow, session, match, participants, now, reason=reason)
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -296,20 +290,16 @@ class SessionService(ServiceBase):
             answer = Attendance.YES if attend else Attendance.NO
             if not await uow.sessions.answer(session_id, contact.id, answer, now):
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            informed = [c for c, _ in await uow.sessions.participants(session_id) if c.id != contact.id]
-            for other in informed:
-                if other.role is Role.COORDINATOR or other.city_id != contact.city_id:
-                    await queue(
-                        uow,
-                        Queued(
-                            kind="attendance",
-                            contact_id=other.id,
-                            due_utc=now,
-                            dedupe_key=f"attendance:{session_id}:{contact.id}:{answer.value}:{session.sequence}:{other.id}",
-                            payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
-                            session_id=session_id,
-                        ),
-                    )
+            informed = [
+                c for c, _ in await uow.sessions.participants(session_id)
+                if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
+            ]
+            await queue_notice(
+                uow, NoticeKind.ATTENDANCE, informed,
+                key=f"{NoticeKind.ATTENDANCE.value}:{session_id}:{contact.id}:{answer.value}:{session.sequence}", due_utc=now,
+                payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
+                email_enabled=self.config.email.enabled, session_id=session_id,
+            )
             view = await self._session_view(uow, session)
             await uow.commit()
         self.wakeups.outbox_changed(now)
@@ -326,12 +316,10 @@ class SessionService(ServiceBase):
         steps = _next_steps(next_steps) if next_steps is not None else None
         now = self.now()
         async with self.uow() as uow:
-            session, contact = await self._session_of_own_city(uow, session_id, by)
-            assert contact.city_id is not None  # a city's contact
-            await uow.roadmap.record(RoadmapEntry(session.match_id, session.id, contact.city_id, contact.display_name, took_place, steps, now))
+            view, contact = await self._session_of_own_city(uow, session_id, by)
+            await self._report(uow, view, contact, took_place, steps, now)
             if steps is None:
                 await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
-            view = await self._session_view(uow, session)
             await uow.commit()
             return view
 
@@ -340,16 +328,10 @@ class SessionService(ServiceBase):
         next_steps = _next_steps(text)
         now = self.now()
         async with self.uow() as uow:
-            person = await self.person(uow, by)
-            payload = person.step_payload or {}
-            if person.waiting_for != NEXT_STEPS_STEP or "session_id" not in payload:
-                raise user_error(InvalidInputError, "I was not waiting for next steps.")
-            session, contact = await self._session_of_own_city(uow, int(payload["session_id"]), by)
-            assert contact.city_id is not None
-            took_place = bool(payload.get("took_place"))
-            await uow.roadmap.record(RoadmapEntry(session.match_id, session.id, contact.city_id, contact.display_name, took_place, next_steps, now))
+            payload = await self.awaited_text(uow, by, NEXT_STEPS_STEP, "session_id", "I was not waiting for next steps.")
+            view, contact = await self._session_of_own_city(uow, whole_number(payload, "session_id"), by)
+            await self._report(uow, view, contact, bool(payload.get("took_place")), next_steps, now)
             await self.wait(uow, by, None)
-            view = await self._session_view(uow, session)
             await uow.commit()
             return view
 
@@ -360,13 +342,8 @@ class SessionService(ServiceBase):
             by_session: dict[int, list[RoadmapEntry]] = {}
             for entry in await uow.roadmap.list():
                 by_session.setdefault(entry.session_id, []).append(entry)
-            result = []
-            for session_id, entries in by_session.items():
-                session = await uow.sessions.get(session_id)
-                if session is not None and session.status is SessionStatus.CONFIRMED:
-                    result.append((await self._session_view(uow, session), entries))
-            result.sort(key=lambda item: item[0].match.id)
-            return result
+            views = await uow.sessions.views(ids=by_session, statuses=[SessionStatus.CONFIRMED])
+        return sorted(((view, by_session[view.session.id]) for view in views), key=lambda item: item[0].match.id)
 
     # ----------------------------------------------------------------------------- the web's sessions page
 
@@ -378,60 +355,61 @@ class SessionService(ServiceBase):
             contact = person.contact
             if contact is None or contact.city_id is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
-            result = []
             reports = {e.session_id: e for e in await uow.roadmap.list() if e.city_id == contact.city_id}
-            for session in await uow.sessions.list_upcoming(after_utc=now - REPORTS_WINDOW, city_id=contact.city_id):
-                answers = {c.id: answer for c, answer in await uow.sessions.participants(session.id)}
-                result.append(MySession(
-                    view=await self._session_view(uow, session),
-                    answer=answers.get(contact.id),
-                    can_report=person.role is Role.CONTACT and session.start_utc <= now,
-                    report=reports.get(session.id),
-                    past=session.end_utc <= now,
-                ))
-            return result
+            answers = {session_id: answer for session_id, answer, _ in await uow.sessions.participations(contact.id)}
+            views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=now - REPORTS_WINDOW, city_id=contact.city_id)
+        return [
+            MySession(
+                view=view,
+                answer=answers.get(view.session.id),
+                can_report=person.role is Role.CONTACT and view.session.start_utc <= now,
+                report=reports.get(view.session.id),
+                past=view.session.end_utc <= now,
+            )
+            for view in views
+        ]
 
     async def calendar_file(self, session_id: int, *, by: Actor) -> tuple[str, bytes]:
         """The session's ``.ics`` for one of its participants, in their language and zone: (file name, bytes)."""
-        from bot.invites import build_invite, invite_filename
-        from bot.services.session_notices import invite_event, zone_for
-
         async with self.uow() as uow:
             person = await self.person(uow, by)
-            session = await uow.sessions.get(session_id)
-            invited = {c.id for c, _ in await uow.sessions.participants(session_id)} if session else set()
-            if session is None or person.contact is None or person.contact.id not in invited:
+            view = await uow.sessions.view(session_id)
+            invited = {c.id for c, _ in await uow.sessions.participants(session_id)} if view else set()
+            if view is None or person.contact is None or person.contact.id not in invited:
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            event = await invite_event(uow, self.config, session)
-            if event is None:
-                raise user_error(NotFoundError, "This session no longer exists.")
-            zone = zone_for(self.config, person.city)
-            ics = build_invite(
-                event, recipient_language=person.language, recipient_zone=zone, recipient_email=person.contact.email,
-                dtstamp_utc=self.now(), reminder_offsets=self.config.reminders.offsets,
-            )
-            return invite_filename(event, zone), ics
+            event = await invite_event(uow, self.config, view)
+        zone = zone_of(self.config, view, person.contact)
+        ics = build_invite(
+            event, recipient_language=person.language, recipient_zone=zone, recipient_email=person.contact.email,
+            dtstamp_utc=self.now(), reminder_offsets=self.config.reminders.offsets,
+        )
+        return invite_filename(event, zone), ics
 
-    async def _session_of_own_city(self, uow: Any, session_id: int, by: Actor) -> tuple[Session, Contact]:
+    async def _session_of_own_city(self, uow: UnitOfWork, session_id: int, by: Actor) -> tuple[SessionView, Contact]:
         """The session, if ``by`` is a contact of one of its two cities."""
         contact = (await self.person(uow, by)).contact
-        session = await uow.sessions.get(session_id)
-        if session is None or session.status is SessionStatus.CANCELLED:
+        view: SessionView | None = await uow.sessions.view(session_id)
+        if view is None or view.session.status is SessionStatus.CANCELLED:
             raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
-        match = await uow.matches.get(session.match_id)
-        if contact is None or contact.role is not Role.CONTACT or contact.city_id not in (match.city_a_id, match.city_b_id):
+        if contact is None or contact.role is not Role.CONTACT or not view.match.involves(contact.city_id):
             raise user_error(PermissionDeniedError, "Only the contacts of the two cities can say how their session went.")
-        return session, contact
+        return view, contact
+
+    @staticmethod
+    async def _report(uow: UnitOfWork, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
+        assert contact.city_id is not None  # a city's contact (_session_of_own_city)
+        entry = RoadmapEntry(view.match.id, view.session.id, contact.city_id, contact.display_name, took_place, next_steps, now)
+        await uow.roadmap.record(entry)
 
     # ----------------------------------------------------------------------------- helpers
 
-    async def _participants_of(self, uow: Any, match: Match) -> list[Contact]:
+    async def _participants_of(self, uow: UnitOfWork, match: Match) -> list[Contact]:
         people = await uow.contacts.of_city(match.city_a_id) + await uow.contacts.of_city(match.city_b_id)
         people += await uow.contacts.with_role(Role.COORDINATOR)
         return [p for p in people if p.role in (Role.CONTACT, Role.PARTICIPANT, Role.COORDINATOR)]
 
     async def _require_free(
-        self, uow: Any, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
+        self, uow: UnitOfWork, match: Match, start_utc: datetime, now: datetime, exclude_session_id: int | None = None
     ) -> None:
         """Refuse a time that is no longer free for both cities (the rules of the planner, checked again).
 
@@ -451,57 +429,37 @@ class SessionService(ServiceBase):
         if start_utc not in free:
             raise user_error(SlotTakenError, "This time is no longer free for both cities; see /pending for the current ones.")
 
-    async def _withdraw(self, uow: Any, session_id: int, reason: str) -> None:
+    async def _withdraw(self, uow: UnitOfWork, session_id: int, reason: str) -> None:
         """Drop what was queued for the session's old time: its reminders and follow-up questions."""
         await drop_reminders(uow, session_id, reason=reason)
-        await uow.outbox.drop_pending_for_session(session_id, [FOLLOW_UP_KIND], reason)
+        await uow.outbox.drop_pending_for_session(session_id, [NoticeKind.FOLLOW_UP.value], reason)
 
-    async def _announce(self, uow: Any, session: Session, participants: list[Contact], now: datetime) -> None:
+    async def _announce(self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime) -> None:
         """The invitation (or update) to everyone, their reminders, and the follow-up question to the contacts."""
-        await self._queue_invitations(uow, session, participants, now)
-        await queue_reminders(
-            uow, session, participants, self.config.reminders.offsets, now,
-            coordinator_zone=self.config.programme.timezone, by_email=self.config.email.enabled,
+        email_enabled = self.config.email.enabled
+        await self._queue_invitations(uow, session, match, participants, now)
+        await queue_reminders(uow, session, participants, self.config.reminders.offsets, now, email_enabled=email_enabled)
+        await queue_notice(
+            uow, NoticeKind.FOLLOW_UP, [c for c in participants if c.role is Role.CONTACT],
+            key=f"{NoticeKind.FOLLOW_UP.value}:{session.id}:{session.sequence}", due_utc=session.end_utc + FOLLOW_UP_AFTER_END,
+            payload={"session_id": session.id, "sequence": session.sequence}, email_enabled=email_enabled, session_id=session.id,
         )
-        for contact in participants:
-            if contact.role is Role.CONTACT and contact.chat_id is not None:
-                await queue(
-                    uow,
-                    Queued(
-                        kind=FOLLOW_UP_KIND,
-                        contact_id=contact.id,
-                        due_utc=session.end_utc + FOLLOW_UP_AFTER_END,
-                        dedupe_key=f"{FOLLOW_UP_KIND}:{session.id}:{session.sequence}:{contact.id}",
-                        payload={"session_id": session.id, "sequence": session.sequence},
-                        session_id=session.id,
-                    ),
-                )
 
     async def _queue_invitations(
-        self, uow: Any, session: Session, participants: list[Contact], now: datetime, reason: str | None = None
+        self, uow: UnitOfWork, session: Session, match: Match, participants: list[Contact], now: datetime, reason: str | None = None
     ) -> None:
-        kind = "cancellation" if session.status is SessionStatus.CANCELLED else ("update" if session.sequence else "invitation")
-        for person in participants:
-            channels = []
-            if person.chat_id is not None and person.reachable:
-                channels.append(Channel.TELEGRAM)
-            if person.email and self.config.email.enabled:
-                channels.append(Channel.EMAIL)
-            for channel in channels:
-                await queue(
-                    uow,
-                    Queued(
-                        kind=kind,
-                        contact_id=person.id,
-                        due_utc=now,
-                        dedupe_key=f"{kind}:{session.id}:{session.sequence}:{person.id}:{channel.value}",
-                        payload={"session_id": session.id, "sequence": session.sequence, "reason": reason},
-                        session_id=session.id,
-                        channel=channel,
-                    ),
-                )
+        """The calendar file of the session as it is now, on every channel each participant has."""
+        if session.status is SessionStatus.CANCELLED:
+            kind = NoticeKind.CANCELLATION
+        else:
+            kind = NoticeKind.UPDATE if session.sequence else NoticeKind.INVITATION
+        await queue_notice(
+            uow, kind, participants, key=f"{kind.value}:{session.id}:{session.sequence}", due_utc=now,
+            payload={"session_id": session.id, "sequence": session.sequence, "reason": reason},
+            email_enabled=self.config.email.enabled, session_id=session.id, cities=match.city_ids,
+        )
 
-    async def _already_confirmed(self, uow: Any, match: Match | None) -> ConflictError:
+    async def _already_confirmed(self, uow: UnitOfWork, match: Match | None) -> ConflictError:
         session = await uow.sessions.of_match(match.id) if match is not None else None
         if session is None:
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
@@ -511,29 +469,9 @@ class SessionService(ServiceBase):
             confirmer = person.display_name if person else str(session.confirmed_by)
         return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
-    async def _match_view(self, uow: Any, match: Match, with_slots: bool = False) -> MatchView:
-        slots = tuple(s for s, _ in await uow.matches.proposals(match.id)) if with_slots else ()
-        return MatchView(
-            match,
-            await uow.cities.get(match.city_a_id),
-            await uow.cities.get(match.city_b_id),
-            await _topic(uow, match.topic_id),
-            slots,
-        )
-
-    async def _session_view(self, uow: Any, session: Session) -> SessionView:
-        match = await uow.matches.get(session.match_id)
-        return SessionView(
-            session,
-            match,
-            await uow.cities.get(match.city_a_id),
-            await uow.cities.get(match.city_b_id),
-            await _topic(uow, match.topic_id),
-        )
-
-
-async def _topic(uow: Any, topic_id: int) -> Topic:
-    for topic in await uow.topics.list():
-        if topic.id == topic_id:
-            return topic
-    raise user_error(NotFoundError, "This topic no longer exists.")
+    @staticmethod
+    async def _session_view(uow: UnitOfWork, session: Session) -> SessionView:
+        view: SessionView | None = await uow.sessions.view(session.id)
+        if view is None:
+            raise user_error(NotFoundError, "This session no longer exists.")
+        return view

@@ -4,8 +4,8 @@ A sign-in link is ``<base_url>/sign-in/<token>``: 32 random bytes (``secrets``, 
 only the SHA-256 is stored, so reading the database signs nobody in. A link works once
 (a conditional update decides when two tabs open it at once) and until ``[web] link_ttl``.
 
-Links are made when they are sent: every e-mail to a person carries a fresh one, and the sign-in
-page queues one to an address on request. That request never says whether the address is known
+Links are made when they are sent (``bot.notices.links``): every e-mail to a person carries a
+fresh one (``bot.notices.rendering``), and the sign-in page queues one to an address on request. That request never says whether the address is known
 (the same answer, the same work for the caller), and one address gets at most
 ``[web] links_per_address_per_hour`` links an hour, counted in the database so that several
 processes share the limit.
@@ -13,42 +13,22 @@ processes share the limit.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot.config import Config
-from bot.domain import Actor, Channel, Contact, InvalidInputError, OutgoingMessage, PermissionDeniedError
-from bot.i18n import Place, format_instant, gettext
+from bot.domain import Actor, InvalidInputError, NoticeKind, PermissionDeniedError
 from bot.mini_app import verify_init_data
-from bot.notifications import Notification, Queued, RenderContext, queue, renderer
+from bot.notices.links import TOKEN_PATTERN, hash_token, issue_link
+from bot.notices.outbox import queue_notice
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 from bot.services.people_model import Person
 
 log = logging.getLogger(__name__)
 
-SIGN_IN_LINK_KIND = "sign_in_link"
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def sign_in_url(config: Config, token: str) -> str:
-    return f"{config.web.public_url}/sign-in/{token}"
-
-
-async def issue_link(uow: object, config: Config, now_utc: datetime, contact_id: int) -> tuple[str, datetime]:
-    """A new personal link for ``contact_id`` inside the caller's unit of work: (url, expiry)."""
-    token = secrets.token_urlsafe(32)
-    expires = now_utc + config.web.link_ttl
-    await uow.sign_in_links.add(token_hash=hash_token(token), contact_id=contact_id, now_utc=now_utc, expires_utc=expires)  # type: ignore[attr-defined]
-    return sign_in_url(config, token), expires
 
 
 class SignInService(ServiceBase):
@@ -65,11 +45,12 @@ class SignInService(ServiceBase):
                 if sent_lately >= self.config.web.links_per_address_per_hour:
                     log.info("sign-in link for contact %s not sent: %d sent in the last hour", contact.id, sent_lately)
                     continue
-                item = Queued(
-                    kind=SIGN_IN_LINK_KIND, contact_id=contact.id, due_utc=now, channel=Channel.EMAIL,
-                    dedupe_key=f"{SIGN_IN_LINK_KIND}:{contact.id}:{now.isoformat()}:{secrets.token_hex(4)}",
+                # By e-mail only (the channel rule for a sign-in link), each request a row of its own.
+                key = f"{NoticeKind.SIGN_IN_LINK.value}:{now.isoformat()}:{secrets.token_hex(4)}"
+                rows = await queue_notice(
+                    uow, NoticeKind.SIGN_IN_LINK, [contact], key=key, due_utc=now, payload={}, email_enabled=self.config.email.enabled,
                 )
-                queued = await queue(uow, item) is not None or queued
+                queued = bool(rows) or queued
             await uow.commit()
         if queued:
             self.wakeups.outbox_changed(now)
@@ -132,66 +113,6 @@ class SignInService(ServiceBase):
         if person.is_stranger:
             raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
         return person.actor
-
-
-async def with_sign_in_link(ctx: RenderContext, recipient: Contact, notification: Notification) -> Notification:
-    """The e-mail with the recipient's personal sign-in link added below its text (web app on only).
-
-    Added where every e-mail passes (the delivery service, after rendering), so no kind of e-mail
-    can be without it; the link is made now, so it is fresh when it arrives. The calendar part of
-    an invitation is left byte for byte as it was.
-    """
-    config: Config = ctx.config
-    email = notification.email
-    if not config.web.enabled or email is None:
-        return notification
-    body = email.get_body(("plain",))
-    if body is None:
-        return notification
-    url, expires = await issue_link(ctx.uow, config, ctx.now_utc, recipient.id)
-    city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
-    zone = city.timezone if city is not None else config.programme.timezone
-    language = recipient.language
-    footer = "\n".join([
-        "",
-        "-- ",
-        gettext(language, "Your page in {programme} (hours, topics, partners, sessions; no Telegram needed):", programme=config.programme.name),
-        url,
-        gettext(language, "This personal link signs you in once, until {when}; the sign-in page sends you a new one.",
-                when=format_instant(expires, zone, language, [Place.of(city)] if city else ())),
-    ])
-    body.set_content(str(body.get_content()).rstrip("\n") + "\n" + footer + "\n", charset="utf-8", cte="base64")
-    return notification
-
-
-@renderer(SIGN_IN_LINK_KIND)
-async def render_sign_in_link(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    """The e-mail with a personal sign-in link, made now (only its hash is stored)."""
-    from bot.email import build_text_email
-
-    if message.channel is not Channel.EMAIL or not recipient.email:
-        return None
-    config: Config = ctx.config
-    url, expires = await issue_link(ctx.uow, config, ctx.now_utc, recipient.id)
-    language = recipient.language
-    city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
-    zone = city.timezone if city is not None else config.programme.timezone
-    body = "\n\n".join(
-        [
-            gettext(language, "Hello {name},", name=recipient.display_name),
-            gettext(language, "Open this link to sign in to {programme}:", programme=config.programme.name),
-            url,
-            gettext(language, "The link works once, until {when}. If you did not ask for it, you can ignore this e-mail.",
-                    when=format_instant(expires, zone, language, [Place.of(city)] if city else ())),
-        ]
-    )
-    email = build_text_email(
-        sender_name=config.programme.organizer_name, sender_email=config.email.sender or config.programme.organizer_email,
-        recipient_name=recipient.display_name, recipient_email=recipient.email,
-        subject=gettext(language, "Your sign-in link for {programme}", programme=config.programme.name), body=body + "\n",
-        date_utc=ctx.now_utc,
-    )
-    return Notification(text=body, email=email)
 
 
 def actor_key(actor: Actor) -> str:

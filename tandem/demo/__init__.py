@@ -37,9 +37,10 @@ from zoneinfo import ZoneInfo
 from bot import callback_data
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig, WebConfig
-from bot.domain import MatchStatus, Role, SessionStatus
+from bot.domain import Role, SessionStatus
 from bot.i18n import Place, format_instant
 from bot.services import Services
+from bot.services.delivery import DeliveryService
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
@@ -65,6 +66,7 @@ class DemoResult:
     eml_files: list[Path] = field(default_factory=list)
     web_actions: list[str] = field(default_factory=list)  # what the e-mail-only contact did on the pages
     sign_in_links: dict[str, str] = field(default_factory=dict)  # --serve: a link per person
+    email_subjects: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject), as sent
 
 
 class Demo:
@@ -87,6 +89,11 @@ class Demo:
     def driver(self) -> ChatDriver:
         assert self._driver is not None, "build the application first"
         return self._driver
+
+    @property
+    def delivery(self) -> DeliveryService:
+        assert self.services.delivery is not None  # build_application wires it
+        return self.services.delivery
 
     @property
     def services(self) -> Services:
@@ -112,7 +119,7 @@ class Demo:
         while True:
             for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
                 await job.run(self.application)
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > self.clock.now():
                 return
 
@@ -157,7 +164,7 @@ class Demo:
             for message in self.api.sent_to(user):
                 for row in message.buttons:
                     for button in row:
-                        if callback_data.ACCEPT_MATCH.matches(button.callback_data):
+                        if button.callback_data and callback_data.ACCEPT_MATCH.matches(button.callback_data):
                             await self.tap(user, message, button.callback_data)
 
         # 4. The planning job proposes; the coordinator confirms each match with one tap.
@@ -194,7 +201,7 @@ class Demo:
         # 7. The clock runs to the end of the horizon; reminders go out when they fall due.
         end = scenario.now_utc + scenario.scheduling.horizon + timedelta(days=1)
         while True:
-            due = await self.services.delivery.next_due()
+            due = await self.delivery.next_due()
             if due is None or due > end:
                 break
             self.clock.set(max(due, self.clock.now()))
@@ -251,30 +258,25 @@ class Demo:
     async def collect(self) -> None:
         """Sessions for the summary; every .ics each person received, under the output folder."""
         async with self.services.uow_factory() as uow:
-            cities = {c.id: c for c in await uow.cities.list()}
-            topics = {t.id: t for t in await uow.topics.list()}
-            for match in await uow.matches.with_status(*MatchStatus):
-                session = await uow.sessions.of_match(match.id)
-                if session is None:
-                    continue
-                a, b = cities[match.city_a_id], cities[match.city_b_id]
-                self.result.sessions.append(
-                    {
-                        "uid": session.ical_uid,
-                        "sequence": session.sequence,
-                        "status": session.status.value,
-                        "start_utc": session.start_utc,
-                        "end_utc": session.end_utc,
-                        "city_a": a,
-                        "city_b": b,
-                        "topic": topics[match.topic_id].title("en"),
-                    }
-                )
-                if session.sequence and session.status is SessionStatus.CONFIRMED:
-                    self.result.rescheduled_uid = session.ical_uid
-                if session.status is SessionStatus.CANCELLED:
-                    self.result.cancelled_uid = session.ical_uid
-        self.result.sessions.sort(key=lambda s: s["start_utc"])
+            views = await uow.sessions.views()  # every session, earliest first
+        for view in views:
+            session = view.session
+            self.result.sessions.append(
+                {
+                    "uid": session.ical_uid,
+                    "sequence": session.sequence,
+                    "status": session.status.value,
+                    "start_utc": session.start_utc,
+                    "end_utc": session.end_utc,
+                    "city_a": view.city_a,
+                    "city_b": view.city_b,
+                    "topic": view.topic.title("en"),
+                }
+            )
+            if session.sequence and session.status is SessionStatus.CONFIRMED:
+                self.result.rescheduled_uid = session.ical_uid
+            if session.status is SessionStatus.CANCELLED:
+                self.result.cancelled_uid = session.ical_uid
         for user_id, document in self.api.document_files():
             if not document.file_name.endswith(".ics"):
                 continue
@@ -291,6 +293,7 @@ class Demo:
             eml.parent.mkdir(parents=True, exist_ok=True)
             eml.write_bytes(raw)
             self.result.eml_files.append(eml)
+            self.result.email_subjects.append((recipient, str(email["Subject"])))
             for part in email.iter_attachments():
                 filename = part.get_filename()
                 if filename and filename.endswith(".ics"):
@@ -336,7 +339,7 @@ def _deep_link_code(text: str) -> str:
     return text.split(marker, 1)[1].split()[0]
 
 
-def _buttons(message: SentMessage, action: callback_data.ButtonAction) -> list[str]:
+def _buttons(message: SentMessage, action: callback_data.ButtonAction[Any]) -> list[str]:
     return [b.callback_data for row in message.buttons for b in row if b.callback_data and action.matches(b.callback_data)]
 
 

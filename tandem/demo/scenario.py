@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.config import (
     Config,
@@ -72,7 +73,7 @@ class Scenario:
         return count
 
 
-def _people(items: list[dict[str, object]]) -> tuple[ScenarioPerson, ...]:
+def _people(items: list[dict[str, Any]]) -> tuple[ScenarioPerson, ...]:  # parsed TOML
     return tuple(ScenarioPerson(int(p["telegram_id"]), str(p["name"]), str(p.get("language", "en"))) for p in items)
 
 

@@ -16,11 +16,12 @@ from babel.messages.pofile import read_po
 from handlers.help import CITY_CONTACT, COORDINATOR, EVERYONE
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"t": (2,), "gettext": (2,), "user_error": (2,)}
+KEYWORDS = {"t": (2,), "gettext": (2,), "user_error": (2,), "awaited_text": (5,)}
 CHAT_SOURCES = [
     *(ROOT / "handlers").glob("*.py"),
     *(ROOT / "bot").glob("*.py"),
     *(ROOT / "bot" / "services").glob("*.py"),
+    *(ROOT / "bot" / "notices").glob("*.py"),
 ]
 
 

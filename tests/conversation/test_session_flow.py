@@ -15,6 +15,7 @@ import pytest
 
 from bot import callback_data
 from bot.config import RemindersConfig, SchedulingConfig
+from bot.domain import SessionStatus
 from bot.i18n import gettext
 from offline_bot_api import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
@@ -164,7 +165,7 @@ async def test_a_city_contact_cannot_confirm_even_with_a_coordinators_button(tmp
         answer = await h.tap(li, own, data)
         assert answer is not None and answer.get("show_alert") and "coordinators" in answer["text"]
         async with h.services.uow_factory() as uow:
-            assert await uow.sessions.list_confirmed() == []
+            assert await uow.sessions.views(statuses=[SessionStatus.CONFIRMED]) == []
         [nothing] = await h.send(li, "/pending")
         assert "coordinators" in nothing.text
     finally:

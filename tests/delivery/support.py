@@ -1,4 +1,5 @@
-"""Test doubles at the channel port: a channel that records what it sends and fails on demand."""
+"""Test doubles at the channel port: a channel that records what it sends and fails on demand,
+and a kind of message of the tests' own (``PING``) beside the programme's table of renderers."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.domain import Channel, Contact
-from bot.notifications import Notification
-from bot.ports import SendError
+from bot.config import Config, ProgrammeConfig
+from bot.domain import Channel, Contact, OutgoingMessage
+from bot.notices import RENDERERS
+from bot.notices.rendering import RenderContext
+from bot.ports import Notification, SendError
 from bot.services.delivery import DeliveryService, RetryPolicy
 from storage.uow import UnitOfWorkFactory
+
+PING = "test_ping"
+
+
+async def render_ping(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    return Notification(text=f"ping {message.payload['n']} for {recipient.display_name}")
 
 
 @dataclass(frozen=True)
@@ -53,4 +62,6 @@ def delivery_service(
     if email is not None:
         channels[Channel.EMAIL] = email
     options.setdefault("retry", RetryPolicy(first_delay=timedelta(seconds=30), max_attempts=3))
+    options.setdefault("renderers", {**RENDERERS, PING: render_ping})
+    options.setdefault("config", Config(programme=ProgrammeConfig(timezone="Europe/Brussels")))  # the coordinators' zone
     return DeliveryService(uow_factory, clock, channels, **options)  # type: ignore[arg-type]

@@ -9,21 +9,15 @@ from email.message import EmailMessage
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain import Channel, Contact, OutboxStatus, OutgoingMessage, Role
-from bot.email import DeliveryError
-from bot.notifications import Notification, Queued, queue, renderer
-from bot.ports import RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
-from bot.services.delivery import CONTACT_UNREACHABLE_KIND, EmailChannel
+from bot.domain import Channel, Contact, NoticeKind, OutboxStatus, OutgoingMessage, Role
+from bot.email import DeliveryError, EmailChannel
+from bot.notices.outbox import Queued, queue
+from bot.ports import Notification, RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, Programme
-from tests.delivery.support import RecordingChannel, delivery_service
+from tests.delivery.support import PING, RecordingChannel, delivery_service
 
-PING = "test_ping"
-
-
-@renderer(PING)
-async def render_ping(uow: object, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    return Notification(text=f"ping {message.payload['n']} for {recipient.display_name}")
+CONTACT_UNREACHABLE_KIND = NoticeKind.CONTACT_UNREACHABLE.value
 
 
 async def ping(uow_factory: UnitOfWorkFactory, contact_id: int, n: int, *, due: datetime = NOW, kind: str = PING,

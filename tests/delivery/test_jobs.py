@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from telegram.ext import ApplicationBuilder
 
 from bot.clock import ManualClock
+from bot.services.planning import PlanningReport, PlanningService
 from handlers.jobs import DELIVER_JOB, PLANNING_JOB, JobQueueWakeups, _next_run, planning_job
 from offline_bot_api import DEFAULT_TOKEN
 from tests.delivery.conftest import NOW
@@ -59,23 +60,20 @@ def test_each_planning_request_pushes_the_debounced_run_back() -> None:
 
 
 async def test_planning_runs_never_overlap_in_one_process() -> None:
+    """The debounced job and the interval job both go through the planning service's one lock."""
     running, overlaps, runs = 0, 0, 0
 
-    class Planning:
-        async def plan_and_notify(self) -> None:
-            nonlocal running, overlaps, runs
-            running += 1
-            overlaps += running > 1
-            await asyncio.sleep(0.01)
-            runs += 1
-            running -= 1
+    async def slow_plan() -> tuple[PlanningReport, list[int]]:
+        nonlocal running, overlaps, runs
+        running += 1
+        overlaps += running > 1
+        await asyncio.sleep(0.01)
+        runs += 1
+        running -= 1
+        return PlanningReport(0, 0, 0, 0), []
 
-    context = SimpleNamespace(services=SimpleNamespace(planning=Planning()), bot_data={})
+    planning = PlanningService(root=None)  # type: ignore[arg-type]  # the lock is all this test needs
+    planning._plan = slow_plan  # type: ignore[method-assign]
+    context = SimpleNamespace(services=SimpleNamespace(planning=planning))
     await asyncio.gather(*(planning_job(context) for _ in range(4)))  # type: ignore[arg-type]
     assert runs == 4 and overlaps == 0
-
-
-async def test_planning_job_does_nothing_until_the_planning_service_is_wired() -> None:
-    context = SimpleNamespace(services=SimpleNamespace(), bot_data={})
-    await planning_job(context)  # type: ignore[arg-type]
-    assert context.bot_data == {}

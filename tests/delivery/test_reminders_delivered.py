@@ -6,11 +6,15 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.clock import ManualClock
+from bot.config import Config, EmailConfig, ProgrammeConfig
 from bot.domain import Channel, OutboxStatus
-from bot.reminders import drop_reminders, earliest_due, queue_reminders
+from bot.notices.reminders import drop_reminders, queue_reminders
+from bot.ports import RecipientBlockedError
 from bot.services.delivery import DeliveryReport
+from storage.models import ContactRow
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme, make_programme
 from tests.delivery.support import RecordingChannel, delivery_service
@@ -18,12 +22,22 @@ from tests.delivery.support import RecordingChannel, delivery_service
 H = timedelta(hours=1)
 
 
-async def queue(programme: Programme, *, now=NOW, by_email: bool = True, zone: str = "Europe/Brussels") -> int:
+async def queue(programme: Programme, *, now=NOW, email_enabled: bool = True) -> int:
     async with programme.uow_factory() as uow:
         session = await uow.sessions.get(programme.session.id)
-        queued = await queue_reminders(uow, session, programme.participants, OFFSETS, now, coordinator_zone=zone, by_email=by_email)
+        participants = [await uow.contacts.get(c.id) for c in programme.participants]
+        queued = await queue_reminders(uow, session, participants, OFFSETS, now, email_enabled=email_enabled)
         await uow.commit()
     return len(queued)
+
+
+async def reached_by_email_only(programme: Programme) -> None:
+    """Li Wei (Panjin) keeps her address and loses Telegram (blocked in mainland China)."""
+    async with programme.uow_factory() as uow:
+        await uow.contacts.db.execute(  # no repository method unbinds Telegram: nothing in Tandem does it
+            update(ContactRow).where(ContactRow.id == programme.panjin_contact.id).values(chat_id=None, telegram_user_id=None)
+        )
+        await uow.commit()
 
 
 async def statuses(programme: Programme) -> dict[str, int]:
@@ -116,9 +130,9 @@ async def test_a_reschedule_between_queuing_and_sending_moves_the_reminders(prog
     async with programme.uow_factory() as uow:
         moved = await uow.sessions.reschedule(programme.session.id, expected_sequence=0, start_utc=new_start, now_utc=NOW)
         assert moved is not None
-        queued = await queue_reminders(uow, moved, programme.participants, OFFSETS, NOW)
+        queued = await queue_reminders(uow, moved, programme.participants, OFFSETS, NOW, email_enabled=True)
         await uow.commit()
-    assert len(queued) == 6 and earliest_due(queued) == new_start - 24 * H
+    assert len(queued) == 6 and min(m.due_utc for m in queued) == new_start - 24 * H
     assert await statuses(programme) == {"dropped": 6, "pending": 6}
 
     clock = ManualClock(SESSION_START - 24 * H)  # the old time: nothing goes out
@@ -171,23 +185,65 @@ async def test_a_cancel_committed_after_the_claim_still_stops_the_reminder(progr
     assert telegram.delivered == []
 
 
-async def test_reminders_go_by_email_too_where_an_address_is_known(uow_factory: UnitOfWorkFactory) -> None:
+async def test_reminders_go_by_telegram_where_it_reaches_and_only_then_by_email(uow_factory: UnitOfWorkFactory) -> None:
     programme = await make_programme(uow_factory, emails=True)
-    assert await queue(programme) == 8  # Li Wei has an address: 2 more rows
+    assert await queue(programme) == 6  # Li Wei has an address too, but Telegram reaches her: no e-mail rows
+    await reached_by_email_only(programme)
+    async with uow_factory() as uow:  # the session is moved: the reminders are queued again, by the rule
+        moved = await uow.sessions.reschedule(programme.session.id, expected_sequence=0, start_utc=SESSION_START, now_utc=NOW)
+        participants = [await uow.contacts.get(c.id) for c in programme.participants]
+        queued = await queue_reminders(uow, moved, participants, OFFSETS, NOW, email_enabled=True)
+        await uow.commit()
+    assert sorted((m.contact_id, m.channel.value) for m in queued if m.due_utc == SESSION_START - 24 * H) == sorted(
+        [(programme.panjin_contact.id, "email"), (programme.lisbon_contact.id, "telegram"), (programme.coordinator.id, "telegram")]
+    )
     telegram, email = RecordingChannel(), RecordingChannel()
     await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email).deliver_due()
-    assert len(telegram.delivered) == 3
+    assert len(telegram.delivered) == 2
     [mail] = email.delivered
     assert mail.contact_id == programme.panjin_contact.id
     assert mail.notification.email is not None
-    assert mail.notification.email["To"] == "li.wei@panjin.example"
+    assert mail.notification.email["To"].addresses[0].addr_spec == "li.wei@panjin.example"
     assert "提醒" in str(mail.notification.email["Subject"])
 
 
-async def test_email_rows_are_dropped_with_a_reason_when_email_is_not_configured(uow_factory: UnitOfWorkFactory) -> None:
+async def test_email_rows_are_dropped_with_a_reason_when_the_email_channel_is_not_configured(uow_factory: UnitOfWorkFactory) -> None:
     programme = await make_programme(uow_factory, emails=True)
+    await reached_by_email_only(programme)
     await queue(programme)
     await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), RecordingChannel()).deliver_due()
     async with uow_factory() as uow:
         rows = [m for m in await uow.outbox.list() if m.channel is Channel.EMAIL and m.status is OutboxStatus.DROPPED]
     assert len(rows) == 1
+
+
+async def test_a_reminder_for_someone_who_blocked_the_bot_goes_by_email_instead(uow_factory: UnitOfWorkFactory) -> None:
+    """The rule holds at send time too: not reachable on Telegram any more, so by e-mail."""
+    programme = await make_programme(uow_factory, emails=True)
+    await queue(programme)  # Telegram reaches everyone when the reminders are queued
+    async with uow_factory() as uow:
+        await uow.contacts.mark_unreachable(programme.panjin_contact.id)  # Li Wei blocks the bot since
+        await uow.commit()
+    config = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"), email=EmailConfig(enabled=True, sender="tandem@example.org"))
+    telegram, email = RecordingChannel(), RecordingChannel()
+    service = delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email, config=config)
+    await service.deliver_due()
+    assert sorted(d.contact_id for d in telegram.delivered) == sorted([programme.lisbon_contact.id, programme.coordinator.id])
+    [mail] = email.delivered
+    assert mail.contact_id == programme.panjin_contact.id and "提醒" in str(mail.notification.email["Subject"])
+
+
+async def test_a_reminder_that_meets_a_block_goes_by_email_instead_and_the_coordinators_are_told(uow_factory: UnitOfWorkFactory) -> None:
+    programme = await make_programme(uow_factory, emails=True)
+    async with uow_factory() as uow:
+        session = await uow.sessions.get(programme.session.id)
+        await queue_reminders(uow, session, [programme.panjin_contact], [24 * H], NOW, email_enabled=True)
+        await uow.commit()
+    config = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"), email=EmailConfig(enabled=True, sender="tandem@example.org"))
+    telegram, email = RecordingChannel(), RecordingChannel()
+    telegram.fail_next(RecipientBlockedError("Forbidden: bot was blocked by the user"))
+    service = delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email, config=config)
+    await service.deliver_due()
+    assert [d.contact_id for d in email.delivered] == [programme.panjin_contact.id]
+    told = [d.text for d in telegram.delivered if d.contact_id == programme.coordinator.id]
+    assert told and "Li Wei (Panjin) has blocked Tandem" in told[0] and "li.wei@panjin.example" in told[0]

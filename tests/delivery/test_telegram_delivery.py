@@ -20,13 +20,15 @@ from telegram.ext import AIORateLimiter, Application
 from bot.clock import ManualClock
 from bot.config import config_from_mapping
 from bot.domain import OutboxStatus, Role
-from bot.notifications import Button, Document, Notification
-from bot.reminders import queue_reminders
+from bot.notices import RENDERERS
+from bot.notices.reminders import queue_reminders
+from bot.ports import Button, Document, Notification
 from bot.services import Services
 from handlers.notifier import TelegramChannel
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
 from tandem.app import build_application
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme
+from tests.delivery.support import PING, render_ping
 from tests.delivery.test_delivery_outcomes import ping, row
 
 H = timedelta(hours=1)
@@ -36,7 +38,8 @@ def make_application(database_url: str, api: FakeBotApi, clock: ManualClock, req
                      rate_limiter: Any = "default") -> Application:
     config = config_from_mapping({"database": {"url": database_url}, "programme": {"timezone": "Europe/Brussels"}},
                                  env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN})
-    return build_application(config, request=request or OfflineRequest(api), clock=clock, rate_limiter=rate_limiter)
+    renderers = {**RENDERERS, PING: render_ping}  # the programme's messages and the tests' own
+    return build_application(config, request=request or OfflineRequest(api), clock=clock, rate_limiter=rate_limiter, renderers=renderers)
 
 
 @asynccontextmanager
@@ -187,7 +190,7 @@ async def test_a_restart_in_the_middle_loses_nothing_and_sends_nothing_twice(
     for n, person in enumerate(people):
         await ping(programme.uow_factory, person.id, n)
     async with programme.uow_factory() as uow:
-        await queue_reminders(uow, programme.session, programme.participants, OFFSETS, NOW)
+        await queue_reminders(uow, programme.session, programme.participants, OFFSETS, NOW, email_enabled=False)
         await uow.commit()
     clock = ManualClock(NOW)
 
@@ -219,7 +222,7 @@ async def test_the_start_pass_schedules_the_next_due_message_on_the_job_queue(
     programme: Programme, database_url: str, api: FakeBotApi
 ) -> None:
     async with programme.uow_factory() as uow:
-        await queue_reminders(uow, programme.session, programme.participants, OFFSETS, NOW)
+        await queue_reminders(uow, programme.session, programme.participants, OFFSETS, NOW, email_enabled=False)
         await uow.commit()
     clock = ManualClock(SESSION_START - 25 * H)
     application = make_application(database_url, api, clock)

@@ -7,12 +7,11 @@ from collections import Counter
 
 from bot.clock import ManualClock
 from bot.domain import OutboxStatus, Role
-from bot.notifications import Queued, queue
+from bot.notices.outbox import Queued, queue
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW
-from tests.delivery.support import RecordingChannel, delivery_service
-from tests.delivery.test_delivery_outcomes import PING
+from tests.delivery.support import PING, RecordingChannel, delivery_service
 
 CONTACTS = 60
 MESSAGES_PER_CONTACT = 5

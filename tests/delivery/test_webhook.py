@@ -17,7 +17,7 @@ from telegram.ext import TypeHandler
 
 from bot.config import config_from_mapping
 from bot.domain import OutboxStatus
-from bot.reminders import queue_reminders
+from bot.notices.reminders import queue_reminders
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, FakeUser, OfflineRequest, serve_bot_api
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
@@ -94,7 +94,7 @@ async def test_tandem_run_in_webhook_mode_checks_the_secret_delivers_due_reminde
     real_now = datetime.now(timezone.utc)  # the subprocess runs on the system clock
     programme = await make_programme(uow_factory, start_utc=real_now + timedelta(hours=3))
     async with uow_factory() as uow:  # the 1 h reminders are not due yet; make one due now
-        queued = await queue_reminders(uow, programme.session, [programme.lisbon_contact], [timedelta(hours=3)], real_now)
+        queued = await queue_reminders(uow, programme.session, [programme.lisbon_contact], [timedelta(hours=3)], real_now, email_enabled=False)
         assert len(queued) == 1
         await uow.commit()
 

@@ -97,7 +97,13 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     # Li Wei (Panjin, Chinese) was welcomed in Chinese and reminded 24 h and 1 h before each session.
     assert "欢迎" in li_wei and li_wei.count("提醒：") == 2 * confirmed == 20
     assert "Sessions" in printed.getvalue() and (out / "summary.txt").read_text(encoding="utf-8").count("Panjin–") == 11
-    assert result.emails > 0
+    # The one channel rule: Wang Fang (Panjin) has only an address, so everything reaches her by
+    # e-mail, the question after each session included; people Telegram reaches get only the
+    # calendar files by e-mail, and the demo's Telegram people have no address.
+    assert result.emails == len(result.email_subjects) > 0
+    assert {recipient for recipient, _ in result.email_subjects} == {"wang.fang@panjin.example.cn"}
+    subjects = [subject for _, subject in result.email_subjects]
+    assert sum(s.startswith("How did the session") for s in subjects) == confirmed  # the question after each session
     # Afterwards: every city reported on a session, and the coordinator's roadmap shows it.
     coordinator = (out / "transcripts" / next(n for n in transcripts if n.startswith("1001-"))).read_text(encoding="utf-8")
     roadmap = coordinator[coordinator.rindex("/roadmap"):]

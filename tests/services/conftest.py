@@ -67,7 +67,7 @@ async def add_city(services: Services, name: str, country: str, zone: str, group
 
 
 async def join_city(services: Services, city: str, user_id: int, language_code: str = "en") -> None:
-    invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name=city)
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name=city)
     await services.onboarding.join(
         by=Actor.telegram(user_id), chat_id=user_id, display_name=f"user {user_id}", language_code=language_code, code=invitation.code
     )

@@ -88,7 +88,7 @@ async def test_a_contact_actor_may_not_do_what_only_coordinators_may(services: S
     coordinator_only = [
         services.cities.add(by=p.wang, name="Ravenna", country="IT", timezone="Europe/Rome", group="EU"),
         services.cities.list(by=p.wang),
-        services.onboarding.invite_contact(by=p.wang, city_name="Panjin"),
+        services.onboarding.contact_link(by=p.wang, city_name="Panjin"),
         services.sessions.pending(by=p.wang),
         services.sessions.schedule(by=p.wang),
         services.sessions.roadmap(by=p.wang),
@@ -144,7 +144,7 @@ async def test_a_contact_actor_answers_for_its_citys_session_but_not_for_another
 
 async def test_a_contact_actor_makes_a_link_for_a_colleague_who_joins_in_telegram(services: Services) -> None:
     p = await programme(services)
-    invitation = await services.onboarding.invite_colleague(by=p.wang)
+    invitation = await services.onboarding.colleague_link(by=p.wang)
     colleague = await services.onboarding.join(
         by=Actor.telegram(2002), chat_id=2002, display_name="Song Yue", language_code="zh", code=invitation.code
     )

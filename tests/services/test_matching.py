@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bot.config import EmailConfig
 from bot.domain import Actor, Channel, ConflictError, InvalidInputError, MatchStatus, Pairing, PermissionDeniedError
 from bot.services import Services
+from tests.delivery.support import RecordingChannel, delivery_service
 from tests.services.conftest import COORDINATOR, add_city, join_city, with_pairing
 
 
@@ -95,7 +99,7 @@ async def test_declining_ends_the_match_and_tells_the_other_side_once(services: 
     with pytest.raises(PermissionDeniedError):
         await services.matching.decline(by=Actor.telegram(4001), match_id=match.id)  # Lisbon is not part of it
     view = await services.matching.decline(by=Actor.telegram(3001), match_id=match.id)
-    assert view.match.status is MatchStatus.DECLINED and view.partner.name == "Panjin"
+    assert view.match.status is MatchStatus.DECLINED and view.partner_of(ids["Ravenna"]).name == "Panjin"
     with pytest.raises(ConflictError):
         await services.matching.decline(by=Actor.telegram(2001), match_id=match.id)  # a second answer changes nothing
     ended = [(user, payload["why"]) for kind, user, payload in await _outbox(services) if kind == "match_ended"]
@@ -116,7 +120,10 @@ async def test_withdrawing_an_interest_closes_its_matches_and_choosing_again_reo
     assert again.new_matches[0].status is MatchStatus.OPEN
 
 
-async def test_an_email_only_contact_is_told_by_email(services: Services) -> None:
+@pytest.mark.parametrize("email_enabled", [True, False])
+async def test_an_email_only_contact_is_told_by_email_when_email_is_on(services: Services, email_enabled: bool) -> None:
+    email = EmailConfig(enabled=email_enabled, sender="tandem@example.org")
+    services = replace(services, config=replace(services.config, email=email))
     ids = await _setup(services)
     await services.cities.add_email_contact(by=Actor.telegram(COORDINATOR), city_name="Panjin", name="Song Yue", email="song@panjin.gov.cn")
     wetlands = await _topic(services, "wetlands")
@@ -124,7 +131,8 @@ async def test_an_email_only_contact_is_told_by_email(services: Services) -> Non
     await services.interests.choose(by=Actor.telegram(3001), city_id=ids["Ravenna"], topic_id=wetlands, chosen=True)
     async with services.uow_factory() as uow:
         channels = sorted(m.channel.value for m in await uow.outbox.list())
-    assert channels == [Channel.EMAIL.value, Channel.TELEGRAM.value, Channel.TELEGRAM.value]
+    expected = [Channel.EMAIL.value] * email_enabled + [Channel.TELEGRAM.value, Channel.TELEGRAM.value]
+    assert channels == expected
 
 
 async def test_a_note_is_saved_only_when_the_bot_waits_for_it(services: Services) -> None:
@@ -138,3 +146,30 @@ async def test_a_note_is_saved_only_when_the_bot_waits_for_it(services: Services
     view = await services.interests.set_note(by=Actor.telegram(2001), text="We run a 1,200 km² wetland reserve")
     assert [c.note for c in view.choices if c.chosen] == ["We run a 1,200 km² wetland reserve"]
     assert (await services.people.who(Actor.telegram(2001))).waiting_for is None
+
+
+async def test_when_nobody_of_a_city_can_be_reached_the_coordinators_are_told_once(services: Services) -> None:
+    coordinator = Actor.telegram(COORDINATOR)
+    await services.people.greet(by=coordinator, chat_id=COORDINATOR, display_name="Ana", language_code="en")
+    ids = {
+        "Panjin": await add_city(services, "Panjin", "CN", "Asia/Shanghai", "China"),
+        "Ravenna": await add_city(services, "Ravenna", "IT", "Europe/Rome", "EU"),
+    }
+    # Panjin's only contact reads e-mail, and e-mail is off: nobody of Panjin can be reached.
+    await services.cities.add_email_contact(by=coordinator, city_name="Panjin", name="Wang Fang", email="wang.fang@panjin.example.cn")
+    await join_city(services, "Ravenna", 3001, "it")
+    await services.cities.act_for(by=coordinator, city_name="Panjin")
+    for key in ("wetlands", "tourism"):  # two matches, two notices Panjin cannot receive
+        topic = await _topic(services, key)
+        await services.interests.choose(by=coordinator, city_id=ids["Panjin"], topic_id=topic, chosen=True)
+        await services.interests.choose(by=Actor.telegram(3001), city_id=ids["Ravenna"], topic_id=topic, chosen=True)
+
+    sent = await _outbox(services)
+    assert sorted(kind for kind, _, _ in sent) == ["city_unreachable", "match_notice", "match_notice"]  # both to Ravenna
+    [(_, told, payload)] = [s for s in sent if s[0] == "city_unreachable"]
+    assert told == COORDINATOR and payload == {"city_id": ids["Panjin"]}
+
+    telegram = RecordingChannel()
+    await delivery_service(services.uow_factory, services.clock, telegram).deliver_due()  # type: ignore[arg-type]
+    [notice] = [d.text for d in telegram.delivered if "Panjin" in d.text and "reached" in d.text]
+    assert notice.startswith("Nobody of Panjin can be reached") and "/act Panjin" in notice

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.domain import Actor, ConflictError, InvalidInputError, PermissionDeniedError, Role
 from bot.services import Services
-from bot.services.onboarding import hash_code
-from storage.models import InviteCodeRow
+from bot.services.onboarding import hash_join_code
+from storage.models import JoinLinkRow
 from tests.services.conftest import COORDINATOR, add_city
 
 
@@ -21,17 +21,17 @@ async def _join(services: Services, user: int, code: str) -> object:
 
 async def test_opening_the_link_makes_the_user_the_city_contact(services: Services) -> None:
     city_id = await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
-    invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="hamburg")
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="hamburg")
     person = await _join(services, 3001, invitation.code)
     assert person.role is Role.CONTACT and person.city.id == city_id and person.language == "de"
 
 
 async def test_only_the_hash_of_a_code_is_stored(services: Services, uow_factory) -> None:
     await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
-    invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
     async with uow_factory() as uow:
-        stored = list(await uow.contacts.db.scalars(select(InviteCodeRow.code_hash)))
-    assert stored == [hash_code(invitation.code)]
+        stored = list(await uow.contacts.db.scalars(select(JoinLinkRow.code_hash)))
+    assert stored == [hash_join_code(invitation.code)]
     assert invitation.code not in stored and len(invitation.code) >= 24
 
 
@@ -45,7 +45,7 @@ async def test_a_wrong_code_binds_nothing(services: Services) -> None:
 
 async def test_a_used_code_binds_nobody_else(services: Services) -> None:
     await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
-    invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
     await _join(services, 3001, invitation.code)
     with pytest.raises(InvalidInputError, match="used already"):
         await _join(services, 3002, invitation.code)
@@ -56,7 +56,7 @@ async def test_a_used_code_binds_nobody_else(services: Services) -> None:
 
 async def test_an_expired_code_binds_nothing(services: Services, clock: ManualClock) -> None:
     await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
-    invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
+    invitation = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Hamburg")
     clock.advance(services.config.invites.code_ttl + timedelta(seconds=1))
     with pytest.raises(InvalidInputError, match="expired"):
         await _join(services, 3001, invitation.code)
@@ -66,8 +66,8 @@ async def test_an_expired_code_binds_nothing(services: Services, clock: ManualCl
 async def test_a_contact_of_one_city_cannot_join_another(services: Services) -> None:
     await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
     await add_city(services, "Panjin", "CN", "Asia/Shanghai", "China")
-    await _join(services, 3001, (await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Hamburg")).code)
-    second = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Panjin")
+    await _join(services, 3001, (await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Hamburg")).code)
+    second = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Panjin")
     with pytest.raises(ConflictError, match="Hamburg"):
         await _join(services, 3001, second.code)
     assert (await services.people.who(Actor.telegram(3001))).city.name == "Hamburg"
@@ -76,11 +76,11 @@ async def test_a_contact_of_one_city_cannot_join_another(services: Services) -> 
 
 async def test_a_contact_invites_a_colleague_as_participant(services: Services) -> None:
     await add_city(services, "Hamburg", "DE", "Europe/Berlin", "EU")
-    await _join(services, 3001, (await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name="Hamburg")).code)
-    colleague_link = await services.onboarding.invite_colleague(by=Actor.telegram(3001))
+    await _join(services, 3001, (await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name="Hamburg")).code)
+    colleague_link = await services.onboarding.colleague_link(by=Actor.telegram(3001))
     colleague = await _join(services, 3002, colleague_link.code)
     assert colleague.role is Role.PARTICIPANT and colleague.city.name == "Hamburg"
     with pytest.raises(PermissionDeniedError):
-        await services.onboarding.invite_colleague(by=Actor.telegram(3002))
+        await services.onboarding.colleague_link(by=Actor.telegram(3002))
     with pytest.raises(PermissionDeniedError):
         await services.interests.overview(by=Actor.telegram(3002))  # participants do not change the city's topics

@@ -73,7 +73,7 @@ async def test_only_coordinators_manage_cities(services: Services) -> None:
     with pytest.raises(PermissionDeniedError):
         await services.cities.list(by=Actor.telegram(42))
     with pytest.raises(PermissionDeniedError):
-        await services.onboarding.invite_contact(by=Actor.telegram(42), city_name="Ravenna")
+        await services.onboarding.contact_link(by=Actor.telegram(42), city_name="Ravenna")
 
 
 async def test_editing_a_city_validates_the_new_value(services: Services) -> None:

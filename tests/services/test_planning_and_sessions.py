@@ -13,7 +13,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig
-from bot.domain import Actor, MatchStatus, NoTimeReason, PermissionDeniedError, Role
+from bot.domain import Actor, MatchStatus, NoTimeReason, PermissionDeniedError, Role, SessionStatus
 from bot.planner import parse_weekly_hours
 from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
@@ -124,7 +124,7 @@ async def test_two_coordinators_tapping_at_once_confirm_one_session_and_the_seco
     assert isinstance(losers[0], AlreadyConfirmedError)
     assert losers[0].confirmed_by in ("Programme coordinator", "Second coordinator")
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 1
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 1
 
 
 async def test_only_coordinators_see_proposals_and_confirm(uow_factory: UnitOfWorkFactory) -> None:
@@ -141,7 +141,7 @@ async def test_automatic_confirmation_confirms_the_best_slot_of_every_match(uow_
     report = await services.planning.plan_and_notify()
     assert report.confirmed_automatically == 11
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 11
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 11
         assert await uow.matches.with_status(MatchStatus.PLANNED) == []
 
 
@@ -194,4 +194,4 @@ async def test_two_matches_of_one_city_confirmed_at_once_for_the_same_time_book_
     assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
     assert any(isinstance(o, SlotTakenError) for o in outcomes)
     async with uow_factory() as uow:
-        assert len(await uow.sessions.list_confirmed()) == 1
+        assert len(await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])) == 1

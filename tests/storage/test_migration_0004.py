@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 from alembic import command
 
-from bot.domain import ClosedDay, MatchStatus, NoTimeExplanation, NoTimeReason, RoadmapEntry, Role
+from bot.domain import ClosedDay, MatchStatus, NoTimeExplanation, NoTimeReason, RoadmapEntry, Role, SessionStatus
 from storage.db import alembic_config, check_schema, create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
 
@@ -123,9 +123,9 @@ async def test_0004_moves_roadmap_and_no_time_into_typed_form_and_its_downgrade_
             )
             assert declined is not None and (declined.reason, declined.no_time) == ("declined by city 1", None)
             assert waiting is not None and (waiting.reason, waiting.no_time) == ("waiting_for_hours", None)
-            assert [s.id for s in await uow.sessions.list_confirmed()] == [1]  # nothing cascaded away
+            assert [v.session.id for v in await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])] == [1]  # nothing cascaded away
             # A join link made by a contact signed in on the web has no Telegram user behind it.
-            await uow.invite_codes.add(code_hash="b" * 64, city_id=1, role=Role.PARTICIPANT, now_utc=NOW,
+            await uow.join_links.add(code_hash="b" * 64, city_id=1, role=Role.PARTICIPANT, now_utc=NOW,
                                        expires_at=NOW + timedelta(days=7), created_by_contact_id=1)
             await uow.commit()
     finally:

@@ -33,17 +33,18 @@ async def schema(url: str) -> dict[str, Any]:
     """Everything the inspector reports about the database: tables, columns (name, type, nullability,
     default), primary, foreign and unique keys, indexes, check constraints, the Alembic revision,
     and on PostgreSQL the enum types and sequences. Lists are sorted so order of reflection does
-    not count; column order does."""
+    not count, nor does column order: a downgrade that restores a dropped column can only append it
+    (PostgreSQL's ALTER TABLE … ADD COLUMN has no position), and no query of ours selects by position."""
 
     def read(connection: Connection) -> dict[str, Any]:
         inspector = inspect(connection)
         dialect = connection.dialect
         tables: dict[str, Any] = {}
         for table in sorted(inspector.get_table_names()):
-            columns = [
+            columns = sorted(
                 (c["name"], c["type"].compile(dialect=dialect), c["nullable"], str(c.get("default")), c.get("autoincrement"))
                 for c in inspector.get_columns(table)
-            ]
+            )
             tables[table] = {
                 "columns": columns,
                 "primary key": inspector.get_pk_constraint(table),

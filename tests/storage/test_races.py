@@ -146,7 +146,7 @@ async def test_the_same_message_is_queued_once(uow_factory: UnitOfWorkFactory) -
 async def test_one_invite_code_binds_one_person_even_when_two_open_it_at_once(uow_factory: UnitOfWorkFactory) -> None:
     panjin, _, _ = await two_cities_and_a_topic(uow_factory)
     async with uow_factory() as uow:
-        await uow.invite_codes.add(
+        await uow.join_links.add(
             code_hash="f" * 64, city_id=panjin, role=Role.CONTACT, created_by=1001, now_utc=NOW,
             expires_at=NOW + timedelta(days=7),
         )
@@ -158,9 +158,9 @@ async def test_one_invite_code_binds_one_person_even_when_two_open_it_at_once(uo
 
     async def open_link(contact_id: int) -> bool:
         async with uow_factory() as uow:
-            code = await uow.invite_codes.by_hash("f" * 64)
+            code = await uow.join_links.by_hash("f" * 64)
             assert code is not None
-            used = await uow.invite_codes.use(code.id, contact_id=contact_id, now_utc=NOW)
+            used = await uow.join_links.use(code.id, contact_id=contact_id, now_utc=NOW)
             await uow.commit()
             return used
 

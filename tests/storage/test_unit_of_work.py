@@ -49,15 +49,15 @@ async def test_instants_come_back_aware_in_utc_whatever_zone_they_were_written_i
     city_id = await add_panjin(uow_factory, commit=True)
     shanghai_nine = datetime(2027, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     async with uow_factory() as uow:
-        await uow.invite_codes.add(
+        await uow.join_links.add(
             code_hash="a" * 64, city_id=city_id, role=Role.CONTACT, created_by=1001, now_utc=NOW, expires_at=shanghai_nine
         )
         await uow.commit()
     async with uow_factory() as uow:
-        code = await uow.invite_codes.by_hash("a" * 64)
+        code = await uow.join_links.by_hash("a" * 64)
     assert code is not None
-    assert code.expires_at == datetime(2027, 4, 1, 1, 0, tzinfo=timezone.utc)
-    assert code.expires_at.utcoffset() == timedelta(0)
+    assert code.expires_at_utc == datetime(2027, 4, 1, 1, 0, tzinfo=timezone.utc)
+    assert code.expires_at_utc.utcoffset() == timedelta(0)
 
 
 async def test_naive_datetimes_are_refused(uow_factory: UnitOfWorkFactory) -> None:

@@ -73,7 +73,7 @@ offsets = ["1h", "24h"]
         ),
         env={},
     )
-    assert config.programme.coordinator_ids == {1001}
+    assert [c.telegram_id for c in config.programme.coordinators] == [1001]
     assert config.scheduling.min_notice == timedelta(hours=48)
     assert config.reminders.offsets == (timedelta(hours=24), timedelta(hours=1))
 

@@ -18,9 +18,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-import bot.reminders  # noqa: F401 - registers the renderers, as tandem/app.py does
-import bot.services.matching  # noqa: F401
-import bot.services.session_notices  # noqa: F401
 from bot.clock import ManualClock
 from bot.config import Config, config_from_mapping
 from bot.domain import Actor
@@ -43,7 +40,8 @@ PANJIN_EMAIL = "wang.fang@panjin.example.cn"
 T = TypeVar("T")
 
 
-def web_config(database_url: str, email: bool = False, **web: Any) -> Config:
+def web_config(database_url: str, email: bool = True, **web: Any) -> Config:
+    """The test programme's config: e-mail on by default (Panjin's contact has nothing else)."""
     return config_from_mapping(
         {
             "database": {"url": database_url},
@@ -89,8 +87,8 @@ async def make_programme(config: Config, uow_factory: UnitOfWorkFactory, clock: 
     wang = await services.cities.add_email_contact(by=Actor.telegram(COORDINATOR), city_name="Panjin", name="Wang Fang", email=PANJIN_EMAIL)
     contacts = {}
     for city, user_id, language in [("Hamburg", HAMBURG_CONTACT, "de"), ("Lisbon", LISBON_CONTACT, "en")]:
-        invitation = await services.onboarding.invite_contact(by=Actor.telegram(COORDINATOR), city_name=city)
-        person = await services.onboarding.join(by=Actor.telegram(user_id), chat_id=user_id, display_name=f"{city} contact", language_code=language, code=invitation.code)
+        link = await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name=city)
+        person = await services.onboarding.join(by=Actor.telegram(user_id), chat_id=user_id, display_name=f"{city} contact", language_code=language, code=link.code)
         assert person.contact is not None
         contacts[city] = person.contact.id
     return Programme(services, clock, ids["Panjin"], ids["Hamburg"], ids["Lisbon"], wang.id, contacts["Hamburg"], contacts["Lisbon"])
@@ -236,7 +234,9 @@ async def confirmed_session(programme: Programme, between: Callable[[], Awaitabl
 async def deliver_mails(programme: Programme) -> list[bytes]:
     """Send what is due through the real delivery service and e-mail channel, into a list (the SMTP stand-in)."""
     from bot.domain import Channel
-    from bot.services.delivery import DeliveryService, EmailChannel
+    from bot.email import EmailChannel
+    from bot.notices import RENDERERS
+    from bot.services.delivery import DeliveryService
 
     sent: list[bytes] = []
 
@@ -245,6 +245,8 @@ async def deliver_mails(programme: Programme) -> list[bytes]:
             sent.append(bytes(message))
 
     channel = EmailChannel(Mailbox(), from_address="tandem@example.org", from_name="Tandem", clock=programme.clock)
-    delivery = DeliveryService(programme.services.uow_factory, programme.clock, {Channel.EMAIL: channel}, config=programme.services.config)
+    delivery = DeliveryService(
+        programme.services.uow_factory, programme.clock, {Channel.EMAIL: channel}, renderers=RENDERERS, config=programme.services.config
+    )
     await delivery.deliver_due()
     return sent

@@ -165,8 +165,8 @@ def test_the_e_mail_only_panjin_contact_does_everything_on_a_phone_without_teleg
     # A coordinator confirms the Hamburg match (in the chat, as usual); then Wang Fang answers on the web, in Chinese.
     live.call(services.planning.plan_and_notify())
     matches = live.call(services.matching.of_my_city(by=wang))
-    [hamburg] = [m for m in matches if m.partner.name == "Hamburg"]
-    [lisbon] = [m for m in matches if m.partner.name == "Lisbon"]
+    [hamburg] = [m for m in matches if m.partner_of(programme.panjin).name == "Hamburg"]
+    [lisbon] = [m for m in matches if m.partner_of(programme.panjin).name == "Lisbon"]
     assert lisbon.match.status.value == "declined"
 
     async def proposals() -> list[Any]:

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import icalendar
 
-from bot.domain import Actor
+from bot.domain import Actor, SessionStatus
 from tests.web.support import PANJIN_EMAIL, Programme, WebClient, confirmed_session, deliver_mails, make_programme, web_config
 from web.app import create_app
 
@@ -57,8 +57,8 @@ async def test_match_notices_invitations_and_reminders_by_e_mail_each_carry_a_li
         await fresh.aclose()
     # The reminder a day before comes with a link too.
     async with programme.services.uow_factory() as uow:
-        [session] = await uow.sessions.list_confirmed()
-    programme.clock.set(session.start_utc - programme.services.config.reminders.offsets[0])
+        [view] = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])
+    programme.clock.set(view.session.start_utc - programme.services.config.reminders.offsets[0])
     reminders = mails_to(await deliver_mails(programme), PANJIN_EMAIL)
     assert reminders and all(len(LINK.findall(text_of(m))) == 1 for m in reminders)
 
@@ -85,3 +85,4 @@ async def test_the_link_is_in_the_readers_language(database_url: str, uow_factor
     await confirmed_session(programme)
     [first, *_] = mails_to(await deliver_mails(programme), PANJIN_EMAIL)
     assert "无需 Telegram" in text_of(first)
+

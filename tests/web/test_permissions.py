@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import Actor, Attendance, MatchStatus, Role
+from bot.domain import Actor, Attendance, MatchStatus, Role, SessionStatus
 from tests.web.support import LISBON_CONTACT, Programme, WebClient, confirmed_session, csrf_of
 
 PAGES = ["/", "/hours", "/topics", "/away", "/matches", "/sessions", "/me", "/me/data.json", "/matches/1/decline", "/sessions/1.ics"]
@@ -33,7 +33,7 @@ async def snapshot(programme: Programme) -> tuple[object, ...]:
         return (
             [(c.id, await uow.cities.weekly_hours(c.id), await uow.cities.days_away(c.id), await uow.interests.of_city(c.id)) for c in cities],
             [(m.id, m.status) for c in cities for m in await uow.matches.of_city(c.id)],
-            [await uow.sessions.participants(s.id) for s in await uow.sessions.list_confirmed()],
+            [await uow.sessions.participants(v.session.id) for v in await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])],
             await uow.roadmap.list(),
             [(c.id, c.language) for c in cities for c in await uow.contacts.of_city(c.id)],
         )

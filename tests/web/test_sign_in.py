@@ -9,9 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.domain import Channel, OutboxStatus
+from bot.domain import Channel, NoticeKind, OutboxStatus
 from bot.mini_app import verify_init_data
-from bot.services.sign_in import SIGN_IN_LINK_KIND
 from tests.web.support import (
     HAMBURG_CONTACT,
     NOW,
@@ -22,6 +21,7 @@ from tests.web.support import (
     Programme,
     WebClient,
     csrf_of,
+    deliver_mails,
     mini_app_init_data,
 )
 
@@ -88,45 +88,29 @@ async def test_asking_for_a_link_never_says_whether_the_address_is_known(program
     assert strip(known.text) == strip(unknown.text)
     async with programme.services.uow_factory() as uow:
         queued = await uow.outbox.list()
-    assert [(m.kind, m.channel, m.contact_id) for m in queued] == [(SIGN_IN_LINK_KIND, Channel.EMAIL, programme.wang_fang)]
+    assert [(m.kind, m.channel, m.contact_id) for m in queued] == [(NoticeKind.SIGN_IN_LINK.value, Channel.EMAIL, programme.wang_fang)]
 
 
 async def test_one_address_gets_at_most_the_configured_links_an_hour(programme: Programme) -> None:
     limit = programme.services.config.web.links_per_address_per_hour
     for _ in range(limit + 3):
         await programme.services.sign_in.request_link(address=PANJIN_EMAIL)
-        await deliver_sign_in_mails(programme)
+        await deliver_mails(programme)
     async with programme.services.uow_factory() as uow:
         links = await uow.sign_in_links.count_since(programme.wang_fang, NOW - timedelta(hours=1))
     assert links == limit
     programme.clock.advance(timedelta(hours=1, minutes=1))
     await programme.services.sign_in.request_link(address=PANJIN_EMAIL)
-    await deliver_sign_in_mails(programme)
+    await deliver_mails(programme)
     async with programme.services.uow_factory() as uow:
         assert await uow.sign_in_links.count_since(programme.wang_fang, programme.clock.now() - timedelta(minutes=5)) == 1
-
-
-async def deliver_sign_in_mails(programme: Programme) -> list[bytes]:
-    """Send the queued sign-in mails through the real e-mail channel into a list (an SMTP stand-in)."""
-    from bot.services.delivery import DeliveryService, EmailChannel
-
-    sent: list[bytes] = []
-
-    class Mailbox:
-        async def send(self, message: object) -> None:
-            sent.append(bytes(message))  # type: ignore[call-overload]
-
-    channel = EmailChannel(Mailbox(), from_address="tandem@example.org", from_name="Tandem", clock=programme.clock)
-    delivery = DeliveryService(programme.services.uow_factory, programme.clock, {Channel.EMAIL: channel}, config=programme.services.config)
-    await delivery.deliver_due()
-    return sent
 
 
 async def test_the_requested_mail_carries_a_link_that_signs_in(programme: Programme, client: WebClient) -> None:
     from email import message_from_bytes, policy
 
     await client.post("/sign-in", {"email": PANJIN_EMAIL})
-    [raw] = await deliver_sign_in_mails(programme)
+    [raw] = await deliver_mails(programme)
     mail = message_from_bytes(raw, policy=policy.default)
     assert mail["To"].addresses[0].addr_spec == PANJIN_EMAIL
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]

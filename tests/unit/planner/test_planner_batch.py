@@ -108,17 +108,23 @@ def test_a_two_hour_day_takes_two_one_hour_meetings_where_a_ninety_minute_one_le
     assert len(result.scheduled) == 3
 
 
+def _schedules_something(tiny: bool) -> list[bool]:
+    """For 100 generated problems: whether the planner schedules at least one request."""
+    outcomes: list[bool] = []
+
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None, phases=[Phase.generate])
+    @given(planning_cases(tiny=tiny))
+    def record(case: Case) -> None:
+        outcomes.append(bool(plan(case.problem).scheduled))
+
+    record()
+    return outcomes
+
+
 def test_most_generated_problems_can_schedule_something() -> None:
     """The generators keep their bias: a property over problems where nothing fits proves little."""
     for tiny, at_least in ((False, 0.8), (True, 0.7)):
-        outcomes: list[bool] = []
-
-        @settings(max_examples=100, derandomize=True, database=None, deadline=None, phases=[Phase.generate])
-        @given(planning_cases(tiny=tiny))
-        def record(case: Case) -> None:
-            outcomes.append(bool(plan(case.problem).scheduled))  # noqa: B023 - record() runs at once, in this iteration
-
-        record()
+        outcomes = _schedules_something(tiny)
         share = sum(outcomes) / len(outcomes)
         assert share >= at_least, f"only {share:.0%} of the {'tiny' if tiny else 'general'} problems schedule something"
 
