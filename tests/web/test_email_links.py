@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import icalendar
 
-from bot.domain import Actor, SessionStatus
+from bot.domain import Actor, Attendance, Channel, MatchStatus, NoticeKind, OutboxStatus, OutgoingMessage, SessionStatus
+from bot.notices import RENDERERS, RenderContext
 from tests.web.support import PANJIN_EMAIL, Programme, WebClient, confirmed_session, deliver_mails, make_programme, web_config
 from web.app import create_app
 
@@ -86,3 +88,64 @@ async def test_the_link_is_in_the_readers_language(database_url: str, uow_factor
     [first, *_] = mails_to(await deliver_mails(programme), PANJIN_EMAIL)
     assert "无需 Telegram" in text_of(first)
 
+
+async def test_every_kind_of_e_mail_ends_with_one_fresh_sign_in_link_and_the_sign_in_e_mail_is_that_link(database_url: str, uow_factory: object) -> None:
+    """Each renderer of the notices table, through the e-mail channel, to the e-mail-only Panjin contact.
+
+    The link is added where every e-mail is assembled (bot.notices.rendering), so a kind added to
+    the table gets it too; this test lists every kind, so a new one must be added here.
+    """
+    programme = await make_programme(web_config(database_url), uow_factory)  # type: ignore[arg-type]
+    services, now = programme.services, programme.clock.now()
+    match_id, session_id = await confirmed_session(programme)  # Panjin – Hamburg, on wetlands
+    async with services.uow_factory() as uow:
+        topics = {t.key: t.id for t in await uow.topics.list()}
+        planned = await uow.matches.create(programme.panjin, programme.lisbon, topics["tourism"], now)
+        unschedulable = await uow.matches.create(programme.panjin, programme.lisbon, topics["agriculture"], now)
+        assert planned is not None and unschedulable is not None
+        await uow.matches.transition(planned.id, [MatchStatus.OPEN], MatchStatus.PLANNED, now)
+        await uow.matches.set_proposals(planned.id, [(now + timedelta(days=7), 1.0)])
+        await uow.matches.transition(unschedulable.id, [MatchStatus.OPEN], MatchStatus.UNSCHEDULABLE, now)
+        await uow.contacts.mark_unreachable(programme.lisbon_contact)
+        nobody = await uow.cities.add(name="Rome", country="IT", timezone="Europe/Rome", group="EU", now_utc=now)
+        wang = await uow.contacts.get(programme.wang_fang)
+        await uow.commit()
+    assert wang is not None and wang.email == PANJIN_EMAIL
+    session = {"session_id": session_id, "sequence": 0}
+    payloads: dict[NoticeKind, dict[str, object]] = {
+        NoticeKind.MATCH_NOTICE: {"match_id": planned.id},
+        NoticeKind.MATCH_ENDED: {"match_id": match_id, "by_city_id": programme.hamburg, "why": "declined"},
+        NoticeKind.PLANNED_MATCH: {"match_id": planned.id},
+        NoticeKind.UNSCHEDULABLE_MATCH: {"match_id": unschedulable.id},
+        NoticeKind.INVITATION: session,
+        NoticeKind.UPDATE: session,
+        NoticeKind.CANCELLATION: session,
+        NoticeKind.ATTENDANCE: {"session_id": session_id, "who": programme.hamburg_contact, "answer": Attendance.YES.value},
+        NoticeKind.REMINDER: {**session, "offset_seconds": 3600},
+        NoticeKind.FOLLOW_UP: session,
+        NoticeKind.CONTACT_UNREACHABLE: {"contact_id": programme.lisbon_contact},
+        NoticeKind.CITY_UNREACHABLE: {"city_id": nobody.id},
+        NoticeKind.SIGN_IN_LINK: {},
+    }
+    assert set(payloads) == set(NoticeKind) == set(RENDERERS)
+
+    links = []
+    for kind, payload in payloads.items():
+        message = OutgoingMessage(0, kind.value, Channel.EMAIL, wang.id, now, OutboxStatus.CLAIMED, payload)
+        async with services.uow_factory() as uow:
+            notification = await RENDERERS[kind](RenderContext(uow, services.config, now), wang, message)
+            await uow.commit()
+        assert notification is not None and notification.email is not None, kind
+        text = text_of(notification.email)
+        [link] = LINK.findall(text)
+        if kind is not NoticeKind.SIGN_IN_LINK:  # below the message, after the signature line
+            assert link in text.rsplit("\n-- \n", 1)[1], (kind, text)
+        if kind.carries_calendar:
+            calendar_part = next(p for p in notification.email.walk() if p.get_content_type() == "text/calendar")
+            assert "sign-in" not in str(calendar_part.get_content())
+            icalendar.Calendar.from_ical(calendar_part.get_content())
+        links.append(link)
+    assert len(set(links)) == len(payloads)  # a fresh link in each
+    for link in links:  # each signs Wang Fang in, once
+        token = link.rsplit("/", 1)[1]
+        assert await services.sign_in.redeem(token=token) == Actor.contact(wang.id)
