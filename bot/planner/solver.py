@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from bot.planner.engine import DAY_SLOTS, Candidates, Occupancy, Prepared, build_candidates
 from bot.planner.problem import NoTimeReason, PlanningProblem, PlanResult
 from bot.planner.reasons import explain_request
+from bot.planner.selection import fractional_b_matching
 
 MAX_BLOCKERS = 2  # meetings a move may displace at once
 REPAIR_DEPTH = 3  # links of an ejection chain
@@ -371,6 +372,27 @@ def _swap(search: Search, request: int) -> bool:
     return False
 
 
+def _capacities(prepared: Prepared, search: Search) -> list[int]:
+    """How many meetings each city can take in the horizon: its cap on each day it has a slot.
+
+    Fixed sessions take their seats first: a city with cap 2 and one confirmed session on a day
+    has one seat left that day.
+    """
+    days: dict[int, int] = {}
+    c = search.candidates
+    for request in range(len(search.durations)):
+        key_a, key_b = search.keys_a[request], search.keys_b[request]
+        for day_a, day_b, _, _, _ in c.buckets[request]:
+            days[key_a + day_a] = 0
+            days[key_b + day_b] = 0
+    capacity = [0] * len(prepared.city_ids)
+    for key in days:
+        city = key // DAY_SLOTS
+        fixed = len(search.occupancy.days.get(key, ()))
+        capacity[city] += max(prepared.caps[city] - fixed, 0)
+    return capacity
+
+
 def plan(problem: PlanningProblem) -> PlanResult:
     """Plan every request of ``problem``; same problem, same result."""
     prepared = Prepared(problem)
@@ -378,16 +400,19 @@ def plan(problem: PlanningProblem) -> PlanResult:
     search = Search.of(prepared, candidates, prepared.occupancy())
     offsets = candidates.offsets
     count = len(problem.requests)
-    # Most constrained first: fewest candidate slots, ties by input order.
-    order = sorted(range(count), key=lambda r: (offsets[r + 1] - offsets[r], r))
     city_of = [(search.keys_a[r] // DAY_SLOTS, search.keys_b[r] // DAY_SLOTS) for r in range(count)]
+    edges = [city_of[r] if offsets[r] < offsets[r + 1] else None for r in range(count)]
+    x, _ = fractional_b_matching(len(prepared.city_ids), _capacities(prepared, search), edges)
+    # Requests the b-matching keeps first, then the most constrained (fewest slots), then input order.
+    order = sorted(range(count), key=lambda r: (-x[r], offsets[r + 1] - offsets[r], r))
+    wanted = [r for r in order if x[r] > 0]
     _greedy(search, order)
-    _repair(search, order)
-    _exchange(search, order, city_of)
+    _repair(search, wanted)
+    _exchange(search, wanted, city_of)
     _improve(search, order, swaps=False)
     _rebuild_hubs(search, city_of)
-    _repair(search, order)
-    _exchange(search, order, city_of)
+    _repair(search, wanted)
+    _exchange(search, wanted, city_of)
     _improve(search, order, swaps=True)
     return _result(prepared, search)
 
