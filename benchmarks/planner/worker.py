@@ -1,5 +1,7 @@
 """Run one solver on one instance in a fresh process: ``python -m benchmarks.planner.worker SOLVER IN OUT [SECONDS]``.
 
+SOLVER is tandem, greedy, lp-greedy or cpsat (2 workers; cpsat-1 for one).
+
 A process per run keeps the peak memory figure (``ru_maxrss``) honest. Writes the solution JSON
 (with ``stats.total_s`` and ``stats.peak_rss_mib``) to OUT.
 """
@@ -11,7 +13,7 @@ import resource
 import sys
 import time
 
-from benchmarks.planner.baselines import cpsat, greedy
+from benchmarks.planner.baselines import cpsat, greedy, lp_greedy
 from bot.planner.instance import read_instance, solution_json
 from bot.planner.problem import PlanResult
 from bot.planner.solver import plan
@@ -30,10 +32,11 @@ def main(argv: list[str]) -> int:
     else:
         if solver == "greedy":
             scheduled = greedy(problem)
-        elif solver == "cpsat":
-            scheduled, extra = cpsat(problem, seconds)
-        elif solver == "cpsat-warm":  # CP-SAT seeded with the greedy plan
-            scheduled, extra = cpsat(problem, seconds, hint=greedy(problem))
+        elif solver == "lp-greedy":
+            scheduled = lp_greedy(problem)
+        elif solver.startswith("cpsat"):  # cpsat, or cpsat-N for N workers
+            workers = int(solver.partition("-")[2] or 2)
+            scheduled, extra = cpsat(problem, seconds, workers=workers)
         else:
             raise SystemExit(f"unknown solver {solver!r}")
         result = PlanResult(scheduled, {}, {}, 0.0)

@@ -27,10 +27,11 @@ MAX_BLOCKERS = 2  # meetings a move may displace at once
 REPAIR_DEPTH = 3  # links of an ejection chain
 REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
 EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
-EXCHANGE_WORK_PER_REQUEST = 100  # and in all, so that hopeless requests cannot eat the time
+EXCHANGE_DEPTH = 1  # links of the chain that re-places the meeting a waiting request displaces
+EXCHANGE_WORK = 400_000  # candidate tries of one exchange pass in all, whatever the size
 HUB_MIN_REQUESTS = 20  # cities with at least this many requests get re-planned as a whole
 HUB_REPAIR_BUDGET = 2000
-IMPROVE_PASSES = 2
+IMPROVE_PASSES = 1
 SWAP_TRIES = 8  # better candidates per meeting the swap pass looks at
 
 
@@ -49,6 +50,7 @@ class Search:
     def __post_init__(self) -> None:
         self.assignment = [-1] * len(self.durations)
         self.journal: list[tuple[int, int]] = []
+        self._by_start: dict[int, list[int]] = {}
 
     @classmethod
     def of(cls, prepared: Prepared, candidates: Candidates, occupancy: Occupancy) -> Search:
@@ -104,6 +106,27 @@ class Search:
             if old >= 0:
                 self._place(request, old)
             self.assignment[request] = old
+
+    def by_start(self, request: int) -> list[int]:
+        """The request's candidate indexes in time order (computed once per request)."""
+        ks = self._by_start.get(request)
+        if ks is None:
+            c = self.candidates
+            ks = self._by_start[request] = sorted(range(c.offsets[request], c.offsets[request + 1]), key=c.start.__getitem__)
+        return ks
+
+    def change_since(self, mark: int) -> tuple[int, float]:
+        """(more scheduled, score gained) since journal position ``mark``, from the journal alone."""
+        first_old: dict[int, int] = {}
+        for request, old in self.journal[mark:]:
+            first_old.setdefault(request, old)
+        score = self.candidates.score
+        count, gain = 0, 0.0
+        for request, old in first_old.items():
+            new = self.assignment[request]
+            count += (new >= 0) - (old >= 0)
+            gain += (score[new] if new >= 0 else 0.0) - (score[old] if old >= 0 else 0.0)
+        return count, round(gain, 9)
 
     def best_fit(self, request: int, better_than: float = float("-inf"), budget: list[int] | None = None) -> int:
         """The best-scoring candidate that fits now and beats ``better_than``, or -1."""
@@ -197,7 +220,7 @@ def _repair(search: Search, order: list[int]) -> None:
     search.journal.clear()
 
 
-def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) -> None:
+def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], work: int = EXCHANGE_WORK) -> None:
     """One out, two in: give request R the slot of meeting M, then fill M's freed time with another.
 
     A hub day with two common hours holds one 90-minute meeting or two 60-minute ones; when the
@@ -209,7 +232,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) 
             for city in city_of[request]:
                 waiting_by_city.setdefault(city, []).append(request)
     candidates = search.candidates
-    work_left = EXCHANGE_WORK_PER_REQUEST * len(order)
+    work_left = work
     for request in order:
         if search.assignment[request] >= 0 or candidates.offsets[request] == candidates.offsets[request + 1]:
             continue
@@ -230,7 +253,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) 
                     mark = len(search.journal)
                     search.assign(blocker, -1)
                     search.assign(request, k)
-                    if search.insert(blocker, 2, frozenset((request, blocker)), budget):
+                    if search.insert(blocker, EXCHANGE_DEPTH, frozenset((request, blocker)), budget):
                         done = True
                         break
                     fillers = dict.fromkeys(
@@ -251,7 +274,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]]) 
 
 def _earliest_fit(search: Search, request: int) -> int:
     c = search.candidates
-    for k in sorted(range(c.offsets[request], c.offsets[request + 1]), key=c.start.__getitem__):
+    for k in search.by_start(request):
         if search.fits(request, k):
             return k
     return -1
@@ -282,7 +305,6 @@ def _rebuild_hubs(search: Search, city_of: list[tuple[int, int]]) -> None:
     offsets = c.offsets
     for city in busy_cities:
         requests = requests_of_city[city]
-        before = _standing(search)
         mark = len(search.journal)
         for request in requests:
             search.assign(request, -1)
@@ -300,15 +322,9 @@ def _rebuild_hubs(search: Search, city_of: list[tuple[int, int]]) -> None:
                 search.assign(request, -1)
                 better = search.best_fit(request, better_than=score[current])
                 search.assign(request, better if better >= 0 else current)
-        if _standing(search) <= before:
+        if search.change_since(mark) <= (0, 0.0):
             search.rollback(mark)
         search.journal.clear()
-
-
-def _standing(search: Search) -> tuple[int, float]:
-    score = search.candidates.score
-    chosen = [k for k in search.assignment if k >= 0]
-    return len(chosen), round(sum(score[k] for k in chosen), 9)
 
 
 def _improve(search: Search, order: list[int], *, swaps: bool) -> None:
@@ -411,8 +427,6 @@ def plan(problem: PlanningProblem) -> PlanResult:
     _exchange(search, wanted, city_of)
     _improve(search, order, swaps=False)
     _rebuild_hubs(search, city_of)
-    _repair(search, wanted)
-    _exchange(search, wanted, city_of)
     _improve(search, order, swaps=True)
     return _result(prepared, search)
 
