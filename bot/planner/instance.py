@@ -185,6 +185,7 @@ def solution_json(raw: dict[str, Any], problem: PlanningProblem, result: PlanRes
         "stats": {
             "scheduled": len(result.scheduled),
             "requests": len(problem.requests),
+            "count_bound": result.count_bound,
             "score": round(result.score, 6),
             "comfort": round(sum(result.comfort.values()), 6),
             "total_s": round(total_s, 3),
