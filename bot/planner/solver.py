@@ -17,7 +17,8 @@ to keep, at city level, and only then *when*:
    meeting that held 16:00 on to another day (12,106 -> 12,139).
 4. Exchange, one out and two in: a waiting request takes the slot of a meeting M, and M moves
    elsewhere, or another waiting request takes the time M freed: a 90-minute meeting that filled
-   a hub's day gives way to two 60-minute ones (-> 12,161).
+   a hub's day gives way to two 60-minute ones (-> 12,161). The kept requests go first; a
+   smaller pass then tries all, since the b-matching counts seats, not minutes.
 5. Hub rebuild, a large-neighbourhood move: all meetings of one busy city are freed and re-placed
    shortest first at their earliest slots (interval scheduling packs most), then chains, then
    moves back to comfort; kept only if it schedules more, or as many with a better score
@@ -45,7 +46,7 @@ REPAIR_DEPTH = 3  # links of an ejection chain
 REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
 EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
 EXCHANGE_DEPTH = 1  # links of the chain that re-places the meeting a waiting request displaces
-EXCHANGE_WORK = 400_000  # candidate tries of one exchange pass in all, whatever the size
+EXCHANGE_WORK = 400_000  # candidate tries of the exchange pass in all, whatever the size
 HUB_MIN_REQUESTS = 20  # cities with at least this many requests get re-planned as a whole
 HUB_REPAIR_BUDGET = 2000
 IMPROVE_PASSES = 4  # at most, while they gain
@@ -239,14 +240,16 @@ def _repair(search: Search, order: list[int]) -> None:
     search.journal.clear()
 
 
-def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], work: int = EXCHANGE_WORK) -> None:
-    """One out, two in: give request R the slot of meeting M, then fill M's freed time with another.
+def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], fillers_from: list[int], work: int) -> None:
+    """One out, two in: give request R (from ``order``) the slot of meeting M, then fill M's freed
+    time with another waiting request (from ``fillers_from``), or move M elsewhere.
 
     A hub day with two common hours holds one 90-minute meeting or two 60-minute ones; when the
     90-minute one cannot move, swapping it for two shorter requests still adds one to the count.
+    At most ``work`` candidate tries in all.
     """
     waiting_by_city: dict[int, list[int]] = {}
-    for request in order:
+    for request in fillers_from:
         if search.assignment[request] < 0:
             for city in city_of[request]:
                 waiting_by_city.setdefault(city, []).append(request)
@@ -454,7 +457,10 @@ def plan(problem: PlanningProblem) -> PlanResult:
     wanted = [r for r in order if x[r] > 0]
     _greedy(search, order)
     _repair(search, wanted)
-    _exchange(search, wanted, city_of)
+    _exchange(search, wanted, city_of, fillers_from=wanted, work=EXCHANGE_WORK)
+    # The b-matching counts seats, not minutes: two 30-minute requests it left out can take the
+    # hour of one 60-minute request it kept. A smaller pass over all requests finds those.
+    _exchange(search, order, city_of, fillers_from=order, work=EXCHANGE_WORK // 8)
     _rebuild_hubs(search, city_of)
     _improve(search, order)
     return _result(prepared, search, int(relaxation))
