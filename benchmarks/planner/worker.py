@@ -9,6 +9,7 @@ A process per run keeps the peak memory figure (``ru_maxrss``) honest. Writes th
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -35,6 +36,7 @@ def main(argv: list[str]) -> int:
         elif solver == "lp-greedy":
             scheduled = lp_greedy(problem)
         elif solver.startswith("cpsat"):  # cpsat, or cpsat-N for N workers
+            os.nice(5)  # a long run on a shared machine: others' work goes first
             workers = int(solver.partition("-")[2] or 2)
             scheduled, extra = cpsat(problem, seconds, workers=workers)
         else:
