@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ class Run:
     scheduled: int
     score: float
     seconds: list[float]
+    cpu_seconds: list[float]
     peak_mib: float
     valid: str
     notes: str
@@ -71,7 +73,7 @@ def _measure(solver: str, path: Path, instance: dict, out_dir: Path, seconds: fl
         notes.append("; ".join(report.examples))
     return Run(
         solver, report.scheduled, report.score, [s["stats"]["total_s"] for s, _ in runs],
-        max(s["stats"]["peak_rss_mib"] for s, _ in runs), "yes" if report.valid else "NO", ", ".join(notes), bound,
+        [s["stats"]["cpu_s"] for s, _ in runs], max(s["stats"]["peak_rss_mib"] for s, _ in runs), "yes" if report.valid else "NO", ", ".join(notes), bound,
     )
 
 
@@ -110,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             instances.append(path)
     header = (
         f"{'instance':<22}{'solver':<11}{'sched':>7}{'best':>7}{'Δbest':>7}{'bound':>7}{'Δbound':>8}"
-        f"{'score':>10}{'time s':>8}{'max s':>7}{'MiB':>6}  valid  notes"
+        f"{'score':>10}{'time s':>8}{'max s':>7}{'cpu s':>7}{'MiB':>6}  valid  notes"
     )
+    print(f"load average at the start: {' '.join(f'{n:.1f}' for n in os.getloadavg())} ({os.cpu_count()} cores)")
     print(header)
     print("-" * len(header), flush=True)
     for path in instances:
@@ -131,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{path.stem:<22}{run.solver:<11}{run.scheduled:>7}{best:>7}{run.scheduled - best:>+7d}"
                 f"{bound if bound is not None else '':>7}{gap_bound}{run.score:>10.2f}"
-                f"{statistics.median(run.seconds):>8.2f}{max(run.seconds):>7.2f}{run.peak_mib:>6.0f}  {run.valid:<5}  {run.notes}",
+                f"{statistics.median(run.seconds):>8.2f}{max(run.seconds):>7.2f}{statistics.median(run.cpu_seconds):>7.2f}"
+                f"{run.peak_mib:>6.0f}  {run.valid:<5}  {run.notes}",
                 flush=True,
             )
+    print(f"load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
     print()
     print(_pair_query_speed())
     return 0

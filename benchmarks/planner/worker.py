@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
     solver, instance_path, output_path = argv[:3]
     seconds = float(argv[3]) if len(argv) > 3 else 60.0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     with open(instance_path, encoding="utf-8") as handle:
         raw = json.load(handle)
     problem = read_instance(raw)
@@ -43,7 +44,9 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"unknown solver {solver!r}")
         result = PlanResult(scheduled, {}, {}, 0.0)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     solution = solution_json(raw, problem, result, elapsed)
+    solution["stats"]["cpu_s"] = round(cpu, 3)  # this process's CPU time (all threads), against the wall time
     solution["solver"] = solver
     solution["unscheduled"] = [request.id for request in problem.requests if request.id not in result.scheduled]
     solution["stats"].update(extra)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from itertools import combinations, product
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.planner import MeetingRequest, PlanningProblem, plan
@@ -100,16 +100,18 @@ def test_requests_without_a_slot_are_left_out() -> None:
     assert (x, value) == ([0.0, 1.0], 1.0)
 
 
-def _most_meetings(case: PlanningProblem) -> int:
-    """Brute force: the largest number of requests that can be placed at once (depth-first)."""
+def _most_meetings(case: PlanningProblem, node_budget: int = 100_000) -> int | None:
+    """Brute force: the largest number of requests placed at once (depth-first), None past the budget."""
     prepared = Prepared(case)
     candidates = build_candidates(case, prepared.clock, case.requests, prepared.pieces)
     search = Search.of(prepared, candidates, prepared.occupancy())
     best = 0
+    nodes = 0
 
     def place(request: int, placed: int) -> None:
-        nonlocal best
-        if placed + len(case.requests) - request <= best:
+        nonlocal best, nodes
+        nodes += 1
+        if nodes > node_budget or placed + len(case.requests) - request <= best:
             return
         if request == len(case.requests):
             best = placed
@@ -122,7 +124,7 @@ def _most_meetings(case: PlanningProblem) -> int:
         place(request + 1, placed)
 
     place(0, 0)
-    return best
+    return best if nodes <= node_budget else None
 
 
 @st.composite
@@ -147,10 +149,11 @@ def crowded_problems(draw: st.DrawFn) -> PlanningProblem:
                    now="2027-04-01 00:00", cap=draw(st.integers(1, 2)))
 
 
-@settings(max_examples=int(__import__('os').environ.get('N_EX', 80)), deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.one_of(planning_problems(), crowded_problems()))
 def test_the_plan_is_as_large_as_brute_force_finds_and_never_above_its_bound(case: PlanningProblem) -> None:
-    result = plan(case)
     most = _most_meetings(case)
+    assume(most is not None)  # a search too large to finish here says nothing either way
+    result = plan(case)
     assert result.count_bound is not None and most <= result.count_bound
     assert len(result.scheduled) == most
