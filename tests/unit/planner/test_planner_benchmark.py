@@ -38,8 +38,8 @@ def test_a_small_run_prints_every_solver_valid_and_the_same_plan_each_time(tmp_p
         main(["--sizes", "small", "--seeds", "2", "--solvers", "tandem,greedy,lp-greedy", "--repeat", "2",
               "--public", "", "--out", str(tmp_path)])
     lines = out.getvalue().splitlines()
-    valid = next(line for line in lines if line.startswith("instance")).split().index("valid")
-    rows = [line.split() for line in lines if line.startswith("lookalike-small-s2")]
-    assert [row[1] for row in rows] == ["tandem", "greedy", "lp-greedy"]
-    assert all(row[valid] == "yes" for row in rows)
+    valid = next(line for line in lines if line.startswith("instance")).index("valid")
+    rows = [line for line in lines if line.startswith("lookalike-small-s2")]
+    assert [row.split()[1] for row in rows] == ["tandem", "greedy", "lp-greedy"]
+    assert all(row[valid:valid + 3] == "yes" for row in rows)
     assert "same plan in 2 runs" in out.getvalue()
