@@ -21,8 +21,9 @@ configuration asks for (STARTTLS).
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -33,12 +34,12 @@ import aiosmtplib
 from bot.domain import InvalidInputError, utc
 from bot.i18n import gettext
 from bot.invites import (
-    DEFAULT_ALARM_MINUTES,
     InviteAttendee,
     InviteEvent,
     InviteMethod,
     build_invite,
     invite_filename,
+    invite_method,
     invite_summary,
     invite_text,
 )
@@ -93,28 +94,28 @@ def build_itip_email(
     *,
     recipient_zone: str,
     dtstamp_utc: datetime,
+    reminder_offsets: Iterable[timedelta],
     message_id: str | None = None,
-    alarm_minutes_before: int | None = DEFAULT_ALARM_MINUTES,
 ) -> EmailMessage:
     """The invitation, update or cancellation mail of ``event`` to ``recipient`` (who needs an address)."""
     if recipient.email is None:
         raise InvalidInputError(f"{recipient.name} has no e-mail address; send the invite by Telegram instead")
     language = recipient.language
     ics = build_invite(
-        event, recipient_language=language, recipient_zone=recipient_zone,
-        dtstamp_utc=dtstamp_utc, alarm_minutes_before=alarm_minutes_before,
+        event, recipient_language=language, recipient_zone=recipient_zone, recipient_email=recipient.email,
+        dtstamp_utc=dtstamp_utc, reminder_offsets=reminder_offsets,
     )
-    method = event.method
+    method = invite_method(event, recipient.email)  # the file's METHOD, repeated in the MIME type
     summary = invite_summary(event, language)
-    if method is InviteMethod.CANCEL:
+    if event.cancelled:
         subject = summary  # already "Cancelled: …"
         hint = gettext(language, "Open the attached file to remove the meeting from your calendar.")
-    elif event.sequence == 0:
-        subject = gettext(language, "Invitation: {summary}", summary=summary)
-        hint = gettext(language, "Open the attached invitation to add the meeting to your calendar and to reply.")
     else:
-        subject = gettext(language, "Updated invitation: {summary}", summary=summary)
+        template = "Invitation: {summary}" if event.sequence == 0 else "Updated invitation: {summary}"
+        subject = gettext(language, template, summary=summary)
         hint = gettext(language, "Open the attached invitation to add the meeting to your calendar and to reply.")
+        if method is InviteMethod.PUBLISH:  # not an attendee: nothing to reply to
+            hint = gettext(language, "Open the attached file to add the meeting to your calendar.")
     body = f"{invite_text(event, language, recipient_zone)}\n\n{hint}\n"
 
     message = build_text_email(

@@ -7,12 +7,48 @@ splits a multi-byte UTF-8 character.
 Decisions, and why
 ------------------
 
-*Method follows status.* ``build_invite`` takes no method: a confirmed session is always
-``METHOD:REQUEST`` with ``STATUS:CONFIRMED``, a cancelled one always ``METHOD:CANCEL`` with
-``STATUS:CANCELLED``, so a cancellation can never go out as a request. ``PUBLISH`` is only made
-by ``build_schedule`` (the export), which accepts confirmed sessions only. The ``SEQUENCE`` is
-the stored one: the service raises it on every reschedule and on cancellation (a CANCEL carries a
-sequence not lower than the last REQUEST, since the stored value only ever increases).
+*The method follows the status and the recipient.* ``build_invite`` takes no method; it takes
+the recipient's address, and :func:`invite_method` decides:
+
+=========================================  =======================  =========================
+the recipient                              session confirmed        session cancelled
+=========================================  =======================  =========================
+is an ATTENDEE of the event (by address)   ``REQUEST``, CONFIRMED   ``CANCEL``, CANCELLED
+has no address, or is not an attendee      ``PUBLISH``, CONFIRMED   ``PUBLISH``, CANCELLED
+=========================================  =======================  =========================
+
+RFC 5546 makes one or more ATTENDEE a MUST of a REQUEST (3.2.2), and a REQUEST is a question to
+the attendees it names: one that does not name its recipient (or names nobody) is outside the
+protocol, and clients may refuse or mishandle it. A participant we know only on Telegram, who has
+given no address, therefore gets ``PUBLISH`` (3.2.1: "Any CU may add published components to
+their calendar"; ORGANIZER required, ATTENDEE not allowed, STATUS may be CONFIRMED or CANCELLED,
+VALARM allowed; "the Organizer may subsequently update (with another PUBLISH) ... a previously
+published VEVENT"). A calendar keeps the published event under its UID: the update of a moved
+session is another PUBLISH with the same UID and a higher SEQUENCE, and its cancellation a PUBLISH
+with ``STATUS:CANCELLED`` -- not ``METHOD:CANCEL``, which like REQUEST is addressed to attendees
+(3.2.5).
+For clients that do not act on STATUS, a cancelled event also says "Cancelled:" in its SUMMARY
+and DESCRIPTION and is ``TRANSP:TRANSPARENT`` (it no longer blocks the time). Either way nothing
+is lost: the participants without an address are named in the DESCRIPTION, and the Telegram
+message carries "I'll attend" / "I can't attend". ``build_schedule`` (the export) is PUBLISH for
+the same reason and accepts confirmed sessions only.
+
+The ``SEQUENCE`` is the stored one: the service raises it on every reschedule and on
+cancellation (a cancellation carries a sequence higher than the last invitation, since the
+stored value only ever increases), so every form -- REQUEST, CANCEL, PUBLISH -- replaces the
+one before it.
+
+*Participants without an e-mail address* are not written as ``ATTENDEE``: an attendee's address
+is where calendar clients send the RSVP (``RSVP=TRUE``), and an invented address would send
+replies nowhere or to a stranger. Two participants with one address (in any letter case) are one
+ATTENDEE: a calendar user appears once (RFC 5545 3.8.4.1).
+
+*Alarms are the bot's reminders.* One ``VALARM`` per configured ``[reminders] offsets`` entry
+that the bot will still send when the file is made (``bot.reminders.reminder_times`` with
+``dtstamp_utc`` as now -- the same rule that queues the reminders, not a copy of it), none if
+there is none. The trigger is written as exact hours (``TRIGGER:-PT24H``, never ``-P1D``): RFC
+5545 reads a day as a calendar day, 23 or 25 hours across a clock change, while the bot reminds
+24 real hours before.
 
 *Time zones that Outlook reads right.* Times are written in the recipient's zone
 (``DTSTART;TZID=Europe/Berlin:20270331T090000``) with a ``VTIMEZONE`` made of one yearly
@@ -34,11 +70,16 @@ client maps UTC correctly and shows it in the reader's own zone. We prefer the z
 throughout because clients then show the meeting in the zone it was planned for and the file
 reads right to a human; UTC stays the safe fallback.
 
-*Participants without an e-mail address* are not written as ``ATTENDEE``: an attendee's
-address is where calendar clients send the RSVP (``RSVP=TRUE``), and an invented address would
-send replies nowhere or to a stranger. They are named in the DESCRIPTION's participant list, so
-every reader still sees who takes part. If nobody has an address the REQUEST has no ATTENDEE;
-clients then import it as a plain event.
+*Unambiguous instants.* A local wall time in the hour a clock is set back occurs twice, and a
+wall time with TZID cannot say which pass is meant: RFC 5545 (3.3.5), Python, vobject and Radicale
+read the first; ical.js (Thunderbird), node-ical, libical (Evolution), khal and KCalendarCore the
+second (issue 12). Lisbon sets its clocks back at 01:00 UTC on 31 October 2027, so 01:30 there is
+00:30 UTC (WEST, first pass) and 01:30 UTC (WET, second); on Lord Howe (+11 to +10:30) the
+repeated half hour is 01:30-02:00. (A skipped wall time, in the hour a clock is set forward,
+cannot come out of converting an instant, but would be as ambiguous.) So an event whose start or
+end falls on a wall time that does not occur exactly once in its zone is written in UTC
+(``DTSTART:20271031T013000Z``, DTEND likewise), which every reader maps to the one intended
+instant; every other event keeps TZID and local time, so Outlook shows it in the recipient's zone.
 """
 
 from __future__ import annotations
@@ -54,13 +95,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+from icalendar.prop import vDuration
 
 from bot.domain import InvalidInputError, SessionStatus, utc
-from bot.i18n import format_instant, gettext, normalize_language
+from bot.i18n import Place, format_instant, gettext, normalize_language
 from bot.meeting_links import check_link
+from bot.reminders import reminder_times
 
 PRODID = "-//Tandem//Tandem city cooperation invites//EN"
-DEFAULT_ALARM_MINUTES = 15
 _UTC_ZONE_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu"})
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+$")
 # Control characters are not allowed in iCalendar TEXT (RFC 5545 3.3.11); tab and newline stay.
@@ -125,9 +167,17 @@ class InviteEvent:
             _zone(zone)
 
     @property
-    def method(self) -> InviteMethod:
-        """REQUEST for a confirmed session, CANCEL for a cancelled one; nothing else."""
-        return InviteMethod.CANCEL if self.status is SessionStatus.CANCELLED else InviteMethod.REQUEST
+    def cancelled(self) -> bool:
+        return self.status is SessionStatus.CANCELLED
+
+    @property
+    def addressed_attendees(self) -> tuple[InviteAttendee, ...]:
+        """Who is written as ATTENDEE: the participants with an address, each address once (any case)."""
+        seen: dict[str, InviteAttendee] = {}
+        for attendee in self.attendees:
+            if attendee.email is not None:
+                seen.setdefault(attendee.email.casefold(), attendee)
+        return tuple(seen.values())
 
     def topic_title(self, language: str) -> str:
         titles = self.topic_titles
@@ -137,36 +187,43 @@ class InviteEvent:
 # --- public entry points --------------------------------------------------------------------
 
 
+def invite_method(event: InviteEvent, recipient_email: str | None) -> InviteMethod:
+    """REQUEST or CANCEL to an attendee, PUBLISH to anyone the event cannot name as one (see above)."""
+    addresses = {attendee.email.casefold() for attendee in event.addressed_attendees if attendee.email}
+    if recipient_email is None or recipient_email.casefold() not in addresses:
+        return InviteMethod.PUBLISH
+    return InviteMethod.CANCEL if event.cancelled else InviteMethod.REQUEST
+
+
 def build_invite(
     event: InviteEvent,
     *,
     recipient_language: str,
     recipient_zone: str,
+    recipient_email: str | None,
     dtstamp_utc: datetime,
-    alarm_minutes_before: int | None = DEFAULT_ALARM_MINUTES,
+    reminder_offsets: Iterable[timedelta],
 ) -> bytes:
-    """The ``.ics`` one recipient receives: REQUEST or CANCEL (from the status), in their language and zone."""
+    """The ``.ics`` one recipient receives, in their language and zone.
+
+    ``recipient_email`` (None: none known) decides the method (:func:`invite_method`);
+    ``reminder_offsets`` are ``[reminders] offsets``, written as the alarms still to come.
+    """
+    if recipient_email is not None:
+        _check_email(recipient_email, "recipient")
     return _calendar_bytes(
-        event.method, [event], language=recipient_language, zone=recipient_zone,
-        dtstamp_utc=dtstamp_utc, alarm_minutes_before=alarm_minutes_before,
+        invite_method(event, recipient_email), [event], language=recipient_language, zone=recipient_zone,
+        dtstamp_utc=dtstamp_utc, reminder_offsets=tuple(reminder_offsets),
     )
 
 
-def build_schedule(
-    events: Sequence[InviteEvent],
-    *,
-    language: str,
-    zone: str,
-    dtstamp_utc: datetime,
-    alarm_minutes_before: int | None = None,
-) -> bytes:
-    """A ``METHOD:PUBLISH`` calendar of confirmed sessions (the export); one VEVENT each."""
+def build_schedule(events: Sequence[InviteEvent], *, language: str, zone: str, dtstamp_utc: datetime) -> bytes:
+    """A ``METHOD:PUBLISH`` calendar of confirmed sessions (the export); one VEVENT each, no alarms."""
     for event in events:
         if event.status is not SessionStatus.CONFIRMED:
             raise InvalidInputError(f"only confirmed sessions are published; {event.uid} is {event.status.value}")
     return _calendar_bytes(
-        InviteMethod.PUBLISH, list(events), language=language, zone=zone,
-        dtstamp_utc=dtstamp_utc, alarm_minutes_before=alarm_minutes_before,
+        InviteMethod.PUBLISH, list(events), language=language, zone=zone, dtstamp_utc=dtstamp_utc, reminder_offsets=(),
     )
 
 
@@ -179,7 +236,7 @@ def invite_filename(event: InviteEvent, recipient_zone: str) -> str:
     """
     local = utc(event.start_utc).astimezone(_zone(recipient_zone))
     parts = ["tandem", _slug(event.city_a.name), _slug(event.city_b.name), local.date().isoformat(), local.strftime("%H%M")]
-    if event.method is InviteMethod.CANCEL:
+    if event.cancelled:
         parts.append("cancelled")
     elif event.sequence > 0:
         parts.append(f"update{event.sequence}")
@@ -192,7 +249,7 @@ def invite_summary(event: InviteEvent, language: str) -> str:
         language, "{city_a} – {city_b}: {topic}",
         city_a=event.city_a.name, city_b=event.city_b.name, topic=event.topic_title(language),
     )
-    if event.method is InviteMethod.CANCEL:
+    if event.cancelled:
         summary = gettext(language, "Cancelled: {summary}", summary=summary)
     return _clean_text(summary)
 
@@ -202,23 +259,18 @@ def invite_text(event: InviteEvent, language: str, zone: str) -> str:
     start = utc(event.start_utc)
     topic = event.topic_title(language)
     minutes = int((utc(event.end_utc) - start).total_seconds() // 60)
+    cities = (Place(event.city_a.name, event.city_a.zone), Place(event.city_b.name, event.city_b.zone))
     lines: list[str] = []
-    if event.method is InviteMethod.CANCEL:
+    if event.cancelled:
         lines.append(gettext(language, "This meeting has been cancelled."))
     lines.append(gettext(
         language, "{city_a} and {city_b} meet online to discuss: {topic}",
         city_a=event.city_a.name, city_b=event.city_b.name, topic=topic,
     ))
     lines.append("")
-    lines.append(gettext(
-        language, "When: {start} ({minutes} minutes)",
-        start=format_instant(start, zone, language), minutes=minutes,
-    ))
-    for city in (event.city_a, event.city_b):
-        lines.append(gettext(
-            language, "In {city}: {start}", city=city.name, start=format_instant(start, city.zone, language),
-        ))
-    if event.method is not InviteMethod.CANCEL:
+    lines.append(gettext(language, "When: {when}", when=format_instant(start, zone, language, cities)))
+    lines.append(gettext(language, "Duration: {minutes} minutes", minutes=minutes))
+    if not event.cancelled:
         lines.append("")
         lines.append(gettext(language, "Join the meeting: {link}", link=event.meeting_link))
     if event.attendees:
@@ -422,21 +474,37 @@ def _calendar_bytes(
     language: str,
     zone: str,
     dtstamp_utc: datetime,
-    alarm_minutes_before: int | None,
+    reminder_offsets: tuple[timedelta, ...],
 ) -> bytes:
     dtstamp = utc(dtstamp_utc).replace(microsecond=0)
     tz = _zone(zone)
     rules = _rules_for(zone, tz, events)
+    # Each event in the zone, unless the zone has no yearly rule here or a time of it is ambiguous.
+    zones = [tz if rules is not None and _reads_the_same_everywhere(event, tz) else None for event in events]
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method.value)  # before any component: clients read it first
-    if rules is not None:
+    if rules is not None and any(zones):
         cal.add_component(vtimezone(rules))
-    for event in events:
-        cal.add_component(_vevent(event, method, language, zone, tz if rules else None, dtstamp, alarm_minutes_before))
+    for event, event_zone in zip(events, zones):
+        cal.add_component(_vevent(event, method, language, zone, event_zone, dtstamp, reminder_offsets))
     return cal.to_ical()
+
+
+def _reads_the_same_everywhere(event: InviteEvent, tz: ZoneInfo) -> bool:
+    """True when the event's start and end wall times in ``tz`` each occur exactly once.
+
+    A wall time read with fold=0 (first pass, RFC 5545) and fold=1 (second pass, most clients)
+    gives one offset when it occurs once; two in the repeated hour (Lisbon 2027-10-31 01:30:
+    +01:00 and +00:00) and in a skipped one. Then the event is written in UTC (module docstring).
+    """
+    for instant in (utc(event.start_utc), utc(event.end_utc)):
+        wall = instant.astimezone(tz).replace(tzinfo=None)
+        if wall.replace(tzinfo=tz, fold=0).utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset():
+            return False
+    return True
 
 
 def _rules_for(zone: str, tz: ZoneInfo, events: Iterable[InviteEvent]) -> ZoneRules | None:
@@ -460,10 +528,9 @@ def _vevent(
     zone: str,
     tz: ZoneInfo | None,
     dtstamp: datetime,
-    alarm_minutes_before: int | None,
+    reminder_offsets: tuple[timedelta, ...],
 ) -> Event:
     start, end = utc(event.start_utc).replace(microsecond=0), utc(event.end_utc).replace(microsecond=0)
-    cancelled = method is InviteMethod.CANCEL
     component = Event()
     component.add("uid", event.uid)
     component.add("dtstamp", dtstamp)
@@ -475,15 +542,13 @@ def _vevent(
     component.add("description", invite_text(event, language, zone))
     component.add("location", event.meeting_link)
     component.add("url", event.meeting_link)
-    component.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    component.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    component.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    component.add("transp", "TRANSPARENT" if event.cancelled else "OPAQUE")
     organizer = vCalAddress(f"mailto:{event.organizer_email}")
     organizer.params["CN"] = _parameter_text(event.organizer_name)
     component.add("organizer", organizer)
-    if method is not InviteMethod.PUBLISH:
-        for attendee in event.attendees:
-            if attendee.email is None:
-                continue  # see the module docstring: named in the description instead
+    if method is not InviteMethod.PUBLISH:  # PUBLISH must not name attendees (RFC 5546 3.2.1)
+        for attendee in event.addressed_attendees:
             address = vCalAddress(f"mailto:{attendee.email}")
             address.params["CN"] = _parameter_text(attendee.name)
             address.params["CUTYPE"] = "INDIVIDUAL"
@@ -491,13 +556,27 @@ def _vevent(
             address.params["PARTSTAT"] = "NEEDS-ACTION"
             address.params["RSVP"] = "TRUE"
             component.add("attendee", address)
-    if alarm_minutes_before is not None and not cancelled:
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", summary)
-        alarm.add("trigger", timedelta(minutes=-alarm_minutes_before))
-        component.add_component(alarm)
+    if not event.cancelled:  # a CANCEL must not carry alarms (RFC 5546 3.2.5); a cancelled PUBLISH needs none
+        for reminder in reminder_times(start, reminder_offsets, dtstamp):
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", summary)
+            alarm.add("trigger", _ExactDuration(-reminder.offset))
+            component.add_component(alarm)
     return component
+
+
+class _ExactDuration(vDuration):
+    """A duration in hours, minutes and seconds only: ``-PT24H``, never ``-P1D`` (see the docstring)."""
+
+    def to_ical(self) -> bytes:
+        seconds = int(self.td.total_seconds())
+        hours, rest = divmod(abs(seconds), 3600)
+        minutes, seconds_left = divmod(rest, 60)
+        parts = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+        if seconds_left or not parts:
+            parts += f"{seconds_left}S"
+        return f"{'-' if self.td < timedelta(0) else ''}PT{parts}".encode()
 
 
 def _zone(name: str) -> ZoneInfo:

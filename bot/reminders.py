@@ -42,7 +42,7 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.domain import Channel, Contact, OutgoingMessage, Session, SessionStatus, utc
-from bot.i18n import format_instant, gettext, normalize_language
+from bot.i18n import Place, format_instant, gettext, normalize_language
 from bot.notifications import Notification, Queued, RenderContext, queue, renderer
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,8 @@ def reminder_text(
     """(subject, body) of a reminder for ``recipient``, who reads times in ``zone``."""
     language = normalize_language(recipient.language)
     session = view.session
-    when = format_instant(session.start_utc, zone, language)
+    places = [Place(name, view.city_zones[city_id]) for name, city_id in zip(view.city_names, view.city_ids)]
+    when = format_instant(session.start_utc, zone, language, places)
     starts_in = format_timedelta(session.start_utc - now_utc, locale=language, add_direction=True, threshold=1.0)
     partner = _partner(view, recipient)
     subject = gettext(language, "Reminder: {partner} – {topic}, {when}", partner=partner, topic=view.topic_title, when=when)

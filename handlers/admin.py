@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
-from bot.i18n import format_instant
+from bot.i18n import Place, format_instant
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
 
@@ -80,7 +80,7 @@ async def invite(update: Update, context: TandemContext) -> None:
     invitation = await context.services.onboarding.invite_contact(by=update.effective_user.id, city_name=args[0])
     language = context.language
     link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, context.services.config.programme.timezone, language)
+    expires = format_instant(invitation.expires_utc, context.services.config.programme.timezone, language, (Place.of(invitation.city),))
     await update.effective_message.reply_text(
         t(language, "Send this link to the contact of {city}. It works once, until {expires}:\n{link}", city=invitation.city.name, expires=expires, link=link)
     )

@@ -7,14 +7,16 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.services.session_notices import both_local_times, describe_no_time
+from bot.i18n import Place, format_instant
+from bot.services.session_notices import describe_no_time, zone_for
 from bot.services.sessions import AlreadyConfirmedError, MatchView, SessionView
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import replies_to_errors, t
 
 
-def session_text(view: SessionView, language: str) -> str:
+def session_text(view: SessionView, context: TandemContext) -> str:
+    language = context.language
     return t(
         language,
         "#{id} {city_a} – {city_b}: {topic}\n{when}\n{link}",
@@ -22,9 +24,15 @@ def session_text(view: SessionView, language: str) -> str:
         city_a=view.city_a.name,
         city_b=view.city_b.name,
         topic=view.topic.title(language),
-        when=both_local_times(view.session.start_utc, view.city_a, view.city_b, language),
+        when=_when(view.session.start_utc, view, context),
         link=view.session.meeting_link,
     )
+
+
+def _when(start_utc: datetime, view: MatchView | SessionView, context: TandemContext) -> str:
+    """The time in the reader's own zone first, then in both cities."""
+    zone = zone_for(context.services.config, context.person.city)
+    return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)))
 
 
 def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
@@ -37,9 +45,9 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
     )
 
 
-def _slot_rows(view: MatchView | SessionView, starts: list[datetime], language: str, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
+def _slot_rows(view: MatchView | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction, *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
-        [[(both_local_times(start, view.city_a, view.city_b, language), button.build(*prefix, start))] for start in starts]
+        [[(_when(start, view, context), button.build(*prefix, start))] for start in starts]
     )
 
 
@@ -57,7 +65,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
             why = describe_no_time(view.match.reason, view.city_a, view.city_b, language)
             await update.effective_message.reply_text(f"{title}\n{why}")
             continue
-        keyboard = _slot_rows(view, list(view.slots), language, callback_data.CONFIRM_SLOT, view.match.id)
+        keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
         await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:"), reply_markup=keyboard)
 
 
@@ -71,10 +79,10 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
         view = await context.services.sessions.confirm(match_id, start_utc, by=query.from_user.id)
     except AlreadyConfirmedError as exc:
         await query.answer()
-        await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(exc.view, language), None)
+        await keyboards.show(query, t(language, "Already confirmed by {name}.", name=exc.confirmed_by) + "\n" + session_text(exc.view, context), None)
         return
     await query.answer()
-    await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, language), None)
+    await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
 @replies_to_errors
@@ -88,7 +96,7 @@ async def list_sessions(update: Update, context: TandemContext) -> None:
     coordinator = update.effective_user.id in context.services.config.programme.coordinator_ids
     for view in views:
         markup = session_keyboard(view, language) if coordinator else None
-        await update.effective_message.reply_text(session_text(view, language), reply_markup=markup)
+        await update.effective_message.reply_text(session_text(view, context), reply_markup=markup)
 
 
 @replies_to_errors
@@ -100,10 +108,10 @@ async def show_moves(update: Update, context: TandemContext) -> None:
     language = context.language
     await query.answer()
     if not starts:
-        await keyboards.show(query, session_text(view, language) + "\n\n" + t(language, "There is no other common time."), None)
+        await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "There is no other common time."), None)
         return
-    keyboard = _slot_rows(view, starts, language, callback_data.RESCHEDULE_TO, session_id, sequence)
-    await keyboards.show(query, session_text(view, language) + "\n\n" + t(language, "Move it to:"), keyboard)
+    keyboard = _slot_rows(view, starts, context, callback_data.RESCHEDULE_TO, session_id, sequence)
+    await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:"), keyboard)
 
 
 @replies_to_errors
@@ -113,7 +121,7 @@ async def move_session(update: Update, context: TandemContext) -> None:
     session_id, sequence, start_utc = callback_data.RESCHEDULE_TO.parse(query.data)
     view = await context.services.sessions.reschedule(session_id, start_utc, by=query.from_user.id, expected_sequence=sequence)
     await query.answer()
-    await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context.language), None)
+    await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
 @replies_to_errors
@@ -139,7 +147,7 @@ async def answer_invite(update: Update, context: TandemContext) -> None:
 async def cancel_with_reason(update: Update, context: TandemContext) -> None:
     """The free text after "Cancel": the reason; the session is cancelled and everyone told."""
     view = await context.services.sessions.cancel_with_reason(update.effective_message.text, by=update.effective_user.id)
-    await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context.language))
+    await update.effective_message.reply_text(t(context.language, "Cancelled. Everyone is told.") + "\n" + session_text(view, context))
 
 
 @replies_to_errors
@@ -149,7 +157,7 @@ async def record_outcome(update: Update, context: TandemContext) -> None:
     session_id, flag = callback_data.FOLLOW_UP.parse(query.data)
     view = await context.services.sessions.record_outcome(session_id, bool(flag), by=query.from_user.id)
     await query.answer()
-    await keyboards.show(query, session_text(view, context.language), None)
+    await keyboards.show(query, session_text(view, context), None)
     await query.message.reply_text(t(context.language, "Thank you. What are the next steps? Send them in one message (or /cancel)."))
 
 
@@ -170,7 +178,7 @@ async def show_roadmap(update: Update, context: TandemContext) -> None:
         return
     for view, accounts in entries:
         cities = {view.city_a.id: view.city_a.name, view.city_b.id: view.city_b.name}
-        lines = [session_text(view, language)]
+        lines = [session_text(view, context)]
         for account in accounts:
             status = t(language, "took place") if account["took_place"] else t(language, "did not take place")
             line = f"• {cities.get(account['city_id'], '?')} ({account['by']}): {status}"

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot.domain import Role
-from bot.i18n import format_instant
+from bot.i18n import Place, format_instant
 from bot.services.people_model import Person
 from handlers.context import TandemContext
 from handlers.help import help_text
@@ -49,7 +49,7 @@ async def invite_colleague(update: Update, context: TandemContext) -> None:
     """/colleague: a one-time link for a colleague of the contact's city."""
     invitation = await context.services.onboarding.invite_colleague(by=update.effective_user.id)
     link = create_deep_linked_url(context.bot.username, invitation.code)
-    expires = format_instant(invitation.expires_utc, invitation.city.timezone, context.language)
+    expires = format_instant(invitation.expires_utc, invitation.city.timezone, context.language, (Place.of(invitation.city),))
     await update.effective_message.reply_text(
         t(context.language, "Send this link to your colleague. It works once, until {expires}:\n{link}", expires=expires, link=link)
     )

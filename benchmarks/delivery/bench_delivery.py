@@ -62,7 +62,8 @@ async def render_bench_invite(ctx: RenderContext, recipient: Contact, message: O
         city_a=InviteCity("Panjin", "Asia/Shanghai"), city_b=InviteCity("Lisbon", "Europe/Lisbon"),
         organizer_name="Tandem", organizer_email="tandem@example.org", meeting_link=session.meeting_link,
     )
-    ics = build_invite(event, recipient_language="en", recipient_zone="Europe/Lisbon", dtstamp_utc=session.start_utc)
+    ics = build_invite(event, recipient_language="en", recipient_zone="Europe/Lisbon", recipient_email=recipient.email,
+                       dtstamp_utc=session.start_utc, reminder_offsets=ctx.config.reminders.offsets)
     return Notification(text=f"Invitation for {recipient.display_name}", document=Document(invite_filename(event, "Europe/Lisbon"), ics))
 
 

@@ -37,7 +37,7 @@ from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig
 from bot.demo.scenario import EMBEDDED, Scenario, load_scenario
 from bot.domain import MatchStatus, SessionStatus
-from bot.i18n import format_instant
+from bot.i18n import Place, format_instant
 from bot.services import Services
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
 from handlers.offline import FakeBotApi, FakeUser, SentMessage, as_update
@@ -67,6 +67,7 @@ class Demo:
         self.api = FakeBotApi(clock=self.clock.now, username="tandem_demo_bot")
         self.people: dict[int, FakeUser] = {}
         self.zone_of: dict[int, str] = {}  # Telegram id -> the zone the person reads times in
+        self.city_of: dict[int, str] = {}  # Telegram id -> the person's city (contacts and colleagues)
         self.mail: list[bytes] = []
         self.result = DemoResult(out_dir)
         self.application: Any = None
@@ -124,11 +125,11 @@ class Demo:
         # 2. Contacts join; a colleague joins through the contact's link; hours, days away, topics.
         for city in scenario.cities:
             contact, *colleagues = city.contacts
-            user = self.person(contact.telegram_id, contact.name, contact.language, city.timezone)
+            user = self.person(contact.telegram_id, contact.name, contact.language, city.timezone, city.name)
             await self.say(user, f"/start {links[city.name]}")
             for colleague in colleagues:
                 [answer] = await self.say(user, "/colleague")
-                other = self.person(colleague.telegram_id, colleague.name, colleague.language, city.timezone)
+                other = self.person(colleague.telegram_id, colleague.name, colleague.language, city.timezone, city.name)
                 await self.say(other, f"/start {_deep_link_code(answer.text or '')}")
             await self.say(user, f"/hours {city.hours}")
             if city.away:
@@ -208,10 +209,12 @@ class Demo:
                 if topic_id == topic_ids[key] and wanted:
                     await self.tap(user, current, data)
 
-    def person(self, telegram_id: int, name: str, language: str, zone: str) -> FakeUser:
+    def person(self, telegram_id: int, name: str, language: str, zone: str, city: str | None = None) -> FakeUser:
         user = FakeUser(telegram_id, name.split()[0], language_code=language, last_name=" ".join(name.split()[1:]) or None)
         self.people[telegram_id] = user
         self.zone_of[telegram_id] = zone
+        if city is not None:
+            self.city_of[telegram_id] = city
         return user
 
     # ------------------------------------------------------------------ output
@@ -267,13 +270,14 @@ class Demo:
         texts = {}
         for user_id, user in self.people.items():
             zone, lines = self.zone_of[user_id], []
+            places = [Place(self.city_of[user_id], zone)] if user_id in self.city_of else []
             language = user.language_code or "en"
             for message in self.api.chat_history(user_id):
                 who = user.first_name if message.sender == "user" else "Tandem"
                 # Every version of the message, as the person saw it change (a tapped proposal
                 # becomes "Confirmed", a topic keyboard gains its ✅).
                 for number, version in enumerate(message.history):
-                    when = format_instant(version.at_utc, zone, language)
+                    when = format_instant(version.at_utc, zone, language, places)
                     body = (version.text or "").replace("\n", "\n      ")
                     lines.append(f"[{when}] {who}: {body}" if number == 0 else f"[{when}]   ✎ {body}")
                     if version.buttons:

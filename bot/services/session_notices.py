@@ -7,40 +7,19 @@ cancellation (its sequence is no longer the session's) is dropped, never sent.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from bot import callback_data
 from bot.config import Config
 from bot.domain import Attendance, Channel, City, Contact, MatchStatus, OutgoingMessage, Role, Session, SessionStatus, Topic
 from bot.email import build_itip_email
-from bot.i18n import format_instant, format_local_date, format_time_of_day, gettext
+from bot.i18n import Place, format_instant, gettext
 from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite, invite_filename, invite_text
 from bot.notifications import Button, Document, Notification, RenderContext, renderer
 
 def zone_for(config: Config, city: City | None) -> str:
     """Where a person reads the time: their city's zone; coordinators use the programme's."""
     return city.timezone if city is not None else config.programme.timezone
-
-
-def both_local_times(start_utc: datetime, a: City, b: City, language: str) -> str:
-    """A slot as each city lives it: "Mon 29 Mar 2027 16:30 Panjin · 09:30 Lisbon".
-
-    The city names stand for the zones; the second city's date is shown only when it differs
-    (16:30 in Auckland can be 20:30 the evening before in Los Angeles).
-    """
-    day_a = format_local_date(start_utc, a.timezone, language)
-    day_b = format_local_date(start_utc, b.timezone, language)
-    time_b = format_time_of_day(start_utc, b.timezone, language)
-    return gettext(
-        language,
-        "{day_a} {time_a} {city_a} · {time_b} {city_b}",
-        day_a=day_a,
-        time_a=format_time_of_day(start_utc, a.timezone, language),
-        city_a=a.name,
-        time_b=time_b if day_b == day_a else f"{day_b} {time_b}",
-        city_b=b.name,
-    )
 
 
 async def _match_parts(uow: Any, match_id: int) -> tuple[Any, City, City, Topic] | None:
@@ -67,8 +46,10 @@ async def render_planned_match(ctx: RenderContext, recipient: Contact, message: 
         "New proposal: {city_a} and {city_b} on “{topic}”. Tap a time to confirm it:",
         city_a=a.name, city_b=b.name, topic=topic.title(language),
     )
+    city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
+    zone, cities = zone_for(ctx.config, city), (Place.of(a), Place.of(b))
     buttons = tuple(
-        (Button(both_local_times(start, a, b, language), callback_data.CONFIRM_SLOT.build(match.id, start)),)
+        (Button(format_instant(start, zone, language, cities), callback_data.CONFIRM_SLOT.build(match.id, start)),)
         for start, _ in proposals
     )
     return Notification(text=text, buttons=buttons)
@@ -156,10 +137,14 @@ async def _render_invitation(ctx: RenderContext, recipient: Contact, message: Ou
         if not recipient.email:
             return None
         email = build_itip_email(
-            event, InviteAttendee(recipient.display_name, recipient.email, language), recipient_zone=zone, dtstamp_utc=now
+            event, InviteAttendee(recipient.display_name, recipient.email, language), recipient_zone=zone, dtstamp_utc=now,
+            reminder_offsets=ctx.config.reminders.offsets,
         )
         return Notification(text="", email=email)
-    ics = build_invite(event, recipient_language=language, recipient_zone=zone, dtstamp_utc=now)
+    ics = build_invite(
+        event, recipient_language=language, recipient_zone=zone, recipient_email=recipient.email,
+        dtstamp_utc=now, reminder_offsets=ctx.config.reminders.offsets,
+    )
     headline = {
         "invitation": "You are invited to a session:",
         "update": "A session has moved. The new time:",
@@ -204,7 +189,7 @@ async def render_attendance(ctx: RenderContext, recipient: Contact, message: Out
     return Notification(
         text=gettext(
             language, template, name=who.display_name, city_a=a.name, city_b=b.name,
-            when=format_instant(session.start_utc, zone_for(ctx.config, city), language),
+            when=format_instant(session.start_utc, zone_for(ctx.config, city), language, (Place.of(a), Place.of(b))),
         )
     )
 
@@ -226,7 +211,7 @@ async def render_follow_up(ctx: RenderContext, recipient: Contact, message: Outg
             language,
             "How did the session {city_a} – {city_b} on “{topic}” ({when}) go? Did it take place?",
             city_a=a.name, city_b=b.name, topic=topic.title(language),
-            when=format_instant(session.start_utc, zone_for(ctx.config, city), language),
+            when=format_instant(session.start_utc, zone_for(ctx.config, city), language, (Place.of(a), Place.of(b))),
         ),
         buttons=(
             (

@@ -67,13 +67,16 @@ class Harness:
         return len(report.sent)
 
 
-async def start_harness(tmp_path: Path, *, coordinator_language: str = "en") -> Harness:
+async def start_harness(tmp_path: Path, *, coordinator_language: str = "en", **sections: object) -> Harness:
+    """``sections``: config sections other than the defaults, e.g. ``reminders=RemindersConfig(...)``."""
     url = f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
     await upgrade_async(url)
-    return await open_harness(url, coordinator_language=coordinator_language)
+    return await open_harness(url, coordinator_language=coordinator_language, **sections)
 
 
-async def open_harness(url: str, *, coordinator_language: str = "en", api: FakeBotApi | None = None, clock: ManualClock | None = None) -> Harness:
+async def open_harness(
+    url: str, *, coordinator_language: str = "en", api: FakeBotApi | None = None, clock: ManualClock | None = None, **sections: object
+) -> Harness:
     """Build and start the application on an already migrated database (also after a "restart")."""
     clock = clock or ManualClock(NOW)
     api = api or FakeBotApi(clock=clock.now)
@@ -81,6 +84,7 @@ async def open_harness(url: str, *, coordinator_language: str = "en", api: FakeB
         telegram=TelegramConfig(token=Secret(api.token)),
         database=DatabaseConfig(url=url),
         programme=programme(coordinator_language),
+        **sections,  # type: ignore[arg-type]
     )
     application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=None, per_chat_interval=0)
     await application.initialize()

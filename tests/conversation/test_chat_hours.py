@@ -1,13 +1,12 @@
-"""/hours and /away through the real Application. They need the planner (bot.planner), merged separately."""
+"""/hours and /away through the real Application (the planner parses the hours and finds the overlaps).
+
+The planner is imported, not skipped when missing: a broken import fails these tests."""
 
 from __future__ import annotations
 
-import pytest
-
+from bot.planner import parse_weekly_hours, weekly_overlap  # noqa: F401 - fail here, loudly, if the planner breaks
 from handlers.offline import FakeUser
 from tests.conversation.harness import Harness, invite_code
-
-pytest.importorskip("bot.planner", reason="the planner branch (parse_weekly_hours, weekly_overlap) is not merged yet")
 
 LI = FakeUser(2001, "Li Wei", language_code="zh")
 PAOLA = FakeUser(3001, "Paola", language_code="de")

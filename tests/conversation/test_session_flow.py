@@ -14,12 +14,26 @@ import icalendar
 import pytest
 
 from bot import callback_data
-from bot.i18n import format_instant, gettext
+from bot.config import RemindersConfig, SchedulingConfig
+from bot.i18n import gettext
 from handlers.offline import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
 
 TOURISM = {"en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanung"}
 EU_CLOCK_CHANGE = datetime(2027, 3, 28, 1, 0, tzinfo=timezone.utc)
+
+# The first slot (08:30 UTC on Monday 29 March, the first working day of EU summer time) as the
+# coordinator (programme zone Europe/Berlin) sees it, and as Li Wei (Panjin, Chinese) does.
+FIRST_SLOT = {
+    "en": "Mon 29 Mar 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1)",
+    "de": "Mo., 29. März 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1)",
+    "zh": "2027年3月29日 星期一 10:30 柏林（UTC+2） · 16:30 Panjin（UTC+8） · 09:30 Lisbon（UTC+1）",
+}
+MIGUEL_CANNOT_ATTEND = {
+    "en": "Miguel cannot attend the session Panjin – Lisbon on Mon 29 Mar 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1).",
+    "de": "Miguel kann an der Sitzung Panjin – Lisbon am Mo., 29. März 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1) nicht teilnehmen.",
+    "zh": "Miguel 无法参加 2027年3月29日 星期一 10:30 柏林（UTC+2） · 16:30 Panjin（UTC+8） · 09:30 Lisbon（UTC+1） 的 Panjin – Lisbon 会议。",
+}
 
 
 async def join(h: Harness, coordinator: FakeUser, person: FakeUser, city: str, hours: str) -> None:
@@ -67,9 +81,8 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         offer = proposal(h, coordinator)
         starts = [callback_data.CONFIRM_SLOT.parse(row[0].callback_data)[1] for row in offer.buttons]
         assert starts and all(start > EU_CLOCK_CHANGE for start in starts)
-        # Each button shows the slot in both cities' local times: 16:30 in Panjin is 09:30 in Lisbon.
-        label = offer.buttons[0][0].text
-        assert "16:30" in label and "09:30" in label and label.index("Panjin") < label.index("Lisbon")
+        # Each button shows the slot in the coordinator's zone first, then in both cities' local times.
+        assert offer.buttons[0][0].text == FIRST_SLOT[language]
         chosen = starts[0]
         assert chosen == datetime(2027, 3, 29, 8, 30, tzinfo=timezone.utc)
 
@@ -81,14 +94,15 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
 
         assert await h.deliver() == 3  # Li Wei, Miguel and the coordinator
         [li_invite] = calendars(h, li)
-        assert li_invite["METHOD"] == "REQUEST"
+        # Li Wei has no address to name as ATTENDEE, so her file is PUBLISH (RFC 5546), by UID.
+        assert li_invite["METHOD"] == "PUBLISH" and "ATTENDEE" not in li_invite.walk("VEVENT")[0]
         [event] = li_invite.walk("VEVENT")
         uid = str(event["UID"])
         assert int(event["SEQUENCE"]) == 0
         assert event.decoded("DTSTART").astimezone(timezone.utc) == chosen
         li_text = next(m.text for m in h.api.sent_to(li) if m.document)
         assert gettext("zh", "You are invited to a session:") in li_text
-        assert li_text.count("2027年3月29日") >= 1 and "16:30" in li_text
+        assert "\n时间：2027年3月29日 星期一 16:30 Panjin（UTC+8） · 09:30 Lisbon（UTC+1）\n时长：60分钟\n" in li_text
         miguel_invite = next(m for m in h.api.sent_to(miguel) if m.document)
         assert miguel_invite.button_texts() == [_("✅ I'll attend"), _("❌ I can't attend")]
         assert miguel_invite.text.startswith(_("You are invited to a session:"))
@@ -96,10 +110,7 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         # Miguel answers; the coordinator and Panjin are told, Miguel's own city is not.
         await h.tap(miguel, miguel_invite, miguel_invite.button(_("❌ I can't attend")).callback_data)
         assert await h.deliver() == 2
-        when = format_instant(chosen, h.services.config.programme.timezone, language)  # the coordinator's zone
-        assert h.api.last_sent_to(coordinator).text == _(
-            "{name} cannot attend the session {city_a} – {city_b} on {when}.", name="Miguel", city_a="Panjin", city_b="Lisbon", when=when
-        )
+        assert h.api.last_sent_to(coordinator).text == MIGUEL_CANNOT_ATTEND[language]
 
         # Move: /schedule → Move → the first other time.
         [listed] = await h.send(coordinator, "/schedule")
@@ -112,7 +123,7 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         assert await h.deliver() == 3
         update = calendars(h, li)[-1]
         [moved] = update.walk("VEVENT")
-        assert (str(moved["UID"]), int(moved["SEQUENCE"]), update["METHOD"]) == (uid, 1, "REQUEST")
+        assert (str(moved["UID"]), int(moved["SEQUENCE"]), update["METHOD"]) == (uid, 1, "PUBLISH")
         assert moved.decoded("DTSTART").astimezone(timezone.utc) == new_start
 
         # The 24-hour reminders follow the new time, not the old one.
@@ -120,7 +131,8 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         assert await h.deliver() == 3
         assert "Lisbon" in h.api.last_sent_to(li).text
 
-        # Cancel with a reason: METHOD:CANCEL to everyone, and the 1-hour reminders never come.
+        # Cancel with a reason: STATUS:CANCELLED to everyone (PUBLISH: nobody here has an address),
+        # and the 1-hour reminders never come.
         [listed] = await h.send(coordinator, "/schedule")
         await h.tap(coordinator, listed, listed.button(_("Cancel")).callback_data)
         [done] = await h.send(coordinator, "Typhoon warning in Panjin")
@@ -128,7 +140,7 @@ async def test_a_match_is_planned_confirmed_invited_moved_and_cancelled(tmp_path
         assert await h.deliver() == 3
         cancellation = calendars(h, miguel)[-1]
         [cancelled] = cancellation.walk("VEVENT")
-        assert cancellation["METHOD"] == "CANCEL" and str(cancelled["STATUS"]) == "CANCELLED"
+        assert cancellation["METHOD"] == "PUBLISH" and str(cancelled["STATUS"]) == "CANCELLED"
         assert (str(cancelled["UID"]), int(cancelled["SEQUENCE"])) == (uid, 2)
         assert "Typhoon warning in Panjin" in h.api.last_sent_to(miguel).text
         h.clock.set(new_start - timedelta(minutes=59))
@@ -204,5 +216,38 @@ async def test_after_the_session_the_contacts_report_and_the_roadmap_keeps_their
         assert noted.text == gettext("zh", "Noted for the programme's roadmap. Thank you!")
         [roadmap] = await h.send(coordinator, "/roadmap")
         assert "Panjin (Li Wei): took place" in roadmap.text and "Next steps: Exchange of wetland experts in May" in roadmap.text
+    finally:
+        await stop_harness(h)
+
+
+async def test_the_calendar_alarms_ring_when_the_bots_reminders_arrive(tmp_path: Path) -> None:
+    """[reminders] offsets = ["2m", "1m"] and 10-minute sessions: the invite carries exactly these
+    two alarms (not a fixed 15 minutes), and each reminder is sent at its alarm's instant."""
+    offsets = (timedelta(minutes=2), timedelta(minutes=1))
+    h = await start_harness(tmp_path, reminders=RemindersConfig(offsets=offsets),
+                            scheduling=SchedulingConfig(duration=timedelta(minutes=10)))
+    try:
+        coordinator = FakeUser(COORDINATOR_ID, "Ana", language_code="en")
+        li = FakeUser(2001, "Li Wei", language_code="zh")
+        miguel = FakeUser(7001, "Miguel", language_code="en")
+        await panjin_and_lisbon_join(h, coordinator, li, miguel)
+        await h.services.planning.plan_and_notify()
+        await h.deliver()
+        offer = proposal(h, coordinator)
+        await h.tap(coordinator, offer, offer.buttons[0][0].callback_data)
+        assert await h.deliver() == 3
+        [invite] = calendars(h, miguel)
+        [event] = invite.walk("VEVENT")
+        start = event.decoded("DTSTART").astimezone(timezone.utc)
+        assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=10)
+        triggers = [line for line in next(m for m in h.api.sent_to(miguel) if m.document).document.content.split(b"\r\n")
+                    if line.startswith(b"TRIGGER")]
+        assert triggers == [b"TRIGGER:-PT2M", b"TRIGGER:-PT1M"]
+        alarms = [start + alarm.decoded("TRIGGER") for alarm in event.walk("VALARM")]
+        for alarm in alarms:
+            h.clock.set(alarm - timedelta(seconds=1))
+            assert await h.deliver() == 0
+            h.clock.set(alarm)
+            assert await h.deliver() == 3  # Li Wei, Miguel and the coordinator, as the alarm rings
     finally:
         await stop_harness(h)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,21 @@ from bot.config import config_from_mapping
 from bot.logging_setup import install_redaction
 from handlers.offline import FakeBotApi, serve_bot_api
 from storage.db import upgrade_async
+from tests.tandem_command import tandem_command
 
 TOKEN = "987654321:AAH-real-looking-secret-token_xyz1234"
+
+
+async def wait_until(condition: Callable[[], bool], process: asyncio.subprocess.Process, ceiling: float = 60) -> bool:
+    """True as soon as ``condition()`` holds; False at once if the process ends first, or after
+    ``ceiling`` seconds (far above the second or two an answer takes on a busy machine)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ceiling
+    while not condition():
+        if process.returncode is not None or loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 async def migrated_sqlite(tmp_path: Path) -> str:
@@ -32,7 +45,7 @@ async def test_a_revoked_token_stops_tandem_run_with_one_line_that_does_not_show
         config = tmp_path / "tandem.toml"
         config.write_text(f'[telegram]\napi_base_url = "{base_url}"\n[database]\nurl = "{database}"\n', encoding="utf-8")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            *tandem_command(), "run", "--config", str(config),
             env={"TANDEM_TELEGRAM_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
@@ -84,7 +97,6 @@ async def test_the_token_never_appears_in_any_log_line_even_from_httpx_and_teleg
 async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """The main job for real: `tandem run` against a Bot API on loopback, long polling."""
     import signal
-    import time
 
     from handlers.offline import FakeUser
 
@@ -99,20 +111,20 @@ async def test_tandem_run_polls_answers_a_person_and_stops_cleanly_on_sigterm(tm
             encoding="utf-8",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            *tandem_command(), "run", "--config", str(config),
             env={"TANDEM_TELEGRAM_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         try:
             api.queue_update(api.user_sends(ana, "/start"))
-            deadline = time.monotonic() + 30
-            while not [m for m in api.sent_to(ana) if m.sender == "bot"] and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
+            answered = await wait_until(lambda: any(m.sender == "bot" for m in api.sent_to(ana)), process)
         finally:
-            process.send_signal(signal.SIGTERM)
-            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     answers = [m for m in api.sent_to(ana) if m.sender == "bot"]
-    assert answers and answers[0].text.startswith("Sie koordinieren")
+    assert answered, f"no answer from tandem run (exit code {process.returncode}): {err.decode()[-2000:]}"
+    assert answers[0].text.startswith("Sie koordinieren")
     assert process.returncode == 0, err.decode()[-2000:]
     assert TOKEN not in (out + err).decode()
     assert any(c.method == "getUpdates" for c in api.calls())

@@ -61,6 +61,19 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     for calendar in cancelled:
         [event] = calendar.walk("VEVENT")
         assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) >= 1
+    # A file is REQUEST or CANCEL only where it names its recipient as ATTENDEE (the e-mail
+    # recipient); the Telegram-only people get PUBLISH, the cancellation as STATUS:CANCELLED.
+    for path, calendar in files:
+        [event] = calendar.walk("VEVENT")
+        attendees = event.get("ATTENDEE", [])
+        addresses = [str(a).removeprefix("mailto:") for a in (attendees if isinstance(attendees, list) else [attendees])]
+        if "@" in path.parent.name:
+            assert str(calendar["METHOD"]) in ("REQUEST", "CANCEL") and path.parent.name in addresses, path
+        else:
+            assert str(calendar["METHOD"]) == "PUBLISH" and addresses == [], path
+    published_cancellations = [c for c in by_uid[result.cancelled_uid] if str(c["METHOD"]) == "PUBLISH"
+                               and str(c.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"]
+    assert published_cancellations
 
     # Transcripts per person, a summary, and what each person saw printed.
     transcripts = sorted(p.name for p in (out / "transcripts").iterdir())

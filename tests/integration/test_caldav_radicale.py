@@ -43,6 +43,12 @@ EVENT = InviteEvent(
 )
 
 
+def invite(event: InviteEvent, zone: str, dtstamp: datetime = DTSTAMP, recipient: str | None = "ana@lisboa.example") -> bytes:
+    """The file Ana (an attendee) or, with ``recipient=None``, a Telegram-only participant receives."""
+    return build_invite(event, recipient_language="en", recipient_zone=zone, recipient_email=recipient,
+                        dtstamp_utc=dtstamp, reminder_offsets=(timedelta(hours=24), timedelta(hours=1)))
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -122,7 +128,7 @@ def just_around(instant: datetime) -> tuple[datetime, datetime]:
 @pytest.mark.parametrize("zone", ["Europe/Lisbon", "Asia/Shanghai", "Pacific/Auckland", "America/Santiago"])
 def test_invite_is_stored_and_found_at_the_same_utc_instant(caldav: httpx.Client, zone: str) -> None:
     href = CALENDAR + "session-7.ics"
-    put(caldav, href, build_invite(EVENT, recipient_language="en", recipient_zone=zone, dtstamp_utc=DTSTAMP))
+    put(caldav, href, invite(EVENT, zone))
 
     cal, event, vevent = get_event(caldav, href)
     assert str(event["UID"]) == EVENT.uid == vevent.uid.value
@@ -140,13 +146,11 @@ def test_invite_is_stored_and_found_at_the_same_utc_instant(caldav: httpx.Client
 def test_update_replaces_the_event_and_cancellation_is_recorded(caldav: httpx.Client) -> None:
     href = CALENDAR + "session-7.ics"
     zone = "Europe/Lisbon"
-    assert put(caldav, href, build_invite(EVENT, recipient_language="en", recipient_zone=zone,
-                                          dtstamp_utc=DTSTAMP)) == 201
+    assert put(caldav, href, invite(EVENT, zone)) == 201
 
     new_start = START + timedelta(days=2, hours=1)
     moved = dataclasses.replace(EVENT, sequence=1, start_utc=new_start, end_utc=new_start + timedelta(hours=1))
-    assert put(caldav, href, build_invite(moved, recipient_language="en", recipient_zone=zone,
-                                          dtstamp_utc=DTSTAMP + timedelta(days=1))) == 204
+    assert put(caldav, href, invite(moved, zone, DTSTAMP + timedelta(days=1))) == 204
     _, event, vevent = get_event(caldav, href)
     assert str(event["UID"]) == EVENT.uid
     assert event.decoded("SEQUENCE") == 1 and int(vevent.sequence.value) == 1
@@ -156,8 +160,7 @@ def test_update_replaces_the_event_and_cancellation_is_recorded(caldav: httpx.Cl
     assert hrefs_in_range(caldav, *just_around(new_start)) == [href]
 
     cancelled = dataclasses.replace(moved, sequence=2, status=SessionStatus.CANCELLED)
-    assert put(caldav, href, build_invite(cancelled, recipient_language="en", recipient_zone=zone,
-                                          dtstamp_utc=DTSTAMP + timedelta(days=2))) == 204
+    assert put(caldav, href, invite(cancelled, zone, DTSTAMP + timedelta(days=2))) == 204
     cal, event, vevent = get_event(caldav, href)
     assert str(cal["METHOD"]) == "CANCEL"
     assert str(event["STATUS"]) == "CANCELLED" == vevent.status.value
@@ -165,3 +168,52 @@ def test_update_replaces_the_event_and_cancellation_is_recorded(caldav: httpx.Cl
     assert event.decoded("SEQUENCE") == 2
     assert [str(a) for a in event["ATTENDEE"]] == ["mailto:wang@panjin.example", "mailto:ana@lisboa.example"]
     assert all_hrefs(caldav) == [href]
+
+
+def test_a_recipient_without_an_address_keeps_one_event_by_uid_through_publish_files(caldav: httpx.Client) -> None:
+    """PUBLISH, the form for someone an invitation cannot name as ATTENDEE: the server files it by
+    UID like a REQUEST, an update replaces it, and its cancellation is recorded as CANCELLED."""
+    href = CALENDAR + "session-7.ics"
+    zone = "Asia/Shanghai"
+    first = invite(EVENT, zone, recipient=None)
+    assert b"METHOD:PUBLISH" in first and b"ATTENDEE" not in first
+    assert put(caldav, href, first) == 201
+
+    new_start = START + timedelta(days=2, hours=1)
+    moved = dataclasses.replace(EVENT, sequence=1, start_utc=new_start, end_utc=new_start + timedelta(hours=1))
+    update = invite(moved, zone, DTSTAMP + timedelta(days=1), recipient=None)
+    # The UID names the event: the same UID under a second name is refused, not stored twice.
+    elsewhere = caldav.put(CALENDAR + "another-name.ics", content=update,
+                           headers={"Content-Type": "text/calendar; charset=utf-8"})
+    assert elsewhere.status_code in (403, 409), elsewhere.status_code
+    assert put(caldav, href, update) == 204
+    cal, event, vevent = get_event(caldav, href)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    assert (vevent.uid.value, int(vevent.sequence.value)) == (EVENT.uid, 1)
+    assert all_hrefs(caldav) == [href]
+    assert hrefs_in_range(caldav, *just_around(START)) == []
+    assert hrefs_in_range(caldav, *just_around(new_start)) == [href]
+
+    cancelled = dataclasses.replace(moved, sequence=2, status=SessionStatus.CANCELLED)
+    assert put(caldav, href, invite(cancelled, zone, DTSTAMP + timedelta(days=2), recipient=None)) == 204
+    cal, event, vevent = get_event(caldav, href)
+    assert (str(cal["METHOD"]), vevent.status.value, int(vevent.sequence.value)) == ("PUBLISH", "CANCELLED", 2)
+    assert "ATTENDEE" not in event and not event.walk("VALARM")
+    assert all_hrefs(caldav) == [href]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [datetime(2027, 10, 31, 0, 30, tzinfo=UTC), datetime(2027, 10, 31, 1, 30, tzinfo=UTC)],
+    ids=["01:30 WEST, first pass", "01:30 WET, second pass"],
+)
+def test_a_meeting_in_lisbons_repeated_hour_is_found_at_its_own_instant(caldav: httpx.Client, start: datetime) -> None:
+    href = CALENDAR + "repeated-hour.ics"
+    event = dataclasses.replace(EVENT, start_utc=start, end_utc=start + timedelta(minutes=30))
+    put(caldav, href, invite(event, "Europe/Lisbon", dtstamp=datetime(2027, 10, 20, tzinfo=UTC)))
+    assert hrefs_in_range(caldav, *just_around(start)) == [href]
+    # The other pass of the same wall time, an hour away, is not where the server put it.
+    other_pass = start + timedelta(hours=1) if start.hour == 0 else start - timedelta(hours=1)
+    assert hrefs_in_range(caldav, other_pass - timedelta(minutes=1), other_pass + timedelta(minutes=1)) == []
+    _, _, vevent = get_event(caldav, href)
+    assert vevent.dtstart.value == start

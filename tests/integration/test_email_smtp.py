@@ -23,6 +23,7 @@ from bot.invites import InviteAttendee, InviteCity, InviteEvent, build_invite
 UTC = timezone.utc
 DTSTAMP = datetime(2027, 3, 22, 8, 0, tzinfo=UTC)
 START = datetime(2027, 3, 31, 7, 0, tzinfo=UTC)
+OFFSETS = (timedelta(hours=24), timedelta(hours=1))  # [reminders] offsets, the default
 WANG = InviteAttendee("王小明", "wang@panjin.example", "zh")
 ANNA = InviteAttendee("Anna Schmidt", "anna@hamburg.example", "de")
 EVENT = InviteEvent(
@@ -92,7 +93,7 @@ def received_message(handler: RecordingHandler) -> EmailMessage:
 
 async def test_invitation_arrives_as_itip_mail_with_calendar_part_and_attachment(smtp_server) -> None:
     handler, port = smtp_server
-    message = build_itip_email(EVENT, WANG, recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP,
+    message = build_itip_email(EVENT, WANG, recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS,
                                message_id="<session-7.0.wang@tandem.example>")
     await mailer(port).send(message)
 
@@ -116,6 +117,8 @@ async def test_invitation_arrives_as_itip_mail_with_calendar_part_and_attachment
     text, calendar = alternative.iter_parts()
     assert text.get_content_type() == "text/plain"
     assert "Panjin与Hamburg举行线上会谈" in text.get_content()
+    # The reader's own zone first, every place with its offset (the Chinese line used to show no zone).
+    assert "\n时间：2027年3月31日 星期三 15:00 Panjin（UTC+8） · 09:00 Hamburg（UTC+2）\n时长：60分钟\n" in text.get_content()
     assert "https://meeting.tencent.com/dm/AbCdEf123" in text.get_content()
     assert calendar.get_content_type() == "text/calendar"
     assert calendar.get_param("method") == "REQUEST"
@@ -124,7 +127,8 @@ async def test_invitation_arrives_as_itip_mail_with_calendar_part_and_attachment
     assert attachment.get_content_disposition() == "attachment"
     assert attachment.get_filename().startswith("tandem-panjin-hamburg-2027-03-31-")
 
-    expected = build_invite(EVENT, recipient_language="zh", recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP)
+    expected = build_invite(EVENT, recipient_language="zh", recipient_zone="Asia/Shanghai", recipient_email=WANG.email,
+                            dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     for part in (calendar, attachment):
         ics = part.get_payload(decode=True)
         assert ics == expected  # byte for byte: CRLF line ends and folding survive the trip
@@ -141,7 +145,8 @@ async def test_update_and_cancellation_carry_the_files_method(smtp_server) -> No
     moved = replace(EVENT, sequence=1, start_utc=START + timedelta(days=1), end_utc=START + timedelta(days=1, hours=1))
     cancelled = replace(moved, sequence=2, status=SessionStatus.CANCELLED)
     for event in (moved, cancelled):
-        await mailer(port).send(build_itip_email(event, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP))
+        message = build_itip_email(event, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
+        await mailer(port).send(message)
 
     subjects, methods = [], []
     for envelope in handler.received:
@@ -159,14 +164,14 @@ async def test_update_and_cancellation_carry_the_files_method(smtp_server) -> No
 
 async def test_login_with_the_configured_credentials(smtp_server) -> None:
     handler, port = smtp_server
-    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP)
+    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     await mailer(port, username="tandem", password="s3cret").send(message)
     assert len(handler.received) == 1
 
 
 async def test_wrong_password_is_a_permanent_failure(smtp_server) -> None:
     handler, port = smtp_server
-    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP)
+    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     with pytest.raises(DeliveryError) as failure:
         await mailer(port, username="tandem", password="wrong").send(message)
     assert failure.value.permanent and failure.value.code == 535
@@ -182,7 +187,7 @@ async def test_refused_recipient_says_whether_a_retry_can_help(
 ) -> None:
     handler, port = smtp_server
     recipient = InviteAttendee("Someone", address, "en")
-    message = build_itip_email(EVENT, recipient, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP)
+    message = build_itip_email(EVENT, recipient, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     with pytest.raises(DeliveryError) as failure:
         await mailer(port).send(message)
     assert failure.value.temporary is temporary
@@ -193,7 +198,7 @@ async def test_refused_recipient_says_whether_a_retry_can_help(
 
 
 async def test_server_that_is_not_there_is_a_temporary_failure() -> None:
-    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP)
+    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     with pytest.raises(DeliveryError) as failure:
         await mailer(free_port(), timeout=2.0).send(message)
     assert failure.value.temporary
@@ -202,7 +207,7 @@ async def test_server_that_is_not_there_is_a_temporary_failure() -> None:
 
 async def test_starttls_against_a_server_without_it_is_a_permanent_failure(smtp_server) -> None:
     handler, port = smtp_server
-    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP)
+    message = build_itip_email(EVENT, ANNA, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP, reminder_offsets=OFFSETS)
     with pytest.raises(DeliveryError) as failure:
         await mailer(port, security="starttls").send(message)
     assert failure.value.permanent
@@ -221,4 +226,28 @@ def test_username_without_password_is_refused() -> None:
 
 def test_participant_without_address_gets_no_mail() -> None:
     with pytest.raises(InvalidInputError, match="no e-mail address"):
-        build_itip_email(EVENT, InviteAttendee("李娜", None, "zh"), recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP)
+        build_itip_email(EVENT, InviteAttendee("李娜", None, "zh"), recipient_zone="Asia/Shanghai", dtstamp_utc=DTSTAMP,
+                         reminder_offsets=OFFSETS)
+
+
+async def test_someone_the_event_does_not_name_as_attendee_gets_a_publish_mail(smtp_server) -> None:
+    """A REQUEST must name its recipient as ATTENDEE (RFC 5546 3.2.2); a coordinator's colleague
+    added by address but not a participant of this session gets the event to add, not to answer."""
+    handler, port = smtp_server
+    outsider = InviteAttendee("Jonas Becker", "jonas@hamburg.example", "de")
+    cancelled = replace(EVENT, sequence=1, status=SessionStatus.CANCELLED)
+    for event in (EVENT, cancelled):
+        message = build_itip_email(event, outsider, recipient_zone="Europe/Berlin", dtstamp_utc=DTSTAMP,
+                                   reminder_offsets=OFFSETS)
+        await mailer(port).send(message)
+    seen = []
+    for envelope in handler.received:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        calendar = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+        text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+        cal = Calendar.from_ical(calendar.get_payload(decode=True))
+        [vevent] = cal.walk("VEVENT")
+        assert "ATTENDEE" not in vevent
+        seen.append((calendar.get_param("method"), str(cal["METHOD"]), str(vevent["STATUS"]), str(vevent["UID"])))
+        assert "zu antworten" not in text  # nothing to reply to
+    assert seen == [("PUBLISH", "PUBLISH", "CONFIRMED", EVENT.uid), ("PUBLISH", "PUBLISH", "CANCELLED", EVENT.uid)]
