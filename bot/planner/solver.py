@@ -295,7 +295,6 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], 
 
 
 def _earliest_fit(search: Search, request: int) -> int:
-    c = search.candidates
     for k in search.by_start(request):
         if search.fits(request, k):
             return k
