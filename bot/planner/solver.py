@@ -47,6 +47,7 @@ REPAIR_DEPTH = 3  # links of an ejection chain
 REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
 EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
 EXCHANGE_DEPTH = 1  # links of the chain that re-places the meeting a waiting request displaces
+FILLER_DEPTH = 0  # a filler takes the freed time as it is: chains for it would spend the budget others need
 EXCHANGE_WORK = 400_000  # candidate tries of the exchange pass in all, whatever the size
 HUB_MIN_REQUESTS = 20  # cities with at least this many requests get re-planned as a whole
 HUB_REPAIR_BUDGET = 2000
@@ -285,7 +286,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], 
                         for other in waiting_by_city.get(city, ())
                         if other != request and search.assignment[other] < 0
                     )
-                    if any(search.insert(other, 1, frozenset((request, blocker, other)), budget) for other in fillers):
+                    if any(search.insert(other, FILLER_DEPTH, frozenset((request, blocker, other)), budget) for other in fillers):
                         done = True
                         break
                     search.rollback(mark)
