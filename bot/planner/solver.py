@@ -17,18 +17,18 @@ to keep, at city level, and only then *when*:
    meeting that held 16:00 on to another day (12,106 -> 12,139).
 4. Exchange, one out and two in: a waiting request takes the slot of a meeting M, and M moves
    elsewhere, or another waiting request takes the time M freed: a 90-minute meeting that filled
-   a hub's day gives way to two 60-minute ones (-> 12,161). The kept requests go first; a
-   smaller pass then tries all, since the b-matching counts seats, not minutes.
+   a hub's day gives way to two 60-minute ones (-> 12,165). The kept requests go first; a
+   smaller pass then tries all, since the b-matching counts seats, not minutes (-> 12,166).
 5. Hub rebuild, a large-neighbourhood move: all meetings of one busy city are freed and re-placed
    shortest first at their earliest slots (interval scheduling packs most), then chains, then
    moves back to comfort; kept only if it schedules more, or as many with a better score
-   (-> 12,163).
-6. Score: moves to better free slots and swaps that displace one meeting (9,940 at 12,163).
+   (-> 12,167).
+6. Score: moves to better free slots and swaps that displace one meeting (9,946 at 12,167).
 
 Work, not time, bounds every search: candidate tries per request and per pass
 (``REPAIR_BUDGET``, ``EXCHANGE_WORK`` ...), meeting visits for the score passes. The same problem
 therefore gives the same plan, byte for byte, on any machine, and the time scales with the speed
-of one core: public-xl takes 2.8-3.4 s of CPU here (large 1.1 s, medium 0.35 s with the import
+of one core: public-xl takes 3.3-3.7 s of CPU here (large 1.1 s, medium 0.35 s with the import
 of the holiday rules), so xl stays within 5 s on a core 70 % as fast as this machine's.
 ``benchmarks/planner`` measures it beside a plain greedy, an LP-guided greedy and CP-SAT.
 """
