@@ -29,7 +29,7 @@ Work, not time, bounds every search: candidate tries per request and per pass
 (``REPAIR_BUDGET``, ``EXCHANGE_WORK`` ...), meeting visits for the score passes. The same problem
 therefore gives the same plan, byte for byte, on any machine, and the time scales with the speed
 of one core: public-xl takes 3.3-3.7 s of CPU here (large 1.1 s, medium 0.35 s with the import
-of the holiday rules), so xl stays within 5 s on a core 70 % as fast as this machine's.
+of the holiday rules), so xl stays within 5 s on a core three quarters as fast as this machine's.
 ``benchmarks/planner`` measures it beside a plain greedy, an LP-guided greedy and CP-SAT.
 """
 
