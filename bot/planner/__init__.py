@@ -2,7 +2,8 @@
 
 Pipeline, as in Cal.com's slot code: weekly rules -> UTC windows one local day at a time
 (``calendar``, ``ranges``) -> intersections -> grid slots scored by comfort (``engine``) ->
-assignment of all requests (``solver``) or the slots of one pair (``queries``).
+which requests the busy cities keep (``selection``, a maximum flow) -> assignment of all requests
+(``solver``) or the slots of one pair (``queries``).
 """
 
 from bot.planner.availability import parse_days_away, parse_weekly_hours, render_weekly_hours

@@ -127,6 +127,30 @@ def local_dates(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+def open_days(
+    calendar: CityCalendar, start: date, end: date, *, skip_closed_days: bool = True
+) -> Iterator[tuple[date, list[tuple[int, int]]]]:
+    """Each local date ``start..end`` with its windows in minutes after local midnight.
+
+    Holidays and days away are left out unless ``skip_closed_days=False``; an official make-up
+    working day on a weekend gets the hours of the weekday it pays back.
+    """
+    minutes: dict[int, list[tuple[int, int]]] = {}
+    for window in calendar.windows:
+        minutes.setdefault(window.weekday, []).append(
+            (window.start.hour * 60 + window.start.minute, window_end_minutes(window))
+        )
+    for day in local_dates(start, end):
+        weekday = day.weekday()
+        if skip_closed_days and day_kind(calendar, day) != DayKind.WORKING:
+            continue
+        substitute = make_up_weekday(calendar, day) if skip_closed_days else None
+        if substitute is not None and weekday not in minutes:
+            weekday = substitute
+        if weekday in minutes:
+            yield day, minutes[weekday]
+
+
 def open_windows(
     calendar: CityCalendar, start: date, end: date, *, skip_closed_days: bool = True
 ) -> list[OpenWindow]:
@@ -135,16 +159,9 @@ def open_windows(
     With ``skip_closed_days=False`` holidays and days away are kept (to explain why nothing fits).
     """
     result: list[OpenWindow] = []
-    for day in local_dates(start, end):
-        weekday = day.weekday()
-        if skip_closed_days and day_kind(calendar, day) != DayKind.WORKING:
-            continue
-        substitute = make_up_weekday(calendar, day) if skip_closed_days else None
-        if substitute is not None and not calendar.windows_on(weekday):
-            weekday = substitute
-        for window in calendar.windows_on(weekday):
-            start_minute = window.start.hour * 60 + window.start.minute
-            pieces = wall_window_to_utc(calendar.tz, day, start_minute, window_end_minutes(window))
+    for day, windows in open_days(calendar, start, end, skip_closed_days=skip_closed_days):
+        for start_minute, end_minute in windows:
+            pieces = wall_window_to_utc(calendar.tz, day, start_minute, end_minute)
             if pieces:
                 span = DateRange(pieces[0].start_utc, pieces[-1].end_utc)
                 result.append(OpenWindow(day, tuple(pieces), span))

@@ -10,15 +10,18 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.planner.calendar import CityCalendar, CityId, open_windows
+from bot.planner.calendar import CityCalendar, CityId, open_days
+from bot.planner.ranges import wall_window_to_utc
 from bot.planner.problem import FixedSession, MeetingRequest, PlanningProblem
 
 UTC = timezone.utc
+MINUTE = timedelta(minutes=1)
 DAY_SLOTS = 1 << 12  # day indexes per city in an occupancy key: city * DAY_SLOTS + day
 
 
@@ -52,15 +55,30 @@ class MinuteGrid:
 Piece = tuple[int, int, int, int, int]
 
 
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1 << 16)
+def _window_minutes(zone_name: str, day: date, start_minute: int, end_minute: int) -> tuple[tuple[int, int], ...]:
+    """``wall_window_to_utc`` in minutes since 1970: cities of one zone share most windows."""
+    return tuple(
+        ((piece.start_utc - _UNIX_EPOCH) // MINUTE, (piece.end_utc - _UNIX_EPOCH) // MINUTE)
+        for piece in wall_window_to_utc(zone_name, day, start_minute, end_minute)
+    )
+
+
 def city_pieces(calendar: CityCalendar, problem: PlanningProblem, clock: MinuteGrid, *, skip_closed_days: bool = True) -> list[Piece]:
     """The city's open windows over the horizon as sorted minute pieces."""
     pieces: list[Piece] = []
-    for window in open_windows(calendar, problem.horizon_start, problem.horizon_end, skip_closed_days=skip_closed_days):
-        span_start = clock.minute(window.span.start_utc)
-        span_end = clock.minute(window.span.end_utc)
-        day = (window.local_date - problem.horizon_start).days
-        for piece in window.ranges:
-            pieces.append((clock.minute(piece.start_utc), clock.minute(piece.end_utc), span_start, span_end, day))
+    shift = (clock.epoch_utc - _UNIX_EPOCH) // MINUTE
+    for day, windows in open_days(calendar, problem.horizon_start, problem.horizon_end, skip_closed_days=skip_closed_days):
+        day_index = (day - problem.horizon_start).days
+        for start_minute, end_minute in windows:
+            parts = _window_minutes(calendar.tz, day, start_minute, end_minute)
+            if parts:
+                span_start, span_end = parts[0][0] - shift, parts[-1][1] - shift
+                for start, end in parts:
+                    pieces.append((start - shift, end - shift, span_start, span_end, day_index))
     pieces.sort()
     return pieces
 
@@ -124,6 +142,65 @@ def comfort_of(start: np.ndarray, duration: np.ndarray, span_start: np.ndarray, 
     return np.where(slack > 0, 1.0 - np.abs(2.0 * offset - slack) / safe, 1.0)
 
 
+def _descending_key(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """An int64 key that sorts by ``group`` ascending, then ``value`` descending.
+
+    ``value`` is scaled onto 2**k levels, k as large as the group count allows (about 2**42 for a
+    million groups), so values that differ by less than a 4,000-billionth of their range tie; a
+    stable sort then keeps such ties in their current order.
+    """
+    if not len(value):
+        return group
+    low, high = float(value.min()), float(value.max())
+    bits = 62 - max(int(group.max()), 1).bit_length()
+    levels = (1 << bits) - 1
+    scaled = np.zeros(len(value), dtype=np.int64) if high == low else ((high - value) * (levels / (high - low))).astype(np.int64)
+    return group * (levels + 1) + np.minimum(scaled, levels)
+
+
+def _overlap_rows(
+    requests: Sequence[MeetingRequest], pieces_of: dict[CityId, list[Piece]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of overlapping pieces of every request: (request index, piece of a, piece of b, pieces).
+
+    Vectorized form of ``overlap_pieces``: all pieces go into one array, city by city, keyed by
+    ``city * span + minute`` so that each city's pieces form a sorted run. For a piece of city a
+    (start 600, end 720), the overlapping pieces of city b are those from the first whose end is
+    after 600 to the last whose start is before 720: two binary searches, no Python loop.
+    """
+    cities = list(dict.fromkeys(city for request in requests for city in (request.city_a, request.city_b)))
+    position = {city: n for n, city in enumerate(cities)}
+    counts = np.array([len(pieces_of[city]) for city in cities], dtype=np.int64)
+    rows = [piece for city in cities for piece in pieces_of[city]]
+    pieces = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(pieces):
+        return empty, empty, empty, pieces
+    first = np.zeros(len(cities) + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    low = int(pieces[:, 0].min())
+    span = int(pieces[:, 1].max()) - low + 1
+    owner = np.repeat(np.arange(len(cities), dtype=np.int64), counts)
+    key_start = owner * span + (pieces[:, 0] - low)
+    key_end = owner * span + (pieces[:, 1] - low)
+    city_a = np.array([position[request.city_a] for request in requests], dtype=np.int64)
+    city_b = np.array([position[request.city_b] for request in requests], dtype=np.int64)
+    # One row per (request, piece of a).
+    per_request = counts[city_a]
+    request_of = np.repeat(np.arange(len(requests), dtype=np.int64), per_request)
+    run_start = np.cumsum(per_request) - per_request
+    piece_a = first[city_a][request_of] + np.arange(len(request_of), dtype=np.int64) - run_start[request_of]
+    base_b = city_b[request_of] * span
+    lo = np.searchsorted(key_end, base_b + pieces[piece_a, 0] - low, side="right")
+    hi = np.searchsorted(key_start, base_b + pieces[piece_a, 1] - low, side="left")
+    matches = np.maximum(hi - lo, 0)
+    # One row per overlapping (piece of a, piece of b).
+    row_of = np.repeat(np.arange(len(piece_a), dtype=np.int64), matches)
+    match_start = np.cumsum(matches) - matches
+    piece_b = lo[row_of] + np.arange(len(row_of), dtype=np.int64) - match_start[row_of]
+    return request_of[row_of], piece_a[row_of], piece_b, pieces
+
+
 def build_candidates(
     problem: PlanningProblem,
     clock: MinuteGrid,
@@ -133,66 +210,58 @@ def build_candidates(
     apply_notice: bool = True,
 ) -> Candidates:
     """Every grid start of every request inside both cities' pieces, scored and sorted best first."""
-    # One row per overlap piece: request, first start, last start, both spans, both local days.
-    columns: list[list[int]] = [[] for _ in range(9)]
-    request_col, lo_col, hi_col, sa0, sa1, sb0, sb1, da, db = columns
-    durations: list[int] = []
     earliest = clock.earliest_start_minute if apply_notice else -(1 << 40)
     grid = clock.granularity
-    for index, request in enumerate(requests):
-        duration = request.duration_minutes
-        durations.append(duration)
-        for start, end, a, b in overlap_pieces(pieces_of[request.city_a], pieces_of[request.city_b]):
-            if start < earliest:
-                start = earliest
+    durations = np.array([request.duration_minutes for request in requests], dtype=np.int64)
+    request_col = np.zeros(0, dtype=np.int64)
+    if requests:
+        found = _overlap_rows(requests, pieces_of)
+        if len(found[0]):
+            request_col, piece_a, piece_b, pieces = found
+            start = np.maximum(np.maximum(pieces[piece_a, 0], pieces[piece_b, 0]), earliest)
+            end = np.minimum(pieces[piece_a, 1], pieces[piece_b, 1])
             first = -(-start // grid) * grid
-            if first + duration > end:
-                continue
-            request_col.append(index)
-            lo_col.append(first)
-            hi_col.append(end - duration)
-            sa0.append(a[2])
-            sa1.append(a[3])
-            sb0.append(b[2])
-            sb1.append(b[3])
-            da.append(a[4])
-            db.append(b[4])
-    objective = problem.objective
-    if not request_col:
+            last = end - durations[request_col]
+            keep = first <= last
+            request_col, piece_a, piece_b = request_col[keep], piece_a[keep], piece_b[keep]
+            lo_col, hi_col = first[keep], last[keep]
+    if not len(request_col):
         return Candidates([0] * (len(requests) + 1), [[] for _ in requests], array("i"), array("i"), array("i"), array("d"), array("d"))
-    req = np.asarray(request_col, dtype=np.int64)
-    lo = np.asarray(lo_col, dtype=np.int64)
-    hi = np.asarray(hi_col, dtype=np.int64)
-    counts = (hi - lo) // grid + 1
-    owner = np.repeat(np.arange(len(req)), counts)
+    counts = (hi_col - lo_col) // grid + 1
+    owner = np.repeat(np.arange(len(request_col)), counts)
     first_of_piece = np.cumsum(counts) - counts
-    start = lo[owner] + (np.arange(int(counts.sum())) - first_of_piece[owner]) * grid
-    request_of = req[owner]
-    duration = np.asarray(durations, dtype=np.int64)[request_of]
+    start = lo_col[owner] + (np.arange(int(counts.sum())) - first_of_piece[owner]) * grid
+    request_of = request_col[owner]
+    duration = durations[request_of]
+    piece_a, piece_b = piece_a[owner], piece_b[owner]
     comfort = 0.5 * (
-        comfort_of(start, duration, np.asarray(sa0)[owner], np.asarray(sa1)[owner])
-        + comfort_of(start, duration, np.asarray(sb0)[owner], np.asarray(sb1)[owner])
+        comfort_of(start, duration, pieces[piece_a, 2], pieces[piece_a, 3])
+        + comfort_of(start, duration, pieces[piece_b, 2], pieces[piece_b, 3])
     )
     earliness = 1.0 - (start - clock.horizon_start_minute) / clock.horizon_minutes
+    objective = problem.objective
     score = objective.comfort_weight * comfort + objective.earliness_weight * earliness
-    day_a = np.asarray(da, dtype=np.int64)[owner]
-    day_b = np.asarray(db, dtype=np.int64)[owner]
-    # Bucket = (request, day a, day b); rank buckets within a request by their best score.
+    day_a = pieces[piece_a, 4]
+    day_b = pieces[piece_b, 4]
+    # Rows come out request by request in time order (pieces are sorted, so are their overlaps),
+    # so a bucket - one request on one pair of local days - is a contiguous run already.
     bucket_key = (request_of * DAY_SLOTS + day_a) * DAY_SLOTS + day_b
-    bucket_keys, bucket_of = np.unique(bucket_key, return_inverse=True)
-    bucket_top = np.full(len(bucket_keys), -np.inf)
-    np.maximum.at(bucket_top, bucket_of, score)
-    bucket_first = np.full(len(bucket_keys), np.iinfo(np.int64).max)
-    np.minimum.at(bucket_first, bucket_of, start)
-    bucket_request = bucket_keys // (DAY_SLOTS * DAY_SLOTS)
-    bucket_rank = np.empty(len(bucket_keys), dtype=np.int64)
-    bucket_rank[np.lexsort((bucket_first, -bucket_top, bucket_request))] = np.arange(len(bucket_keys))
-    order = np.lexsort((start, -score, bucket_rank[bucket_of]))
-    ranked = bucket_rank[bucket_of][order]
+    run_first = np.flatnonzero(np.concatenate(([True], bucket_key[1:] != bucket_key[:-1])))
+    run_of = np.cumsum(np.concatenate(([0], (bucket_key[1:] != bucket_key[:-1]).astype(np.int64))))
+    # Inside a run: best score first, ties to the earlier start (the stable sort keeps time order).
+    within = np.argsort(_descending_key(run_of, score), kind="stable")
+    run_top = score[within[run_first]]
+    run_request = request_of[run_first]
+    # Runs of one request: best top first, ties to the earlier run (again kept by stability).
+    run_order = np.argsort(_descending_key(run_request, run_top), kind="stable")
+    run_length = np.diff(np.append(run_first, len(start)))
+    lengths = run_length[run_order]
+    new_first = np.cumsum(lengths) - lengths
+    source = np.repeat(run_first[run_order] - new_first, lengths) + np.arange(len(start))
+    order = within[source]
     offsets = np.searchsorted(request_of[order], np.arange(len(requests) + 1)).tolist()
-    bounds = np.flatnonzero(np.diff(ranked)) + 1
-    run_starts = np.concatenate(([0], bounds)).tolist()
-    run_ends = np.concatenate((bounds, [len(order)])).tolist()
+    run_starts = new_first.tolist()
+    run_ends = (new_first + lengths).tolist()
     sorted_score = score[order]
     sorted_day_a = day_a[order]
     sorted_day_b = day_b[order]

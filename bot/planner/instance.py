@@ -185,6 +185,7 @@ def solution_json(raw: dict[str, Any], problem: PlanningProblem, result: PlanRes
         "stats": {
             "scheduled": len(result.scheduled),
             "requests": len(problem.requests),
+            "count_bound": result.count_bound,
             "score": round(result.score, 6),
             "comfort": round(sum(result.comfort.values()), 6),
             "total_s": round(total_s, 3),
@@ -210,6 +211,21 @@ def plan_command(path: str, stdout: TextIO, stderr: TextIO, *, perf_counter: Cal
         stderr.write(f"{path}: {error}\n")
         return 2
     result = plan(problem)
-    json.dump(solution_json(raw, problem, result, perf_counter() - started), stdout, indent=1)
-    stdout.write("\n")
+    write_solution(solution_json(raw, problem, result, perf_counter() - started), stdout)
     return 0
+
+
+def write_solution(solution: dict[str, Any], stdout: TextIO) -> None:
+    """The solution as JSON, one key per line and one list item per line.
+
+    Each piece goes through ``json.dumps`` (the C encoder); ``json.dump(..., indent=1)`` would
+    take the pure-Python encoder, 0.5 s for the 12,000 entries of an xl plan.
+    """
+    lines = []
+    for key, value in solution.items():
+        if isinstance(value, list) and value:
+            text = "[\n  " + ",\n  ".join(json.dumps(item) for item in value) + "\n ]"
+        else:
+            text = json.dumps(value)
+        lines.append(f" {json.dumps(key)}: {text}")
+    stdout.write("{\n" + ",\n".join(lines) + "\n}\n")

@@ -127,6 +127,7 @@ class PlanResult:
     unscheduled: dict[RequestId, NoTimeReason]
     comfort: dict[RequestId, float]
     score: float  # comfort_weight x Σ comfort + earliness_weight x Σ earliness
+    count_bound: int | None = None  # no plan of this problem schedules more (see planner.selection)
 
     @property
     def scheduled_count(self) -> int:

@@ -66,3 +66,26 @@ def explain_request(prepared: Prepared, request: MeetingRequest, occupancy: Occu
         blocking_city_ids=tuple(blocking),
     )
 
+
+
+def reasons_without_slots(prepared: Prepared, requests: list[MeetingRequest]) -> list[NoTimeReason]:
+    """``explain_request(...).reason`` for requests that have no slot at all, all at once.
+
+    The same stages as ``explain_request``, but each stage builds the candidates of all these
+    requests in one go (public-xl has 719 such requests: one build instead of 719 per stage).
+    Such a request is never ALL_TAKEN, so its usable slots need not be looked at.
+    """
+    problem, clock = prepared.problem, prepared.clock
+    raw = {city: prepared.raw_pieces(city) for request in requests for city in (request.city_a, request.city_b)}
+    everything = build_candidates(problem, clock, requests, raw, apply_notice=False)
+    after_notice = build_candidates(problem, clock, requests, raw)
+    reasons = []
+    for n, request in enumerate(requests):
+        if everything.offsets[n] == everything.offsets[n + 1]:
+            overlaps = overlap_pieces(raw[request.city_a], raw[request.city_b])
+            reasons.append(NoTimeReason.OVERLAP_TOO_SHORT if overlaps else NoTimeReason.WINDOWS_NEVER_OVERLAP)
+        elif after_notice.offsets[n] == after_notice.offsets[n + 1]:
+            reasons.append(NoTimeReason.NOT_AFTER_NOTICE)
+        else:
+            reasons.append(NoTimeReason.CLOSED_DAYS)
+    return reasons

@@ -89,3 +89,21 @@ def test_tandem_plan_names_the_bad_field_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run([*tandem_command(), "plan", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "cities[3].tz" in result.stderr and "Europe/Berln" in result.stderr
+
+
+
+def test_tandem_plan_reports_a_bound_the_plan_stays_under_and_the_score_the_validator_computes(tmp_path: Path) -> None:
+    instance = generate("medium", 7)
+    solution = tandem_plan(instance, tmp_path)
+    report = validate(instance, solution)
+    assert report.valid, report.examples
+    assert report.scheduled <= solution["stats"]["count_bound"] <= report.requests
+    assert abs(report.score - solution["stats"]["score"]) < 1e-6 * report.requests
+
+
+def test_tandem_plan_gives_the_same_plan_byte_for_byte_for_the_same_instance(tmp_path: Path) -> None:
+    instance = generate("small", 3)
+    first, second = tandem_plan(instance, tmp_path), tandem_plan(instance, tmp_path)
+    for solution in (first, second):
+        del solution["stats"]["total_s"]  # the only field that is measured, not computed
+    assert json.dumps(first) == json.dumps(second)
