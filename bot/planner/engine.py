@@ -10,15 +10,15 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from bot.planner.calendar import CityCalendar, CityId, open_days
-from bot.planner.ranges import wall_window_to_utc
 from bot.planner.problem import FixedSession, MeetingRequest, PlanningProblem
+from bot.planner.ranges import wall_window_to_utc
 
 UTC = timezone.utc
 MINUTE = timedelta(minutes=1)
