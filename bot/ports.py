@@ -19,6 +19,7 @@ from bot.domain import (
     City,
     Contact,
     Conversation,
+    DayOverride,
     Interest,
     JoinLink,
     Match,
@@ -181,6 +182,12 @@ class RoadmapRepository(Protocol):
     async def list(self) -> list[RoadmapEntry]: ...
 
 
+class DayOverrideRepository(Protocol):
+    async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]: ...
+    async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None: ...
+    async def list(self, country: str | None = None) -> list[DayOverride]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``async with uow: …; await uow.commit()``; leaving without commit rolls back.
 
@@ -210,6 +217,8 @@ class UnitOfWork(Protocol):
     def sign_in_links(self) -> SignInLinkRepository: ...
     @property
     def roadmap(self) -> RoadmapRepository: ...
+    @property
+    def day_overrides(self) -> DayOverrideRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

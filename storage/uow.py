@@ -10,6 +10,7 @@ from storage.repositories import (
     CityRepository,
     ContactRepository,
     ConversationRepository,
+    DayOverrideRepository,
     InterestRepository,
     JoinLinkRepository,
     MatchRepository,
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     sign_in_links: SignInLinkRepository
     roadmap: RoadmapRepository
+    day_overrides: DayOverrideRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(db)
         self.sign_in_links = SignInLinkRepository(db)
         self.roadmap = RoadmapRepository(db)
+        self.day_overrides = DayOverrideRepository(db)
         return self
 
     async def __aexit__(
