@@ -111,6 +111,8 @@ class NoticeKind(str, enum.Enum):
     CONTACT_UNREACHABLE = "contact_unreachable"  # a contact blocked the bot, to coordinators
     CITY_UNREACHABLE = "city_unreachable"  # nobody of a city can be reached at all, to coordinators
     SIGN_IN_LINK = "sign_in_link"  # a personal link to the web pages, asked for by address on the sign-in page
+    SESSION_ON_DAY_OFF = "session_on_day_off"  # a new official day off falls on a confirmed session, to coordinators
+    CALENDAR_GUESS = "calendar_guess"  # the holiday calendar of a country and year is not official yet, to coordinators
 
     @property
     def carries_calendar(self) -> bool:

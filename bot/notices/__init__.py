@@ -25,6 +25,7 @@ follow_up             sessions: the cities' contacts, afterwards   Telegram, els
 contact_unreachable   delivery (blocked bot): the coordinators     Telegram, else e-mail
 city_unreachable      any of the above: the coordinators, once     Telegram, else e-mail
 sign_in_link          sign-in (web page): whoever has the address  e-mail only
+session_on_day_off    official days: the coordinators              Telegram, else e-mail
 ====================  ==========================================  ==============================
 """
 
@@ -34,6 +35,7 @@ from collections.abc import Mapping
 
 from bot.domain import NoticeKind
 from bot.notices.matches import render_match_ended, render_match_notice
+from bot.notices.official_days import render_session_on_day_off
 from bot.notices.people import render_city_unreachable, render_contact_unreachable
 from bot.notices.planning import render_planned_match, render_unschedulable_match
 from bot.notices.reminders import render_reminder
@@ -55,6 +57,7 @@ RENDERERS: Mapping[str, Renderer] = {
     NoticeKind.CONTACT_UNREACHABLE: render_contact_unreachable,
     NoticeKind.CITY_UNREACHABLE: render_city_unreachable,
     NoticeKind.SIGN_IN_LINK: render_sign_in_link,
+    NoticeKind.SESSION_ON_DAY_OFF: render_session_on_day_off,
 }
 
 __all__ = ["RENDERERS", "RenderContext", "Renderer"]

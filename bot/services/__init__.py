@@ -13,6 +13,7 @@ from bot.services.delivery import DeliveryService
 from bot.services.health import HealthService
 from bot.services.interests import InterestService
 from bot.services.matching import MatchingService
+from bot.services.official_days import OfficialDaysService
 from bot.services.onboarding import OnboardingService
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -39,6 +40,7 @@ class Services:
     matching: MatchingService = field(init=False)
     planning: PlanningService = field(init=False)  # one planning run at a time in this process
     sessions: SessionService = field(init=False)
+    official_days: OfficialDaysService = field(init=False)  # days off and working days the coordinators enter
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
@@ -52,5 +54,6 @@ class Services:
         self.matching = MatchingService(self)
         self.planning = PlanningService(self)
         self.sessions = SessionService(self)
+        self.official_days = OfficialDaysService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
