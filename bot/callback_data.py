@@ -126,6 +126,12 @@ class SessionMove(NamedTuple):
     start_utc: datetime
 
 
+class SessionPerson(NamedTuple):
+    session_id: int
+    sequence: int
+    contact_id: int
+
+
 class SessionAnswer(NamedTuple):
     session_id: int
     yes: bool
@@ -173,6 +179,7 @@ CONFIRM_SLOT = ButtonAction("slot", MatchSlot)
 RESCHEDULE_MENU = ButtonAction("mv", SessionVersion)
 RESCHEDULE_TO = ButtonAction("mvto", SessionMove)
 CANCEL_SESSION = ButtonAction("cx", SessionVersion)
+DECLINE_COUNTER = ButtonAction("dcx", SessionPerson)  # keep the time another's calendar proposed to change
 # Participants
 ATTEND = ButtonAction("att", SessionAnswer)  # yes: I'll attend; no: I can't
 # City contacts, after a session

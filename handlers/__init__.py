@@ -55,6 +55,7 @@ def register(application: TandemApplication) -> None:
         CallbackQueryHandler(sessions.show_moves, pattern=buttons.RESCHEDULE_MENU.pattern),
         CallbackQueryHandler(sessions.move_session, pattern=buttons.RESCHEDULE_TO.pattern),
         CallbackQueryHandler(sessions.ask_cancel_reason, pattern=buttons.CANCEL_SESSION.pattern),
+        CallbackQueryHandler(sessions.decline_counter, pattern=buttons.DECLINE_COUNTER.pattern),
         # Everyone invited to sessions
         CommandHandler("sessions", sessions.list_sessions, filters=private),
         CallbackQueryHandler(sessions.answer_invite, pattern=buttons.ATTEND.pattern),

@@ -128,6 +128,16 @@ async def move_session(update: Update, context: TandemContext) -> None:
 
 
 @replies_to_errors
+async def decline_counter(update: Update, context: TandemContext) -> None:
+    """"Keep the time" under a time proposed from a calendar: the proposer's calendar is told no."""
+    query = update.callback_query
+    session_id, sequence, contact_id = callback_data.DECLINE_COUNTER.parse(query.data)
+    view = await context.services.sessions.decline_counter(session_id, contact_id, by=context.actor, expected_sequence=sequence)
+    await query.answer()
+    await keyboards.show(query, t(context.language, "The time stays; the proposer's calendar is told.") + "\n" + session_text(view, context), None)
+
+
+@replies_to_errors
 async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
     """"Cancel": wait for the reason (the next message), which everyone will be told."""
     query = update.callback_query

@@ -617,6 +617,11 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
         return _session(row) if row else None
 
+    async def by_uid(self, ical_uid: str) -> Session | None:
+        """The session whose calendar files carry this UID (a reply names it)."""
+        row = await self.db.scalar(select(SessionRow).where(SessionRow.ical_uid == ical_uid))
+        return _session(row) if row else None
+
     async def view(self, session_id: int) -> SessionView | None:
         found = await self.views(ids=[session_id])
         return found[0] if found else None

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.config import Config
 from bot.domain import (
     Actor,
     Attendance,
@@ -93,6 +94,36 @@ MAX_NEXT_STEPS_LENGTH = 2000
 FOLLOW_UP_AFTER_END = timedelta(minutes=30)
 # Lists of what is coming still show a session that began up to two hours ago (it may be running).
 RECENTLY_BEGUN = timedelta(hours=2)
+
+
+async def record_attendance(
+    uow: UnitOfWork, config: Config, session: Session, contact: Contact, attend: bool, now: datetime,
+    *, answered_sequence: int | None = None,
+) -> bool:
+    """Record one participant's answer and tell the coordinators and the partner city; False if not invited.
+
+    The one way an answer is recorded, whether it came from the chat's buttons, the web page or a
+    calendar's reply by e-mail (``bot.services.mail_in``). A calendar may answer an earlier
+    version of the invitation (``answered_sequence`` below the session's): the answer counts, and
+    the notice says it was given for an earlier time. Telling twice is a no-op (the key).
+    """
+    answer = Attendance.YES if attend else Attendance.NO
+    if not await uow.sessions.answer(session.id, contact.id, answer, now):
+        return False
+    earlier = answered_sequence is not None and answered_sequence < session.sequence
+    informed = [
+        c for c, _ in await uow.sessions.participants(session.id)
+        if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
+    ]
+    payload: dict[str, object] = {"session_id": session.id, "who": contact.id, "answer": answer.value}
+    if earlier:
+        payload["earlier_sequence"] = answered_sequence
+    await queue_notice(
+        uow, NoticeKind.ATTENDANCE, informed,
+        key=f"{NoticeKind.ATTENDANCE.value}:{session.id}:{contact.id}:{answer.value}:{session.sequence}" + (":earlier" if earlier else ""),
+        due_utc=now, payload=payload, email_enabled=config.email.enabled, session_id=session.id,
+    )
+    return True
 
 
 def _next_steps(text: str) -> str:
@@ -287,17 +318,31 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This session no longer exists.")
             if session.status is SessionStatus.CANCELLED:
                 raise user_error(ConflictError, "This session was cancelled.")
-            answer = Attendance.YES if attend else Attendance.NO
-            if not await uow.sessions.answer(session_id, contact.id, answer, now):
+            if not await record_attendance(uow, self.config, session, contact, attend, now):
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            informed = [
-                c for c, _ in await uow.sessions.participants(session_id)
-                if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
-            ]
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        return view
+
+    async def decline_counter(self, session_id: int, contact_id: int, *, by: Actor, expected_sequence: int) -> SessionView:
+        """Keep the session's time after a participant's calendar proposed another (``COUNTER``):
+        their calendar gets the organizer's ``DECLINECOUNTER`` by e-mail."""
+        self.require_coordinator(by)
+        now = self.now()
+        async with self.uow() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.status is SessionStatus.CANCELLED:
+                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            if session.sequence != expected_sequence:
+                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            proposer = next((c for c, _ in await uow.sessions.participants(session_id) if c.id == contact_id), None)
+            if proposer is None:
+                raise user_error(NotFoundError, "This person is no longer invited to the session.")
             await queue_notice(
-                uow, NoticeKind.ATTENDANCE, informed,
-                key=f"{NoticeKind.ATTENDANCE.value}:{session_id}:{contact.id}:{answer.value}:{session.sequence}", due_utc=now,
-                payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
+                uow, NoticeKind.COUNTER_DECLINED, [proposer],
+                key=f"{NoticeKind.COUNTER_DECLINED.value}:{session_id}:{session.sequence}", due_utc=now,
+                payload={"session_id": session_id, "sequence": session.sequence},
                 email_enabled=self.config.email.enabled, session_id=session_id,
             )
             view = await self._session_view(uow, session)
