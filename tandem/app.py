@@ -7,7 +7,11 @@ clock, nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.domain import Channel
 from bot.email import EmailChannel, SmtpMailer
+from bot.mailboxes import ImapMailbox
 from bot.notices import RENDERERS, Renderer
 from bot.ports import MessageChannel
 from bot.services import Services
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 ENGINE_KEY = "engine"
+MAIL_IN_KEY = "mail_in"  # (the reader's task, its stop event) while replies are read
 
 
 def build_application(
@@ -103,6 +109,27 @@ async def _post_init(application: TandemApplication) -> None:
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
     await handlers.help.set_command_menus(application.bot, config)
     start_jobs(application)
+    if config.email.reads_replies:
+        _start_reading_replies(application, config)
+
+
+def _start_reading_replies(application: TandemApplication, config: Config) -> None:
+    """Read the organizer's mailbox in the background (``bot.services.mail_in``), one reader across processes."""
+    email = config.email
+
+    def connect() -> ImapMailbox:
+        return ImapMailbox(
+            host=email.imap_host, port=email.imap_port, security=email.imap_security, username=email.imap_username,
+            password=str(email.imap_password), folder=email.imap_folder, processed_folder=email.imap_processed_folder,
+            unmatched_folder=email.imap_unmatched_folder, timeout=email.timeout.total_seconds(),
+        )
+
+    stop = asyncio.Event()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    services: Services = application.bot_data[SERVICES_KEY]
+    task = asyncio.create_task(services.mail_in.run(connect, owner=owner, stop=stop), name="tandem-mail-in")
+    application.bot_data[MAIL_IN_KEY] = (task, stop)
+    log.info("reading replies from %s", connect().name)
 
 
 def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
@@ -127,6 +154,14 @@ def _channels(application: TandemApplication, config: Config, clock: Clock) -> d
 
 async def _post_shutdown(application: TandemApplication) -> None:
     """Return unsent claims to the queue (SIGTERM), then close the database."""
+    reading = application.bot_data.pop(MAIL_IN_KEY, None)
+    if reading is not None:  # the reader finishes the message in hand, files it, and gives the mailbox back
+        task, stop = reading
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=60)
+        except Exception:
+            log.exception("the reply reader did not stop cleanly")
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None and services.delivery is not None:
         await services.delivery.shutdown()
