@@ -8,7 +8,10 @@ database, what was queued for whom, and which folder each message ended in.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -23,6 +26,7 @@ from tests.mail_in.conftest import COORDINATOR, START, Programme, fixture, imap_
 from tests.mail_in.dovecot import Dovecot
 
 PROCESSED, UNMATCHED = "Tandem-Processed", "Tandem-Unmatched"
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -278,3 +282,43 @@ async def test_a_processed_reply_moved_back_to_the_inbox_changes_nothing_again(
     assert (result.processed, result.repeated) == (1, 1)
     assert await outbox(uow_factory) == before
     assert (dovecot.count("INBOX"), dovecot.count(PROCESSED)) == (0, 1)
+
+
+async def test_a_reader_killed_in_the_middle_of_a_pass_loses_nothing_and_does_nothing_twice(
+    services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory, database_url: str,
+) -> None:
+    count = 30
+    template = fixture("thunderbird_accept.eml")
+    for i in range(count):  # thirty replies, each its own message
+        dovecot.append(template.replace(b"<5f7c2b1e-", f"<copy-{i}-".encode()))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.mail_in.reader_process", database_url, dovecot.host, str(dovecot.port), dovecot.user, dovecot.password],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        async def some_taken_in() -> bool:
+            async with uow_factory() as uow:
+                return await uow.mail_in.count() >= 5
+
+        await wait_for(some_taken_in, what="the reader process taking in its first messages", ceiling=60)
+        process.kill()  # SIGKILL: no clean-up, the lease stays held until it expires
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    waiting = dovecot.count("INBOX")
+    assert 0 < waiting < count, "the kill did not land in the middle of the pass"
+    # A new process once the dead one's lease has expired (the services' clock is later than the
+    # killed process's): it reads what was left, and what was taken in already changes nothing.
+    mailbox = imap_mailbox(dovecot)
+    try:
+        result = await services.mail_in.read_pass(mailbox, owner="next-process")
+    finally:
+        await mailbox.close()
+    assert result.leased and result.processed >= waiting
+    async with uow_factory() as uow:
+        assert await uow.mail_in.count() == count
+    assert (dovecot.count("INBOX"), dovecot.count(PROCESSED), dovecot.count(UNMATCHED)) == (0, count, 0)
+    assert (await answers(uow_factory, programme.session_id))["Anna Schmidt"] is Attendance.YES
+    told = await outbox(uow_factory, NoticeKind.ATTENDANCE)
+    assert len(told) == len({(m.contact_id, m.channel) for m in told}) > 0  # each told once
