@@ -11,8 +11,8 @@ import asyncio
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
