@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 from bot.services.availability import AvailabilityService
+from bot.services.board import BoardService
 from bot.services.cities import CityService
 from bot.services.delivery import DeliveryService
 from bot.services.health import HealthService
@@ -42,6 +43,7 @@ class Services:
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
+    board: BoardService = field(init=False)  # what the coordinators' board reads
 
     def __post_init__(self) -> None:
         self.people = PeopleService(self)
@@ -54,3 +56,4 @@ class Services:
         self.sessions = SessionService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
+        self.board = BoardService(self)
