@@ -101,7 +101,7 @@ class CityService(ServiceBase):
             return listings
 
     async def edit(self, *, by: Actor, city_name: str, field: str, value: str) -> City:
-        """Change one field of a city; the whole city is validated again."""
+        """Change one field of a city (the chat's /editcity); the whole city is validated again."""
         if field not in EDITABLE_FIELDS:
             raise user_error(
                 InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=field, fields=", ".join(EDITABLE_FIELDS)
@@ -109,22 +109,30 @@ class CityService(ServiceBase):
         self.require_coordinator(by)
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
-            if field == "link":
-                link = value.strip() or None
-                if link is not None and not link.startswith("https://"):
-                    raise user_error(InvalidInputError, "A meeting link must start with https://.")
-                updated = await uow.cities.save(replace(city, meeting_link=link))
-            else:
-                current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group, "subdivision": city.subdivision or ""}
-                current[field] = value
-                fields = check_city_fields(self.config, **current)
-                if field == "name":
-                    other = await uow.cities.by_name(fields.name)
-                    if other is not None and other.id != city.id:
-                        raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
-                updated = await uow.cities.save(replace(city, **vars(fields)))
+        current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group,
+                   "subdivision": city.subdivision or "", "link": city.meeting_link or ""}
+        current[field] = value
+        return await self.update(by=by, city_id=city.id, **current)
+
+    async def update(
+        self, *, by: Actor, city_id: int, name: str, country: str, timezone: str, group: str, subdivision: str = "", link: str = ""
+    ) -> City:
+        """Save all fields of a city at once (the board's form), validated as a new city's are."""
+        fields = check_city_fields(self.config, name, country, timezone, group, subdivision)
+        meeting_link = link.strip() or None
+        if meeting_link is not None and not meeting_link.startswith("https://"):
+            raise user_error(InvalidInputError, "A meeting link must start with https://.")
+        self.require_coordinator(by)
+        async with self.uow() as uow:
+            city = await uow.cities.get(city_id)
+            if city is None:
+                raise user_error(NotFoundError, "That city no longer exists.")
+            other = await uow.cities.by_name(fields.name)
+            if other is not None and other.id != city.id:
+                raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
+            updated = await uow.cities.save(replace(city, **vars(fields), meeting_link=meeting_link))
             await uow.commit()
-        if field in ("timezone", "country", "subdivision"):
+        if (city.timezone, city.country, city.subdivision) != (updated.timezone, updated.country, updated.subdivision):
             self.wakeups.planning_needed()
         return updated
 

@@ -510,8 +510,11 @@ class SessionService(ServiceBase):
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
         confirmer = "Tandem"  # confirmed automatically ([scheduling] auto_confirm)
         if session.confirmed_by is not None:
+            # Their name as the programme knows it: their own in the chat, else the configuration's.
             person = await uow.contacts.by_telegram_user(session.confirmed_by)
-            confirmer = person.display_name if person else str(session.confirmed_by)
+            coordinator = self.config.programme.coordinator(Actor.telegram(session.confirmed_by))
+            configured = coordinator.name if coordinator is not None and coordinator.name else str(session.confirmed_by)
+            confirmer = person.display_name if person else configured
         return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
     @staticmethod
