@@ -14,7 +14,7 @@ from bot.notices.planning import describe_no_time
 from bot.services.sessions import AlreadyConfirmedError, PendingMatch
 from handlers import keyboards
 from handlers.context import TandemContext
-from handlers.texts import replies_to_errors, t
+from handlers.texts import coordinators_only, replies_to_errors, t
 
 
 def session_text(view: SessionView, context: TandemContext) -> str:
@@ -54,7 +54,7 @@ def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context
     )
 
 
-@replies_to_errors
+@coordinators_only
 async def list_pending(update: Update, context: TandemContext) -> None:
     """/pending: planned matches with their best slots as buttons, and matches without a time."""
     views = await context.services.sessions.pending(by=context.actor)
@@ -72,7 +72,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
         await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:"), reply_markup=keyboard)
 
 
-@replies_to_errors
+@coordinators_only
 async def pick_slot(update: Update, context: TandemContext) -> None:
     """Confirm the slot a coordinator tapped; the first tap wins, the second is told who was first."""
     query = update.callback_query
@@ -88,9 +88,15 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
     await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
+@coordinators_only
+async def list_schedule(update: Update, context: TandemContext) -> None:
+    """/schedule (coordinators): every coming session, each with "Move" and "Cancel"."""
+    await list_sessions(update, context)
+
+
 @replies_to_errors
 async def list_sessions(update: Update, context: TandemContext) -> None:
-    """/sessions and /schedule: what is coming, in both cities' local times; coordinators may move or cancel."""
+    """/sessions: what is coming, in both cities' local times; coordinators may move or cancel."""
     views = await context.services.sessions.upcoming_for(by=context.actor)
     language = context.language
     if not views:
@@ -102,7 +108,7 @@ async def list_sessions(update: Update, context: TandemContext) -> None:
         await update.effective_message.reply_text(session_text(view, context), reply_markup=markup)
 
 
-@replies_to_errors
+@coordinators_only
 async def show_moves(update: Update, context: TandemContext) -> None:
     """"Move": offer the other common times of a session (coordinators)."""
     query = update.callback_query
@@ -117,7 +123,7 @@ async def show_moves(update: Update, context: TandemContext) -> None:
     await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:"), keyboard)
 
 
-@replies_to_errors
+@coordinators_only
 async def move_session(update: Update, context: TandemContext) -> None:
     """Move a session to the tapped time: everyone gets the updated invitation."""
     query = update.callback_query
@@ -127,7 +133,7 @@ async def move_session(update: Update, context: TandemContext) -> None:
     await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
-@replies_to_errors
+@coordinators_only
 async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
     """"Cancel": wait for the reason (the next message), which everyone will be told."""
     query = update.callback_query
@@ -171,7 +177,7 @@ async def save_next_steps(update: Update, context: TandemContext) -> None:
     await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
 
 
-@replies_to_errors
+@coordinators_only
 async def show_roadmap(update: Update, context: TandemContext) -> None:
     """/roadmap (coordinators): what the cities said after each session, and their next steps."""
     entries = await context.services.sessions.roadmap(by=context.actor)

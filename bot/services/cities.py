@@ -76,8 +76,8 @@ def check_city_fields(config: Config, name: str, country: str, timezone: str, gr
 class CityService(ServiceBase):
     async def add(self, *, by: Actor, name: str, country: str, timezone: str, group: str, subdivision: str = "") -> City:
         """Add one city (coordinators only)."""
+        self.require_coordinator(by)  # first: a refusal must not depend on (or reveal) the fields
         fields = check_city_fields(self.config, name, country, timezone, group, subdivision)
-        self.require_coordinator(by)
         async with self.uow() as uow:
             if await uow.cities.by_name(fields.name) is not None:
                 raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
@@ -102,11 +102,11 @@ class CityService(ServiceBase):
 
     async def edit(self, *, by: Actor, city_name: str, field: str, value: str) -> City:
         """Change one field of a city; the whole city is validated again."""
+        self.require_coordinator(by)
         if field not in EDITABLE_FIELDS:
             raise user_error(
                 InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=field, fields=", ".join(EDITABLE_FIELDS)
             )
-        self.require_coordinator(by)
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
             if field == "link":
@@ -134,6 +134,7 @@ class CityService(ServiceBase):
         All or nothing: every bad row is reported with its line number, and if any row is bad
         nothing is imported. ``by=None`` is the command line (whoever may open the database).
         """
+        self.require_coordinator(by)
         rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
         if not rows:
             raise user_error(InvalidInputError, "The file is empty; the first line must be: {header}", header=",".join(CSV_COLUMNS))
@@ -169,7 +170,6 @@ class CityService(ServiceBase):
                 continue
             seen[key] = line_number
             parsed.append(fields)
-        self.require_coordinator(by)
         async with self.uow() as uow:
             for fields in parsed:
                 if await uow.cities.by_name(fields.name) is not None:
@@ -196,13 +196,13 @@ class CityService(ServiceBase):
 
     async def add_email_contact(self, *, by: Actor, city_name: str, name: str, email: str) -> Contact:
         """Record a contact who is reached by e-mail only (Telegram is blocked in mainland China)."""
+        self.require_coordinator(by)
         email = email.strip()
         if not _EMAIL.fullmatch(email):
             raise user_error(InvalidInputError, "\"{email}\" is not an e-mail address.", email=email)
         name = " ".join(name.split())
         if not name:
             raise user_error(InvalidInputError, "An e-mail contact needs a name.")
-        self.require_coordinator(by)
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
             contacts: list[Contact] = await uow.contacts.of_city(city.id)
