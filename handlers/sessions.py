@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,11 +32,11 @@ def session_text(view: SessionView, context: TandemContext) -> str:
     )
 
 
-def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext) -> str:
-    """The time in the reader's own zone first, then in both cities."""
+def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext, *, short: bool = False) -> str:
+    """The time in the reader's own zone first, then in both cities (``short``: for a button)."""
     city = context.person.city
     zone = city.timezone if city is not None else context.services.config.programme.timezone
-    return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)))
+    return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)), short=short)
 
 
 def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
@@ -50,8 +51,13 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
 
 def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction[Any], *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
-        [[(_when(start, view, context), button.build(*prefix, start))] for start in starts]
+        [[(_when(start, view, context, short=True), button.build(*prefix, start))] for start in starts]
     )
+
+
+def _slot_lines(view: PendingMatch | SessionView, starts: Sequence[datetime], context: TandemContext) -> str:
+    """The offered times in full (year, offsets), one a line, above their short buttons."""
+    return "".join(f"\n• {_when(start, view, context)}" for start in starts)
 
 
 @coordinators_only
@@ -69,7 +75,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
             await update.effective_message.reply_text(f"{title}\n{why}")
             continue
         keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
-        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:"), reply_markup=keyboard)
+        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:") + _slot_lines(view, view.slots, context), reply_markup=keyboard)
 
 
 @coordinators_only
@@ -120,7 +126,7 @@ async def show_moves(update: Update, context: TandemContext) -> None:
         await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "There is no other common time."), None)
         return
     keyboard = _slot_rows(view, starts, context, callback_data.RESCHEDULE_TO, session_id, sequence)
-    await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:"), keyboard)
+    await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:") + _slot_lines(view, starts, context), keyboard)
 
 
 @coordinators_only

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from bot.config import Config
-from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role
+from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role, excerpt
 from bot.i18n import FALLBACK_LANGUAGE
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
@@ -22,6 +22,7 @@ from bot.services.errors import user_error
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ"})
 _COUNTRIES = frozenset(code for code in Locale("en").territories if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_EMAIL_LENGTH = 254  # RFC 5321's longest path, less its angle brackets
 EDITABLE_FIELDS = ("name", "country", "timezone", "group", "subdivision", "link")
 CSV_COLUMNS = ("name", "country", "timezone", "group")
 
@@ -52,20 +53,20 @@ def check_city_fields(config: Config, name: str, country: str, timezone: str, gr
     country = country.strip().upper()
     if country not in _COUNTRIES:
         raise user_error(
-            InvalidInputError, "\"{country}\" is not a country code; use two letters such as CN, DE or IT.", country=country
+            InvalidInputError, "\"{country}\" is not a country code; use two letters such as CN, DE or IT.", country=excerpt(country)
         )
     timezone = timezone.strip()
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise user_error(
-            InvalidInputError, "\"{zone}\" is not a time zone; use an IANA name such as Europe/Rome.", zone=timezone
+            InvalidInputError, "\"{zone}\" is not a time zone; use an IANA name such as Europe/Rome.", zone=excerpt(timezone)
         ) from None
     group = group.strip()
     groups = config.programme.groups
     if groups and group not in groups:
         raise user_error(
-            InvalidInputError, "\"{group}\" is not a group of this programme; use one of: {groups}.", group=group, groups=", ".join(groups)
+            InvalidInputError, "\"{group}\" is not a group of this programme; use one of: {groups}.", group=excerpt(group), groups=", ".join(groups)
         )
     if not group or len(group) > 40:
         raise user_error(InvalidInputError, "A city needs a group of 1 to 40 characters, such as EU.")
@@ -105,7 +106,7 @@ class CityService(ServiceBase):
         self.require_coordinator(by)
         if field not in EDITABLE_FIELDS:
             raise user_error(
-                InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=field, fields=", ".join(EDITABLE_FIELDS)
+                InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=excerpt(field), fields=", ".join(EDITABLE_FIELDS)
             )
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
@@ -198,8 +199,8 @@ class CityService(ServiceBase):
         """Record a contact who is reached by e-mail only (Telegram is blocked in mainland China)."""
         self.require_coordinator(by)
         email = email.strip()
-        if not _EMAIL.fullmatch(email):
-            raise user_error(InvalidInputError, "\"{email}\" is not an e-mail address.", email=email)
+        if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
+            raise user_error(InvalidInputError, "\"{email}\" is not an e-mail address.", email=excerpt(email))
         name = " ".join(name.split())
         if not name:
             raise user_error(InvalidInputError, "An e-mail contact needs a name.")
@@ -223,5 +224,5 @@ class CityService(ServiceBase):
     async def _city_named(uow: UnitOfWork, name: str) -> City:
         city: City | None = await uow.cities.by_name(name)
         if city is None:
-            raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=name.strip())
+            raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=excerpt(name.strip()))
         return city

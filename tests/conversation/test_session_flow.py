@@ -24,11 +24,11 @@ TOURISM = {"en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanu
 EU_CLOCK_CHANGE = datetime(2027, 3, 28, 1, 0, tzinfo=timezone.utc)
 
 # The first slot (08:30 UTC on Monday 29 March, the first working day of EU summer time) as the
-# coordinator (programme zone Europe/Berlin) sees it, and as Li Wei (Panjin, Chinese) does.
+# coordinator (programme zone Europe/Berlin) sees it on a button: short, without year and offsets.
 FIRST_SLOT = {
-    "en": "Mon 29 Mar 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1)",
-    "de": "Mo., 29. März 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1)",
-    "zh": "2027年3月29日 星期一 10:30 柏林（UTC+2） · 16:30 Panjin（UTC+8） · 09:30 Lisbon（UTC+1）",
+    "en": "Mon 29 Mar, 10:30 Berlin · 16:30 Panjin · 09:30 Lisbon",
+    "de": "Mo., 29. März, 10:30 Berlin · 16:30 Panjin · 09:30 Lisbon",
+    "zh": "3月29日 星期一 10:30 柏林 · 16:30 Panjin · 09:30 Lisbon",
 }
 MIGUEL_CANNOT_ATTEND = {
     "en": "Miguel cannot attend the session Panjin – Lisbon on Mon 29 Mar 2027, 10:30 Berlin (UTC+2) · 16:30 Panjin (UTC+8) · 09:30 Lisbon (UTC+1).",
