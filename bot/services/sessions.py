@@ -77,7 +77,7 @@ class MySession:
 
     view: SessionView
     answer: Attendance | None  # their answer; None when they are not invited (joined later)
-    can_report: bool  # a contact of the city, and the session has begun
+    can_report: bool  # a contact of the city, and the session is over
     report: RoadmapEntry | None  # what their city said afterwards, if it did
     past: bool
 
@@ -317,6 +317,7 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             view, contact = await self._session_of_own_city(uow, session_id, by)
+            self._require_ended(view, now)
             await self._report(uow, view, contact, took_place, steps, now)
             if steps is None:
                 await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
@@ -330,6 +331,7 @@ class SessionService(ServiceBase):
         async with self.uow() as uow:
             payload = await self.awaited_text(uow, by, NEXT_STEPS_STEP, "session_id", "I was not waiting for next steps.")
             view, contact = await self._session_of_own_city(uow, whole_number(payload, "session_id"), by)
+            self._require_ended(view, now)  # the session may have been moved since the question
             await self._report(uow, view, contact, bool(payload.get("took_place")), next_steps, now)
             await self.wait(uow, by, None)
             await uow.commit()
@@ -362,7 +364,7 @@ class SessionService(ServiceBase):
             MySession(
                 view=view,
                 answer=answers.get(view.session.id),
-                can_report=person.role is Role.CONTACT and view.session.start_utc <= now,
+                can_report=person.role is Role.CONTACT and view.session.end_utc <= now,
                 report=reports.get(view.session.id),
                 past=view.session.end_utc <= now,
             )
@@ -394,6 +396,16 @@ class SessionService(ServiceBase):
         if contact is None or contact.role is not Role.CONTACT or not view.match.involves(contact.city_id):
             raise user_error(PermissionDeniedError, "Only the contacts of the two cities can say how their session went.")
         return view, contact
+
+    @staticmethod
+    def _require_ended(view: SessionView, now: datetime) -> None:
+        """How a session went can be told once it is over, not before (a forged or kept follow-up
+        button, or a session moved to later after the question was asked)."""
+        if now < view.session.end_utc:
+            raise user_error(
+                ConflictError, "Session #{id} has not ended yet, so there is nothing to report; nothing was recorded. Tell how it went once it is over.",
+                id=view.session.id,
+            )
 
     @staticmethod
     async def _report(uow: UnitOfWork, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
