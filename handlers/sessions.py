@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot import callback_data
 from bot.domain import SessionView
 from bot.i18n import Place, format_instant
 from bot.notices.planning import describe_no_time
-from bot.services.sessions import AlreadyConfirmedError, PendingMatch
+from bot.services.sessions import AlreadyConfirmedError, PendingMatch, SessionChangedError
 from handlers import keyboards
 from handlers.context import TandemContext
 from handlers.texts import coordinators_only, replies_to_errors, t
@@ -55,6 +56,35 @@ def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context
     )
 
 
+ButtonCallback = Callable[[Update, TandemContext], Coroutine[Any, Any, None]]
+
+
+def tells_what_changed(callback: ButtonCallback) -> ButtonCallback:
+    """A coordinator's button older than the session (it moved or was cancelled since, by them or
+    someone else): say what happened and show the session as it is now, instead of a vague
+    "someone changed it first"."""
+
+    @functools.wraps(callback)
+    async def telling(update: Update, context: TandemContext) -> None:
+        try:
+            await callback(update, context)
+        except SessionChangedError as error:
+            view, language = error.view, context.language
+            if error.cancelled:
+                headline = t(language, "This button is from before the session was cancelled; nothing changed.")
+                if view.match.reason:
+                    headline += "\n" + t(language, "Reason: {reason}", reason=view.match.reason)
+                markup = None
+            else:
+                when = _when(view.session.start_utc, view, context)
+                headline = t(language, "This time was offered before the session moved to {when}; nothing changed.", when=when)
+                markup = session_keyboard(view, language)
+            await update.callback_query.answer(headline, show_alert=True)  # over 200 characters: summarised where it leaves
+            await keyboards.show(update.callback_query, headline + "\n\n" + session_text(view, context), markup)
+
+    return telling
+
+
 def _slot_lines(view: PendingMatch | SessionView, starts: Sequence[datetime], context: TandemContext) -> str:
     """The offered times in full (year, offsets), one a line, above their short buttons."""
     return "".join(f"\n• {_when(start, view, context)}" for start in starts)
@@ -79,6 +109,7 @@ async def list_pending(update: Update, context: TandemContext) -> None:
 
 
 @coordinators_only
+@tells_what_changed
 async def pick_slot(update: Update, context: TandemContext) -> None:
     """Confirm the slot a coordinator tapped; the first tap wins, the second is told who was first."""
     query = update.callback_query
@@ -115,6 +146,7 @@ async def list_sessions(update: Update, context: TandemContext) -> None:
 
 
 @coordinators_only
+@tells_what_changed
 async def show_moves(update: Update, context: TandemContext) -> None:
     """"Move": offer the other common times of a session (coordinators)."""
     query = update.callback_query
@@ -130,6 +162,7 @@ async def show_moves(update: Update, context: TandemContext) -> None:
 
 
 @coordinators_only
+@tells_what_changed
 async def move_session(update: Update, context: TandemContext) -> None:
     """Move a session to the tapped time: everyone gets the updated invitation."""
     query = update.callback_query
@@ -140,6 +173,7 @@ async def move_session(update: Update, context: TandemContext) -> None:
 
 
 @coordinators_only
+@tells_what_changed
 async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
     """"Cancel": wait for the reason (the next message), which everyone will be told."""
     query = update.callback_query
