@@ -40,6 +40,27 @@ class InvalidInputError(TandemError):
     """The user's input cannot be understood; the message says what was expected."""
 
 
+QUOTE_LIMIT = 40
+
+
+def excerpt(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """What someone typed, as an answer may quote it: at most ``limit`` characters, "…" where cut.
+
+    An answer that repeated a whole input could not be sent (a 4,000-character ``/away`` came back
+    twice in its error: 8,222 characters, over Telegram's 4,096), and says no more than an excerpt.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def excerpt_at(text: str, column: int, limit: int = QUOTE_LIMIT) -> str:
+    """An excerpt of ``text`` around ``column`` (1-based), where a parser found the mistake."""
+    if len(text) <= limit:
+        return text
+    start = min(max(0, column - 1 - limit // 2), len(text) - limit)
+    piece = text[start : start + limit]
+    return ("…" if start > 0 else "") + piece + ("…" if start + limit < len(text) else "")
+
+
 class Role(str, enum.Enum):
     COORDINATOR = "coordinator"
     CONTACT = "contact"  # speaks for one city
