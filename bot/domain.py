@@ -287,6 +287,45 @@ class WeeklyWindow:
     end: time  # time(0) means 24:00: the window runs to the end of the day
 
 
+class DayOverrideKind(str, enum.Enum):
+    DAY_OFF = "off"  # an official day off the ``holidays`` package may not know (yet)
+    WORKING_DAY = "work"  # an official working day, e.g. a weekend make-up day (调休)
+
+
+@dataclass(frozen=True)
+class DayOverride:
+    """An official day off or working day of a country (or one subdivision), entered by a coordinator.
+
+    It takes precedence over the ``holidays`` package in both directions for every city of that
+    country (and subdivision). A working day uses the hours of ``works_as_weekday`` (0 = Monday)
+    when the city has none on that day's own weekday, as a make-up Saturday uses the hours of the
+    weekday it pays back.
+    """
+
+    country: str  # ISO 3166-1 alpha-2, upper case
+    day: date
+    kind: DayOverrideKind
+    name: str  # what the government calls it, or why it was added
+    subdivision: str | None = None  # None: the whole country
+    works_as_weekday: int | None = None  # WORKING_DAY only
+    id: int | None = None
+    added_by: str | None = None  # who entered it (a coordinator's name, or the file it came from)
+    added_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is DayOverrideKind.WORKING_DAY:
+            if self.works_as_weekday is None or not 0 <= self.works_as_weekday <= 6:
+                raise InvalidInputError("a working day needs the weekday whose hours apply (Mon to Sun)")
+        elif self.works_as_weekday is not None:
+            raise InvalidInputError("a day off has no weekday hours")
+
+    def applies_to(self, country: str | None, subdivision: str | None) -> bool:
+        """Whether this override concerns a city of ``country`` and ``subdivision``."""
+        return country is not None and country.upper() == self.country and (
+            self.subdivision is None or self.subdivision == subdivision
+        )
+
+
 class NoTimeReason(str, enum.Enum):
     """Why a match (a planner request) got no time, from the most basic cause to the most circumstantial."""
 

@@ -19,6 +19,7 @@ from bot.domain import (
     City,
     Contact,
     Conversation,
+    DayOverride,
     Interest,
     JoinLink,
     Match,
@@ -199,6 +200,12 @@ class MailInRepository(Protocol):
     async def count(self) -> int: ...
 
 
+class DayOverrideRepository(Protocol):
+    async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]: ...
+    async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None: ...
+    async def list(self, country: str | None = None) -> list[DayOverride]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``async with uow: …; await uow.commit()``; leaving without commit rolls back.
 
@@ -230,6 +237,8 @@ class UnitOfWork(Protocol):
     def roadmap(self) -> RoadmapRepository: ...
     @property
     def mail_in(self) -> MailInRepository: ...
+    @property
+    def day_overrides(self) -> DayOverrideRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

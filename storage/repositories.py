@@ -27,6 +27,8 @@ from bot.domain import (
     ClosedDay,
     Contact,
     Conversation,
+    DayOverride,
+    DayOverrideKind,
     Interest,
     JoinLink,
     Match,
@@ -49,6 +51,7 @@ from storage.models import (
     ContactRow,
     ConversationRow,
     DayAwayRow,
+    DayOverrideRow,
     InterestRow,
     JoinLinkRow,
     MatchRow,
@@ -287,6 +290,66 @@ class CityRepository(_Repository):
         for city_id, day in rows:
             days.setdefault(city_id, []).append(day)
         return days
+
+
+def _day_override(row: DayOverrideRow) -> DayOverride:
+    return DayOverride(
+        country=row.country, day=row.day, kind=DayOverrideKind(row.kind), name=row.name,
+        subdivision=row.subdivision or None, works_as_weekday=row.works_as_weekday,
+        id=row.id, added_by=row.added_by, added_at=row.added_at,
+    )
+
+
+class DayOverrideRepository(_Repository):
+    """The coordinators' official days off and working days: one per country, subdivision and date."""
+
+    async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]:
+        """Store ``override``, replacing the one of the same place and date; (stored, replaced or None).
+
+        The old row is locked first, so two coordinators entering one date take turns; two first
+        entries at once meet at the unique key, and the second one's transaction fails there.
+        """
+        place = (
+            DayOverrideRow.country == override.country.upper(),
+            DayOverrideRow.subdivision == (override.subdivision or ""),
+            DayOverrideRow.day == override.day,
+        )
+        old = await self.db.scalar(select(DayOverrideRow).where(*place).with_for_update())
+        replaced = _day_override(old) if old is not None else None
+        if old is not None:
+            await self.db.delete(old)
+            await self.db.flush()
+        row = DayOverrideRow(
+            country=override.country.upper(), subdivision=override.subdivision or "", day=override.day,
+            kind=override.kind.value, works_as_weekday=override.works_as_weekday, name=override.name[:200],
+            added_by=override.added_by[:200] if override.added_by else None, added_at=now_utc,
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return _day_override(row), replaced
+
+    async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None:
+        """Delete the override of that place and date; the one deleted, or None if there was none."""
+        row = await self.db.scalar(
+            select(DayOverrideRow).where(
+                DayOverrideRow.country == country.upper(),
+                DayOverrideRow.subdivision == (subdivision or ""),
+                DayOverrideRow.day == day,
+            ).with_for_update()
+        )
+        if row is None:
+            return None
+        removed = _day_override(row)
+        await self.db.delete(row)
+        await self.db.flush()
+        return removed
+
+    async def list(self, country: str | None = None) -> builtins.list[DayOverride]:
+        """Every override (of one country), by country, date and subdivision."""
+        query = select(DayOverrideRow).order_by(DayOverrideRow.country, DayOverrideRow.day, DayOverrideRow.subdivision)
+        if country is not None:
+            query = query.where(DayOverrideRow.country == country.upper())
+        return [_day_override(r) for r in await self.db.scalars(query)]
 
 
 class ContactRepository(_Repository):
