@@ -503,6 +503,22 @@ class TopicRepository(_Repository):
                 row.titles, row.position = dict(titles), position
         await self.db.flush()
 
+    async def lock(self, topic_ids: Iterable[int]) -> None:
+        """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
+
+        Why a lock and not the uniqueness of a match alone: two cities choosing one topic at once
+        each insert their interest and then read the others'. Under PostgreSQL's READ COMMITTED
+        neither sees the other's uncommitted row, both find no partner and no match is made (write
+        skew). With the topic row locked before the read, the second writer waits for the first to
+        commit, and its next statement sees the first interest. PostgreSQL: row locks in id order
+        (no cycles between writers). SQLite: a no-op clause; BEGIN IMMEDIATE already serialises
+        every writer (``storage.db``). SERIALIZABLE with retries would work too, but would abort and
+        redo whole units of work (notices, views) where a short wait on one row suffices.
+        """
+        await self.db.execute(
+            select(TopicRow.id).where(TopicRow.id.in_(sorted(set(topic_ids)))).order_by(TopicRow.id).with_for_update()
+        )
+
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
         return [_topic(r) for r in rows]
