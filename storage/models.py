@@ -346,3 +346,38 @@ class SignInLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailInMailboxRow(Base):
+    """A mailbox Tandem reads replies from: who reads it now (a lease) and how far it has read.
+
+    One reader at a time across processes: a process reads only while it holds the lease
+    (``lease_owner`` until ``lease_until``), taken and renewed by a conditional update, so a
+    process that dies loses it when it expires. ``uidvalidity`` and ``last_uid`` are IMAP's
+    names for the folder's identity and the highest message UID dealt with (RFC 3501 2.3.1.1):
+    a new UIDVALIDITY means the numbers start again, so reading starts from the beginning.
+    """
+
+    __tablename__ = "mail_in_mailboxes"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailInMessageRow(Base):
+    """An e-mail Tandem has taken in, by a key of its own (its Message-ID, or a hash of its bytes).
+
+    Written in the same transaction as what the message changed, so the same message read again
+    (after a crash before it was moved, a new UIDVALIDITY, or a copy) changes nothing twice.
+    """
+
+    __tablename__ = "mail_in_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # "processed" or "unmatched"
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

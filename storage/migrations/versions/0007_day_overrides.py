@@ -1,7 +1,7 @@
 """Official days off and working days per country (and subdivision), entered by coordinators.
 
-Revision ID: 0006_day_overrides
-Revises: 0005_sign_in_links
+Revision ID: 0007_day_overrides
+Revises: 0006_mail_in
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_day_overrides"
-down_revision = "0005_sign_in_links"
+revision = "0007_day_overrides"
+down_revision = "0006_mail_in"
 branch_labels = None
 depends_on = None
 
