@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
+
 from bot import callback_data
-from bot.domain import Contact, OutgoingMessage, SessionStatus, SessionView
+from bot.domain import City, Contact, OutgoingMessage, SessionStatus, SessionView
 from bot.i18n import Place, format_instant, gettext, normalize_language
 from bot.notices.rendering import RenderContext, on_channel
 from bot.notices.sessions import zone_of
@@ -47,4 +49,33 @@ async def render_session_on_day_off(ctx: RenderContext, recipient: Contact, mess
     return await on_channel(
         ctx, recipient, message, text=text, buttons=buttons,
         subject=gettext(language, "Session {city_a} – {city_b} falls on a day off", city_a=view.city_a.name, city_b=view.city_b.name),
+    )
+
+
+async def render_calendar_guess(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """The holiday calendar of a country and year is still a guess: how to enter the official days."""
+    language = normalize_language(recipient.language)
+    country, year = str(message.payload["country"]), message.number("year")
+    ids: object = message.payload.get("city_ids")
+    cities: list[City] = []
+    city_id: object
+    for city_id in ids if isinstance(ids, list) else []:
+        city = await ctx.uow.cities.get(city_id) if isinstance(city_id, int) else None
+        if city is not None:
+            cities.append(city)
+    country_name = Locale.parse(language).territories.get(country, country)
+    text = gettext(
+        language,
+        "{country}'s official holiday arrangement for {year} is not known yet: the holiday calendar only guesses it, and planning now reaches into {year}. "
+        "Sessions in {cities} from {start} may fall on days off or miss official working days.",
+        country=country_name, year=year, cities=", ".join(c.name for c in cities) or country, start=str(message.payload["start"]),
+    )
+    text += "\n" + gettext(
+        language,
+        "Add the official days when they are published: /holiday {country} {example} off <name>, /holiday {country} <date> work <weekday>, or tandem holidays import FILE.",
+        country=country, example=f"{year}-MM-DD",
+    )
+    return await on_channel(
+        ctx, recipient, message, text=text,
+        subject=gettext(language, "The holiday calendar of {country} for {year} is a guess", country=country_name, year=year),
     )

@@ -14,14 +14,14 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, Role
 from bot.notices.outbox import queue_notice
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
-from bot.planner.calendar import CityId
+from bot.planner.calendar import CityId, calendar_is_a_guess
 from bot.planner.queries import alternatives, explain
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
@@ -93,6 +93,7 @@ class PlanningService(ServiceBase):
             auto_confirm: list[int] = []
             planned = unschedulable = 0
             coordinators = await uow.contacts.with_role(Role.COORDINATOR)
+            await self._warn_about_guesses(uow, problem, coordinators, now)
             for match in plannable:
                 if match.id in result.scheduled:
                     planned += 1
@@ -122,6 +123,28 @@ class PlanningService(ServiceBase):
         self.wakeups.outbox_changed(now)
         log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
         return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
+
+    async def _warn_about_guesses(self, uow: UnitOfWork, problem: PlanningProblem, coordinators: list[Contact], now: datetime) -> None:
+        """Tell the coordinators, once per country and year (the database remembers), when the
+        horizon reaches a year whose holidays the ``holidays`` package only guesses for a country
+        of the programme, unless they have entered official days of that country and year already."""
+        entered = {(o.country, o.day.year) for calendar in problem.cities.values() for o in calendar.overrides}
+        cities_of: dict[str, list[CityId]] = {}
+        for calendar in problem.cities.values():
+            if calendar.country is not None:
+                cities_of.setdefault(calendar.country.upper(), []).append(calendar.id)
+        for country, city_ids in sorted(cities_of.items()):
+            for year in range(problem.horizon_start.year, problem.horizon_end.year + 1):
+                if (country, year) in entered or not calendar_is_a_guess(country, year):
+                    continue
+                if not await uow.day_overrides.warn_once(country, year, now_utc=now):
+                    continue
+                start = max(problem.horizon_start, date(year, 1, 1))
+                await queue_notice(
+                    uow, NoticeKind.CALENDAR_GUESS, coordinators, key=f"{NoticeKind.CALENDAR_GUESS.value}:{country}:{year}", due_utc=now,
+                    payload={"country": country, "year": year, "city_ids": sorted(city_ids, key=str), "start": start.isoformat()},
+                    email_enabled=self.config.email.enabled,
+                )
 
     async def _tell(self, uow: UnitOfWork, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
         await queue_notice(

@@ -190,3 +190,37 @@ async def test_an_icalendar_feed_gives_days_off_and_make_up_working_days(uow_fac
         await services.official_days.import_file(timed, "cn-2027.ics", by=None, country="CN")
     assert str(caught.value).splitlines()[1].startswith("line 11: ")
     assert "all-day" in str(caught.value)
+
+
+async def guess_warnings(uow_factory: UnitOfWorkFactory) -> list[tuple[str, int, int]]:
+    async with uow_factory() as uow:
+        rows = [m for m in await uow.outbox.list() if m.kind == NoticeKind.CALENDAR_GUESS.value]
+    return sorted((str(m.payload["country"]), m.number("year"), m.contact_id) for m in rows)
+
+
+async def test_coordinators_are_told_once_per_country_and_year_that_the_calendar_is_a_guess(uow_factory: UnitOfWorkFactory) -> None:
+    """holidays 0.109 knows no make-up working days of China in 2027 or 2028: both years are guesses."""
+    services, ids = await programme_services(uow_factory, load_scenario())
+    await services.planning.plan_and_notify()
+    first = await guess_warnings(uow_factory)
+    assert [(country, year) for country, year, _ in first] == [("CN", 2027), ("CN", 2027)]  # each coordinator, no European country
+    async with uow_factory() as uow:
+        [message, *_] = [m for m in await uow.outbox.list() if m.kind == NoticeKind.CALENDAR_GUESS.value]
+    assert message.payload["city_ids"] == [ids["Panjin"]] and message.payload["start"] == "2027-03-22"
+    await services.planning.plan_and_notify()
+    await services.planning.plan_and_notify()
+    assert await guess_warnings(uow_factory) == first  # once, however often planning runs
+
+    services.clock.set(datetime(2027, 12, 20, 8, 0, tzinfo=ZoneInfo("UTC")))  # type: ignore[attr-defined]
+    await services.planning.plan_and_notify()  # the horizon now reaches into 2028
+    assert [(country, year) for country, year, _ in await guess_warnings(uow_factory)] == [("CN", 2027)] * 2 + [("CN", 2028)] * 2
+    async with uow_factory() as uow:
+        later = [m for m in await uow.outbox.list() if m.kind == NoticeKind.CALENDAR_GUESS.value and m.number("year") == 2028]
+    assert later[0].payload["start"] == "2028-01-01"
+
+
+async def test_no_warning_for_a_year_whose_official_days_are_entered(uow_factory: UnitOfWorkFactory) -> None:
+    services, _ = await programme_services(uow_factory, load_scenario())
+    await services.official_days.import_file(b"country,date,kind,weekday,name\nCN,2027-04-05,off,,Qingming\n", "cn.csv", by=None)
+    await services.planning.plan_and_notify()
+    assert await guess_warnings(uow_factory) == []
