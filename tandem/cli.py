@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the planner's solution of a batch instance (JSON, planner-format.md) as JSON")
     plan.add_argument("instance", metavar="INSTANCE.json", help="a schedbench-instance file")
 
-    export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV")
+    export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV, and the official days entered as CSV")
     _config_option(export)
     export.add_argument("--out", metavar="DIR", type=Path, default=Path("tandem-export"), help="output folder (default: ./tandem-export)")
 
@@ -183,6 +183,7 @@ def _export(config: Config, out_dir: Path) -> int:
         async with _offline_services(config) as services:
             files = await export_schedule(config, services.clock, services.uow_factory, out_dir)
         print(f"{files.sessions} confirmed sessions written to {files.ics} and {files.csv}")
+        print(f"{files.official_days} official days entered by the coordinators written to {files.official_days_csv}")
         return EXIT_OK
 
     try:

@@ -41,3 +41,25 @@ async def test_bad_input_gets_an_answer_in_the_readers_language_and_others_are_r
     assert unknown.text == refused.text  # the permission is checked before anything is parsed for others
     [listed] = await harness.send(german, "/holidays")
     assert listed.text.startswith("Es sind keine offiziellen Tage eingetragen.")
+
+
+async def test_hours_show_the_official_days_ahead_of_the_city_and_its_partners(harness: Harness, coordinator: FakeUser) -> None:
+    paola = FakeUser(3001, "Paola", language_code="en")
+    await harness.send(coordinator, "/start")
+    for line in ("/addcity Panjin; CN; Asia/Shanghai; China", "/addcity Ravenna; IT; Europe/Rome; EU"):
+        await harness.send(coordinator, line)
+    for user, city in ((LI, "Panjin"), (paola, "Ravenna")):
+        [link] = await harness.send(coordinator, f"/invite {city}")
+        await harness.send(user, f"/start {invite_code(link.text)}")
+    await harness.send(LI, "/hours Mon-Fri 09:00-17:00")
+    # Within the 21-day horizon from 2027-03-22; the third is beyond it and not shown.
+    await harness.send(coordinator, "/holiday CN 2027-03-31 off National mourning day")
+    await harness.send(coordinator, "/holiday CN 2027-04-10 work Mon")
+    await harness.send(coordinator, "/holiday CN 2027-05-20 off Later")
+    [answer] = await harness.send(paola, "/hours Mon-Fri 08:00-12:00")
+    lines = answer.text.splitlines()
+    assert lines[-3:] == [
+        "Official days ahead, entered by the coordinators:",
+        "2027-03-31, Panjin: day off – National mourning day",
+        "2027-04-10, Panjin: working day with Mon's hours",
+    ]
