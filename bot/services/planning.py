@@ -127,15 +127,15 @@ class PlanningService(ServiceBase):
     async def _warn_about_guesses(self, uow: UnitOfWork, problem: PlanningProblem, coordinators: list[Contact], now: datetime) -> None:
         """Tell the coordinators, once per country and year (the database remembers), when the
         horizon reaches a year whose holidays the ``holidays`` package only guesses for a country
-        of the programme, unless they have entered official days of that country and year already."""
-        entered = {(o.country, o.day.year) for calendar in problem.cities.values() for o in calendar.overrides}
+        of the programme. Also when some official days of that year are entered already: one
+        mourning day entered says nothing of whether the whole arrangement is."""
         cities_of: dict[str, list[CityId]] = {}
         for calendar in problem.cities.values():
             if calendar.country is not None:
                 cities_of.setdefault(calendar.country.upper(), []).append(calendar.id)
         for country, city_ids in sorted(cities_of.items()):
             for year in range(problem.horizon_start.year, problem.horizon_end.year + 1):
-                if (country, year) in entered or not calendar_is_a_guess(country, year):
+                if not calendar_is_a_guess(country, year):
                     continue
                 if not await uow.day_overrides.warn_once(country, year, now_utc=now):
                     continue

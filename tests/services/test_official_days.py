@@ -211,16 +211,9 @@ async def test_coordinators_are_told_once_per_country_and_year_that_the_calendar
     await services.planning.plan_and_notify()
     assert await guess_warnings(uow_factory) == first  # once, however often planning runs
 
-    services.clock.set(datetime(2027, 12, 20, 8, 0, tzinfo=ZoneInfo("UTC")))  # type: ignore[attr-defined]
+    services.clock.set(datetime(2027, 12, 20, 8, 0, tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC")))  # type: ignore[attr-defined]
     await services.planning.plan_and_notify()  # the horizon now reaches into 2028
     assert [(country, year) for country, year, _ in await guess_warnings(uow_factory)] == [("CN", 2027)] * 2 + [("CN", 2028)] * 2
     async with uow_factory() as uow:
         later = [m for m in await uow.outbox.list() if m.kind == NoticeKind.CALENDAR_GUESS.value and m.number("year") == 2028]
     assert later[0].payload["start"] == "2028-01-01"
-
-
-async def test_no_warning_for_a_year_whose_official_days_are_entered(uow_factory: UnitOfWorkFactory) -> None:
-    services, _ = await programme_services(uow_factory, load_scenario())
-    await services.official_days.import_file(b"country,date,kind,weekday,name\nCN,2027-04-05,off,,Qingming\n", "cn.csv", by=None)
-    await services.planning.plan_and_notify()
-    assert await guess_warnings(uow_factory) == []
