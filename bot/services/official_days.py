@@ -30,7 +30,7 @@ from bot.domain import (
     Role,
 )
 from bot.notices.outbox import queue_notice
-from bot.planner.calendar import CityCalendar, DayKind, day_kind, holiday_name, public_holidays
+from bot.planner.calendar import CityCalendar, holiday_name, open_days, public_holidays
 from bot.planner.queries import candidate_slots
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
@@ -375,6 +375,7 @@ class OfficialDaysService(ServiceBase):
         for calendar in calendars:
             local_date = start_utc.astimezone(ZoneInfo(calendar.tz)).date()
             touched = any(o.day == local_date and o.applies_to(calendar.country, calendar.subdivision) for o in changed)
-            if touched and day_kind(replace(calendar, days_away=frozenset()), local_date) == DayKind.HOLIDAY:
+            # Closed: a day off now, or a weekend day that is no working day any more (one removed).
+            if touched and not any(open_days(replace(calendar, days_away=frozenset()), local_date, local_date)):
                 return calendar, local_date
         return None

@@ -6,12 +6,13 @@ the confirmed ones to the coordinators with a one-tap move; files import all or 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain import Actor, DayOverrideKind, InvalidInputError, MatchStatus, NoticeKind, PermissionDeniedError, SessionStatus
+from bot.planner import parse_weekly_hours
 from bot.services import Services
 from storage.uow import UnitOfWorkFactory
 from tandem.demo.scenario import load_scenario
@@ -217,3 +218,28 @@ async def test_coordinators_are_told_once_per_country_and_year_that_the_calendar
     async with uow_factory() as uow:
         later = [m for m in await uow.outbox.list() if m.kind == NoticeKind.CALENDAR_GUESS.value and m.number("year") == 2028]
     assert later[0].payload["start"] == "2028-01-01"
+
+
+async def test_removing_a_working_saturday_reports_the_session_confirmed_on_it(uow_factory: UnitOfWorkFactory) -> None:
+    services, ids = await programme_services(uow_factory, load_scenario())
+    panjin, valencia = ids["Panjin"], ids["Valencia"]
+    # Saturday 27 March is worked in China with Wednesday's hours (13:30-17:30 is 05:30-09:30 UTC);
+    # Valencia works that Saturday morning too (08:00-12:00 CET is 07:00-11:00 UTC).
+    await services.official_days.add("CN 2027-03-27 work Wed Make-up working day", by=COORDINATOR)
+    async with uow_factory() as uow:
+        await uow.cities.set_weekly_hours(valencia, parse_weekly_hours("Mon-Fri 09:00-14:00, Sat 08:00-12:00"))
+        await uow.commit()
+    await services.planning.plan_and_notify()
+    saturday = datetime(2027, 3, 27, 7, 0, tzinfo=timezone.utc)
+    async with uow_factory() as uow:  # the coordinator's choice among the offered times: that Saturday
+        match = next(m for m in await uow.matches.with_status(MatchStatus.PLANNED) if set(m.city_ids) == {panjin, valencia})
+        await uow.matches.set_proposals(match.id, [(saturday, 0.5)])
+        await uow.commit()
+    session = await services.sessions.confirm(match.id, saturday, by=COORDINATOR)  # checks the time is open for both
+
+    change = await services.official_days.remove("CN 2027-03-27 remove", by=COORDINATOR)
+
+    assert change.sessions_reported == 1
+    async with uow_factory() as uow:
+        [report, *_] = [m for m in await uow.outbox.list() if m.kind == NoticeKind.SESSION_ON_DAY_OFF.value]
+    assert report.payload["session_id"] == session.session.id and report.payload["day"] == "2027-03-27"
