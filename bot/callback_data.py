@@ -165,9 +165,10 @@ class HoursPreset(NamedTuple):
     preset: str
 
 
-class CityDay(NamedTuple):
+class CityDays(NamedTuple):
     city_id: int
-    day: date
+    first: date
+    last: date  # the same as first for a single day
 
 
 class MatchOnly(NamedTuple):
@@ -197,6 +198,6 @@ TOPICS_DONE = ButtonAction("td", CityOnly)
 HOURS_PRESET = ButtonAction("hp", HoursPreset)
 HOURS_TYPE = ButtonAction("hf", CityOnly)
 AWAY_ADD = ButtonAction("aa", CityOnly)
-AWAY_REMOVE = ButtonAction("ar", CityDay)
+AWAY_REMOVE = ButtonAction("ar", CityDays)
 ACCEPT_MATCH = ButtonAction("ma", MatchOnly)
 DECLINE_MATCH = ButtonAction("md", MatchOnly)

@@ -49,7 +49,7 @@ def register(application: TandemApplication) -> None:
         CommandHandler("act", admin.act_for_city, filters=private),
         CommandHandler("addemail", admin.add_email_contact, filters=private),
         CommandHandler("pending", sessions.list_pending, filters=private),
-        CommandHandler("schedule", sessions.list_sessions, filters=private),
+        CommandHandler("schedule", sessions.list_schedule, filters=private),
         CommandHandler("roadmap", sessions.show_roadmap, filters=private),
         CallbackQueryHandler(sessions.pick_slot, pattern=buttons.CONFIRM_SLOT.pattern),
         CallbackQueryHandler(sessions.show_moves, pattern=buttons.RESCHEDULE_MENU.pattern),

@@ -166,6 +166,33 @@ class DayAwayRow(Base):
     day: Mapped[date] = mapped_column(Date)
 
 
+class DayOverrideRow(Base):
+    """An official day off or working day of a country (or subdivision) that a coordinator entered.
+
+    ``subdivision`` is ``""`` for the whole country (not NULL), so that the unique key holds one
+    override per place and date on every backend: PostgreSQL lets NULLs repeat in a unique key.
+    """
+
+    __tablename__ = "day_overrides"
+    __table_args__ = (
+        UniqueConstraint("country", "subdivision", "day"),
+        CheckConstraint(
+            "(kind = 'off' AND works_as_weekday IS NULL) OR (kind = 'work' AND works_as_weekday BETWEEN 0 AND 6)",
+            name="kind_weekday",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    subdivision: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(4))
+    works_as_weekday: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MatchRow(Base):
     """Mutual interest of two cities in one topic. One row per pair and topic, ever: its status moves."""
 

@@ -11,6 +11,7 @@ from storage.repositories import (
     CityRepository,
     ContactRepository,
     ConversationRepository,
+    DayOverrideRepository,
     InterestRepository,
     JoinLinkRepository,
     MatchRepository,
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     sign_in_links: SignInLinkRepository
     roadmap: RoadmapRepository
     mail_in: MailInRepository
+    day_overrides: DayOverrideRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.sign_in_links = SignInLinkRepository(db)
         self.roadmap = RoadmapRepository(db)
         self.mail_in = MailInRepository(db)
+        self.day_overrides = DayOverrideRepository(db)
         return self
 
     async def __aexit__(

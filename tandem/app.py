@@ -15,8 +15,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
@@ -31,6 +31,7 @@ from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import JobQueueWakeups, start_jobs
 from handlers.notifier import TelegramChannel
+from handlers.outgoing import LimitedBot
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -57,23 +58,25 @@ def build_application(
     offline demo and tests, which talk to no real Telegram, set it to 0. ``renderers`` is the
     table of outgoing messages (``bot.notices``; the delivery benchmark adds a kind of its own).
     """
+    if rate_limiter == "default":
+        rate_limiter = AIORateLimiter(max_retries=3)
+    # Tandem's bot keeps Telegram's limits on every request (handlers/outgoing.py); the request
+    # objects are python-telegram-bot's defaults unless a test or the demo brings its own.
+    bot: ExtBot[None] = LimitedBot(
+        token=config.telegram.token or "0:offline",
+        base_url=config.telegram.api_base_url,
+        base_file_url=config.telegram.file_base_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=rate_limiter,
+    )
     builder = (
         ApplicationBuilder()
-        .token(config.telegram.token or "0:offline")
-        .base_url(config.telegram.api_base_url)
-        .base_file_url(config.telegram.file_base_url)
+        .bot(bot)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .context_types(ContextTypes(context=TandemContext))
     )
-    if rate_limiter == "default":
-        rate_limiter = AIORateLimiter(max_retries=3)
-    if rate_limiter is not None:
-        builder = builder.rate_limiter(rate_limiter)
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
     if config.telegram.mode == "webhook":
         builder = builder.updater(None)  # tandem/server.py serves the webhook route itself
     application = builder.build()

@@ -8,6 +8,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 from bot.services.availability import AvailabilityService
+from bot.services.board import BoardService
 from bot.services.cities import CityService
 from bot.services.delivery import DeliveryService
 from bot.services.health import HealthService
@@ -44,6 +45,7 @@ class Services:
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
+    board: BoardService = field(init=False)  # what the coordinators' board reads
 
     def __post_init__(self) -> None:
         self.people = PeopleService(self)
@@ -57,3 +59,4 @@ class Services:
         self.mail_in = MailInService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
+        self.board = BoardService(self)
