@@ -142,6 +142,7 @@ class CityService(ServiceBase):
         All or nothing: every bad row is reported with its line number, and if any row is bad
         nothing is imported. ``by=None`` is the command line (whoever may open the database).
         """
+        self.require_coordinator(by)  # first: someone else learns nothing, not even what is wrong with the file
         rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
         if not rows:
             raise user_error(InvalidInputError, "The file is empty; the first line must be: {header}", header=",".join(CSV_COLUMNS))
@@ -177,7 +178,6 @@ class CityService(ServiceBase):
                 continue
             seen[key] = line_number
             parsed.append(fields)
-        self.require_coordinator(by)
         async with self.uow() as uow:
             for fields in parsed:
                 if await uow.cities.by_name(fields.name) is not None:
