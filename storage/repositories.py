@@ -27,6 +27,8 @@ from bot.domain import (
     ClosedDay,
     Contact,
     Conversation,
+    DayOverride,
+    DayOverrideKind,
     Interest,
     JoinLink,
     Match,
@@ -49,6 +51,7 @@ from storage.models import (
     ContactRow,
     ConversationRow,
     DayAwayRow,
+    DayOverrideRow,
     InterestRow,
     JoinLinkRow,
     MatchRow,
@@ -289,6 +292,66 @@ class CityRepository(_Repository):
         return days
 
 
+def _day_override(row: DayOverrideRow) -> DayOverride:
+    return DayOverride(
+        country=row.country, day=row.day, kind=DayOverrideKind(row.kind), name=row.name,
+        subdivision=row.subdivision or None, works_as_weekday=row.works_as_weekday,
+        id=row.id, added_by=row.added_by, added_at=row.added_at,
+    )
+
+
+class DayOverrideRepository(_Repository):
+    """The coordinators' official days off and working days: one per country, subdivision and date."""
+
+    async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]:
+        """Store ``override``, replacing the one of the same place and date; (stored, replaced or None).
+
+        The old row is locked first, so two coordinators entering one date take turns; two first
+        entries at once meet at the unique key, and the second one's transaction fails there.
+        """
+        place = (
+            DayOverrideRow.country == override.country.upper(),
+            DayOverrideRow.subdivision == (override.subdivision or ""),
+            DayOverrideRow.day == override.day,
+        )
+        old = await self.db.scalar(select(DayOverrideRow).where(*place).with_for_update())
+        replaced = _day_override(old) if old is not None else None
+        if old is not None:
+            await self.db.delete(old)
+            await self.db.flush()
+        row = DayOverrideRow(
+            country=override.country.upper(), subdivision=override.subdivision or "", day=override.day,
+            kind=override.kind.value, works_as_weekday=override.works_as_weekday, name=override.name[:200],
+            added_by=override.added_by[:200] if override.added_by else None, added_at=now_utc,
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return _day_override(row), replaced
+
+    async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None:
+        """Delete the override of that place and date; the one deleted, or None if there was none."""
+        row = await self.db.scalar(
+            select(DayOverrideRow).where(
+                DayOverrideRow.country == country.upper(),
+                DayOverrideRow.subdivision == (subdivision or ""),
+                DayOverrideRow.day == day,
+            ).with_for_update()
+        )
+        if row is None:
+            return None
+        removed = _day_override(row)
+        await self.db.delete(row)
+        await self.db.flush()
+        return removed
+
+    async def list(self, country: str | None = None) -> builtins.list[DayOverride]:
+        """Every override (of one country), by country, date and subdivision."""
+        query = select(DayOverrideRow).order_by(DayOverrideRow.country, DayOverrideRow.day, DayOverrideRow.subdivision)
+        if country is not None:
+            query = query.where(DayOverrideRow.country == country.upper())
+        return [_day_override(r) for r in await self.db.scalars(query)]
+
+
 class ContactRepository(_Repository):
     async def add(
         self,
@@ -439,6 +502,22 @@ class TopicRepository(_Repository):
             else:
                 row.titles, row.position = dict(titles), position
         await self.db.flush()
+
+    async def lock(self, topic_ids: Iterable[int]) -> None:
+        """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
+
+        Why a lock and not the uniqueness of a match alone: two cities choosing one topic at once
+        each insert their interest and then read the others'. Under PostgreSQL's READ COMMITTED
+        neither sees the other's uncommitted row, both find no partner and no match is made (write
+        skew). With the topic row locked before the read, the second writer waits for the first to
+        commit, and its next statement sees the first interest. PostgreSQL: row locks in id order
+        (no cycles between writers). SQLite: a no-op clause; BEGIN IMMEDIATE already serialises
+        every writer (``storage.db``). SERIALIZABLE with retries would work too, but would abort and
+        redo whole units of work (notices, views) where a short wait on one row suffices.
+        """
+        await self.db.execute(
+            select(TopicRow.id).where(TopicRow.id.in_(sorted(set(topic_ids)))).order_by(TopicRow.id).with_for_update()
+        )
 
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
@@ -673,6 +752,11 @@ class SessionRepository(_Repository):
 
     async def of_match(self, match_id: int) -> Session | None:
         row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
+        return _session(row) if row else None
+
+    async def by_uid(self, ical_uid: str) -> Session | None:
+        """The session whose calendar files carry this UID (a reply names it)."""
+        row = await self.db.scalar(select(SessionRow).where(SessionRow.ical_uid == ical_uid))
         return _session(row) if row else None
 
     async def of_matches(self, match_ids: Iterable[int]) -> dict[int, Session]:

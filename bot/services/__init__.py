@@ -13,6 +13,7 @@ from bot.services.cities import CityService
 from bot.services.delivery import DeliveryService
 from bot.services.health import HealthService
 from bot.services.interests import InterestService
+from bot.services.mail_in import MailInService
 from bot.services.matching import MatchingService
 from bot.services.onboarding import OnboardingService
 from bot.services.people import PeopleService
@@ -40,6 +41,7 @@ class Services:
     matching: MatchingService = field(init=False)
     planning: PlanningService = field(init=False)  # one planning run at a time in this process
     sessions: SessionService = field(init=False)
+    mail_in: MailInService = field(init=False)  # replies by e-mail to the organizer's mailbox
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
@@ -54,6 +56,7 @@ class Services:
         self.matching = MatchingService(self)
         self.planning = PlanningService(self)
         self.sessions = SessionService(self)
+        self.mail_in = MailInService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
         self.board = BoardService(self)
