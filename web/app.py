@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
-from web import away, board_cities, board_matches, board_matrix, health, hours, matches, me, sessions, sign_in, topics
+from web import away, board_calendar, board_cities, board_exports, board_matches, board_matrix, health, hours, matches, me, sessions, sign_in, topics
 from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
@@ -88,6 +88,15 @@ PAGE_ROUTES: list[BaseRoute] = [
     Route("/board/cities/{city_id:int}", board_cities.save_city, methods=["POST"]),
     Route("/board/cities/{city_id:int}/invite", board_cities.create_invite, methods=["POST"]),
     Route("/board/cities/{city_id:int}/email", board_cities.add_email_contact, methods=["POST"]),
+    Route("/board/calendar", board_calendar.show_week, methods=["GET"]),
+    Route("/board/roadmap", board_exports.show_roadmap, methods=["GET"]),
+    Route("/board/roadmap.csv", board_exports.roadmap_csv, methods=["GET"]),
+    Route("/board/exports", board_exports.show_exports, methods=["GET"]),
+    Route("/board/exports/schedule.csv", board_exports.schedule_csv, methods=["GET"]),
+    Route("/board/exports/calendar", board_exports.new_feed, methods=["POST"]),
+    Route("/board/exports/calendar/revoke", board_exports.revoke_feed, methods=["POST"]),
+    # A coordinator's subscribed calendar: no session, the secret token in the path is the key
+    Route("/calendar/{token}.ics", board_exports.calendar_feed, methods=["GET"]),
     # Everyone's own data
     Route("/me", me.show_me, methods=["GET"]),
     Route("/me/data.json", me.download_my_data, methods=["GET"]),

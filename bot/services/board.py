@@ -13,7 +13,9 @@ pages of ``PAGE_SIZE``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -29,6 +31,7 @@ from bot.domain import (
     MatchView,
     NotFoundError,
     NoticeKind,
+    PermissionDeniedError,
     RoadmapEntry,
     Role,
     Session,
@@ -36,9 +39,12 @@ from bot.domain import (
     SessionView,
     Topic,
 )
-from bot.planner.calendar import public_holidays
+from bot.export import schedule_csv, schedule_ics
+from bot.planner.calendar import holiday_name
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
+from bot.services.planning import city_calendars
+from bot.services.schedule_export import export_rows
 
 PAGE_SIZE = 50
 # A pair counts as matching on a topic while its match is alive or has led to a session.
@@ -273,7 +279,7 @@ class BoardService(ServiceBase):
 
     async def week(self, *, by: Actor, day: date | None = None) -> CalendarWeek:
         """The confirmed sessions of the week holding ``day`` (today), in the coordinators' zone, with the
-        public holidays and days away of the cities they bring together (three queries)."""
+        public holidays (and the coordinators' days off) and days away of the cities they bring together (four queries)."""
         self.require_coordinator(by)
         zone = self.config.programme.timezone
         tz = ZoneInfo(zone)
@@ -284,23 +290,23 @@ class BoardService(ServiceBase):
         end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
         async with self.uow() as uow:
             views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=start, before_utc=end)
-            shown = {c.id: c for v in views for c in (v.city_a, v.city_b)}
-            away = await uow.cities.days_away_of(list(shown))
+            shown = sorted({c.id: c for v in views for c in (v.city_a, v.city_b)}.values(), key=lambda c: c.name.lower())
+            calendars = await city_calendars(uow, shown)  # the planner's own view: holidays, overrides, days away
         by_day: dict[date, list[SessionView]] = {d: [] for d in days}
         for view in views:
             by_day[view.session.start_utc.astimezone(tz).date()].append(view)
-        cities = sorted(shown.values(), key=lambda c: c.name.lower())
         calendar = []
         for d in days:
             holidays = []
-            for city in cities:
+            for city in shown:
                 try:
-                    name = public_holidays(city.country, city.subdivision, d.year).get(d)
+                    name = holiday_name(calendars[city.id], d)
                 except InvalidInputError:  # a country the holidays library does not know
                     name = None
                 if name:
-                    holidays.append((city, str(name)))
-            calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), tuple(c for c in cities if d in away.get(c.id, ()))))
+                    holidays.append((city, name))
+            away = tuple(c for c in shown if d in calendars[c.id].days_away)
+            calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), away))
         return CalendarWeek(zone, monday, tuple(calendar))
 
     # ------------------------------------------------------------------------------ roadmap
@@ -329,3 +335,64 @@ class BoardService(ServiceBase):
                     report.reported_at_utc.isoformat() if report else "",
                 ))
         return buffer.getvalue()
+
+    # ------------------------------------------------------------------------------ exports
+
+    async def schedule_csv(self, *, by: Actor, language: str) -> str:
+        """Every confirmed session as ``tandem export`` writes it (``bot.export.schedule_csv``)."""
+        self.require_coordinator(by)
+        return schedule_csv(await export_rows(self.root.uow_factory, language))
+
+    async def new_calendar_feed(self, *, by: Actor) -> str:
+        """A new secret calendar URL token for the coordinator; their previous one stops working.
+
+        Only the token's SHA-256 is stored, so the URL is shown once, and reading the database
+        subscribes nobody.
+        """
+        self.require_coordinator(by)
+        coordinator = by.telegram_user_id
+        assert coordinator is not None  # coordinators are Telegram users (the configuration's ids)
+        token = secrets.token_urlsafe(32)
+        now = self.now()
+        async with self.uow() as uow:
+            await uow.calendar_feeds.revoke(coordinator, now_utc=now)
+            await uow.calendar_feeds.add(token_hash=_feed_hash(token), telegram_user_id=coordinator, now_utc=now)
+            await uow.commit()
+        return token
+
+    async def revoke_calendar_feed(self, *, by: Actor) -> bool:
+        """Stop the coordinator's calendar URL; False when there was none."""
+        self.require_coordinator(by)
+        assert by.telegram_user_id is not None
+        async with self.uow() as uow:
+            revoked = await uow.calendar_feeds.revoke(by.telegram_user_id, now_utc=self.now())
+            await uow.commit()
+        return revoked > 0
+
+    async def calendar_feed_since(self, *, by: Actor) -> datetime | None:
+        """When the coordinator's live calendar URL was made (None: they have none)."""
+        self.require_coordinator(by)
+        assert by.telegram_user_id is not None
+        async with self.uow() as uow:
+            return await uow.calendar_feeds.live_since(by.telegram_user_id)
+
+    async def calendar_feed(self, *, token: str) -> bytes:
+        """The programme's schedule for a calendar that subscribed with ``token`` (no session: the token is the key).
+
+        Refused once the URL is revoked, or once its coordinator is no longer in the configuration.
+        """
+        async with self.uow() as uow:
+            owner = await uow.calendar_feeds.owner(_feed_hash(token)) if 20 <= len(token) <= 100 else None
+        coordinator = self.config.programme.coordinator(Actor.telegram(owner)) if owner is not None else None
+        if coordinator is None:
+            raise user_error(PermissionDeniedError, "This calendar address is not valid (any more).")
+        programme = self.config.programme
+        return schedule_ics(
+            await export_rows(self.root.uow_factory, coordinator.language), self.now(),
+            organizer_name=programme.organizer_name, organizer_email=programme.organizer_email,
+            language=coordinator.language, zone=programme.timezone,
+        )
+
+
+def _feed_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

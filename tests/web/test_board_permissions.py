@@ -18,7 +18,8 @@ from tests.web.support import HAMBURG_CONTACT, STRANGER, Programme, WebClient, c
 from tests.web.test_permissions import sign_in, snapshot
 
 # Every GET page of the board, and every POST action with a plausible form ({match} / {session}: real ids).
-BOARD_PAGES = ["/board", "/board/sessions/{session}/move", "/board/matrix", "/board/cities", "/board/cities/{city}"]
+BOARD_PAGES = ["/board", "/board/sessions/{session}/move", "/board/matrix", "/board/cities", "/board/cities/{city}", "/board/calendar",
+               "/board/roadmap", "/board/roadmap.csv", "/board/exports", "/board/exports/schedule.csv"]
 BOARD_ACTIONS = {
     "/board/matches/{match}/confirm": {"start": "2027-03-30T08:00:00+00:00"},
     "/board/matches/{match}/end": {},
@@ -29,6 +30,8 @@ BOARD_ACTIONS = {
     "/board/cities/{city}": {"name": "Forged", "country": "CN", "timezone": "Asia/Shanghai", "group": "China"},
     "/board/cities/{city}/invite": {},
     "/board/cities/{city}/email": {"name": "X", "email": "x@example.org"},
+    "/board/exports/calendar": {},
+    "/board/exports/calendar/revoke": {},
 }
 
 
@@ -44,6 +47,10 @@ def service_calls(programme: Programme, match_id: int, session_id: int) -> dict[
         "board.week": lambda by: s.board.week(by=by, day=date(2027, 3, 29)),
         "board.roadmap": lambda by: s.board.roadmap(by=by),
         "board.roadmap_csv": lambda by: s.board.roadmap_csv(by=by, language="en"),
+        "board.schedule_csv": lambda by: s.board.schedule_csv(by=by, language="en"),
+        "board.new_calendar_feed": lambda by: s.board.new_calendar_feed(by=by),
+        "board.revoke_calendar_feed": lambda by: s.board.revoke_calendar_feed(by=by),
+        "board.calendar_feed_since": lambda by: s.board.calendar_feed_since(by=by),
         "matching.end": lambda by: s.matching.end(by=by, match_id=match_id),
         "sessions.confirm": lambda by: s.sessions.confirm(match_id, start, by=by),
         "sessions.reschedule_options": lambda by: s.sessions.reschedule_options(session_id, by=by),
