@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web.board_matrix import page_number
 from web.visit import Visit
 
 
@@ -20,8 +21,8 @@ def _week(value: str | None) -> date | None:
 
 async def show_week(request: Request) -> Response:
     visit = await Visit.of(request)
-    week = await visit.services.board.week(by=visit.by(), day=_week(request.query_params.get("week")))
+    week = await visit.services.board.week(by=visit.by(), day=_week(request.query_params.get("week")), page=page_number(request))
     return visit.render(
-        "board/calendar.html", week=week, today=visit.services.clock.now().date(),
+        "board/calendar.html", week=week, today=visit.services.clock.now().date(), pager_base=f"week={week.monday.isoformat()}&",
         previous=week.monday - timedelta(days=7), next=week.monday + timedelta(days=7),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web.board_matrix import page_number
 from web.security import csrf_protected
 from web.visit import Visit
 
@@ -19,8 +20,8 @@ def _csv(text: str, filename: str) -> Response:
 
 async def show_roadmap(request: Request) -> Response:
     visit = await Visit.of(request)
-    rows = await visit.services.board.roadmap(by=visit.by())
-    return visit.render("board/roadmap.html", rows=rows)
+    page = await visit.services.board.roadmap_page(by=visit.by(), page=page_number(request))
+    return visit.render("board/roadmap.html", page=page, pager_base="")
 
 
 async def roadmap_csv(request: Request) -> Response:

@@ -47,6 +47,7 @@ from bot.services.planning import city_calendars
 from bot.services.schedule_export import export_rows
 
 PAGE_SIZE = 50
+CALENDAR_PAGE_SIZE = 150  # sessions of one week on one page (a week of a large programme holds thousands)
 # A pair counts as matching on a topic while its match is alive or has led to a session.
 MATCHING_STATUSES = (*LIVE_MATCH_STATUSES, MatchStatus.CONFIRMED)
 TODO_CONTACT, TODO_HOURS, TODO_TOPIC = "contact", "hours", "topic"
@@ -155,6 +156,17 @@ class CalendarWeek:
     zone: str
     monday: date
     days: tuple[CalendarDay, ...]
+    total: int  # sessions in the week; a busy week is shown CALENDAR_PAGE_SIZE sessions at a time
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class RoadmapPage:
+    rows: tuple[RoadmapRow, ...]
+    total: int
+    page: int
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -277,7 +289,7 @@ class BoardService(ServiceBase):
 
     # ------------------------------------------------------------------------------ calendar
 
-    async def week(self, *, by: Actor, day: date | None = None) -> CalendarWeek:
+    async def week(self, *, by: Actor, day: date | None = None, page: int = 1) -> CalendarWeek:
         """The confirmed sessions of the week holding ``day`` (today), in the coordinators' zone, with the
         public holidays (and the coordinators' days off) and days away of the cities they bring together (four queries)."""
         self.require_coordinator(by)
@@ -290,6 +302,9 @@ class BoardService(ServiceBase):
         end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
         async with self.uow() as uow:
             views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=start, before_utc=end)
+            total, pages = len(views), max(1, -(-len(views) // CALENDAR_PAGE_SIZE))
+            page = min(max(page, 1), pages)
+            views = views[(page - 1) * CALENDAR_PAGE_SIZE : page * CALENDAR_PAGE_SIZE]
             shown = sorted({c.id: c for v in views for c in (v.city_a, v.city_b)}.values(), key=lambda c: c.name.lower())
             calendars = await city_calendars(uow, shown)  # the planner's own view: holidays, overrides, days away
         by_day: dict[date, list[SessionView]] = {d: [] for d in days}
@@ -307,7 +322,7 @@ class BoardService(ServiceBase):
                     holidays.append((city, name))
             away = tuple(c for c in shown if d in calendars[c.id].days_away)
             calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), away))
-        return CalendarWeek(zone, monday, tuple(calendar))
+        return CalendarWeek(zone, monday, tuple(calendar), total, page, pages)
 
     # ------------------------------------------------------------------------------ roadmap
 
@@ -319,6 +334,12 @@ class BoardService(ServiceBase):
             views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], before_utc=self.now())
         rows = [RoadmapRow(v, (reports.get((v.session.id, v.city_a.id)), reports.get((v.session.id, v.city_b.id)))) for v in views]
         return sorted(rows, key=lambda r: (r.view.city_a.name.lower(), r.view.city_b.name.lower(), r.view.topic.key, r.view.session.start_utc))
+
+    async def roadmap_page(self, *, by: Actor, page: int = 1) -> RoadmapPage:
+        """One page of the roadmap (``PAGE_SIZE`` sessions), in the order of ``roadmap``."""
+        rows = await self.roadmap(by=by)
+        page = _page_number(page, len(rows))
+        return RoadmapPage(tuple(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]), len(rows), page, _pages(len(rows)))
 
     async def roadmap_csv(self, *, by: Actor, language: str) -> str:
         """The roadmap as CSV: one line per session and city (RFC 4180 line ends; write it as utf-8-sig)."""

@@ -46,6 +46,7 @@ def service_calls(programme: Programme, match_id: int, session_id: int) -> dict[
         "board.city": lambda by: s.board.city(by=by, city_id=programme.panjin),
         "board.week": lambda by: s.board.week(by=by, day=date(2027, 3, 29)),
         "board.roadmap": lambda by: s.board.roadmap(by=by),
+        "board.roadmap_page": lambda by: s.board.roadmap_page(by=by),
         "board.roadmap_csv": lambda by: s.board.roadmap_csv(by=by, language="en"),
         "board.schedule_csv": lambda by: s.board.schedule_csv(by=by, language="en"),
         "board.new_calendar_feed": lambda by: s.board.new_calendar_feed(by=by),
