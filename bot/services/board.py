@@ -177,6 +177,10 @@ class RoadmapRow:
     reports: tuple[RoadmapEntry | None, RoadmapEntry | None]  # city a's, city b's
 
 
+def _roadmap_row(view: SessionView, reports: dict[tuple[int, int], RoadmapEntry]) -> RoadmapRow:
+    return RoadmapRow(view, (reports.get((view.session.id, view.city_a.id)), reports.get((view.session.id, view.city_b.id))))
+
+
 def _unreachable(people: Iterable[Contact], email_enabled: bool) -> tuple[Contact, ...]:
     return tuple(c for c in people if not c.channels_for(NoticeKind.MATCH_NOTICE, email_enabled=email_enabled))
 
@@ -223,8 +227,8 @@ class BoardService(ServiceBase):
             cities = await uow.cities.list()
             topics = await uow.topics.list()
             interests = await uow.interests.of_cities()
-            people = await uow.contacts.of_cities()
-            hours = await uow.cities.weekly_hours_of([c.id for c in cities])
+            with_contact = await uow.contacts.city_ids_with_role(Role.CONTACT)
+            with_hours = await uow.cities.ids_with_hours()
             counted = await uow.matches.counts()
         chosen: dict[int, dict[int, str | None]] = {}
         for interest in interests:
@@ -232,9 +236,9 @@ class BoardService(ServiceBase):
         rows = []
         for city in cities:
             todos = []
-            if not any(c.role is Role.CONTACT for c in people.get(city.id, ())):
+            if city.id not in with_contact:
                 todos.append(TODO_CONTACT)
-            if not hours.get(city.id):
+            if city.id not in with_hours:
                 todos.append(TODO_HOURS)
             if not chosen.get(city.id):
                 todos.append(TODO_TOPIC)
@@ -291,7 +295,7 @@ class BoardService(ServiceBase):
 
     async def week(self, *, by: Actor, day: date | None = None, page: int = 1) -> CalendarWeek:
         """The confirmed sessions of the week holding ``day`` (today), in the coordinators' zone, with the
-        public holidays (and the coordinators' days off) and days away of the cities they bring together (four queries)."""
+        public holidays (and the coordinators' days off) and days away of the cities they bring together (six queries)."""
         self.require_coordinator(by)
         zone = self.config.programme.timezone
         tz = ZoneInfo(zone)
@@ -301,25 +305,31 @@ class BoardService(ServiceBase):
         start = datetime.combine(monday, time(0), tzinfo=tz)
         end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
         async with self.uow() as uow:
-            views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=start, before_utc=end)
-            total, pages = len(views), max(1, -(-len(views) // CALENDAR_PAGE_SIZE))
+            confirmed = [SessionStatus.CONFIRMED]
+            total = await uow.sessions.count(statuses=confirmed, after_utc=start, before_utc=end)
+            pages = max(1, -(-total // CALENDAR_PAGE_SIZE))
             page = min(max(page, 1), pages)
-            views = views[(page - 1) * CALENDAR_PAGE_SIZE : page * CALENDAR_PAGE_SIZE]
+            views = await uow.sessions.views(
+                statuses=confirmed, after_utc=start, before_utc=end, offset=(page - 1) * CALENDAR_PAGE_SIZE, limit=CALENDAR_PAGE_SIZE
+            )
             shown = sorted({c.id: c for v in views for c in (v.city_a, v.city_b)}.values(), key=lambda c: c.name.lower())
             calendars = await city_calendars(uow, shown)  # the planner's own view: holidays, overrides, days away
         by_day: dict[date, list[SessionView]] = {d: [] for d in days}
         for view in views:
             by_day[view.session.start_utc.astimezone(tz).date()].append(view)
         calendar = []
+        names: dict[tuple[str, str | None, date], str | None] = {}  # cities of one country share their holidays
         for d in days:
             holidays = []
             for city in shown:
-                try:
-                    name = holiday_name(calendars[city.id], d)
-                except InvalidInputError:  # a country the holidays library does not know
-                    name = None
-                if name:
-                    holidays.append((city, name))
+                key = (city.country, city.subdivision, d)
+                if key not in names:
+                    try:
+                        names[key] = holiday_name(calendars[city.id], d)
+                    except InvalidInputError:  # a country the holidays library does not know
+                        names[key] = None
+                if names[key]:
+                    holidays.append((city, str(names[key])))
             away = tuple(c for c in shown if d in calendars[c.id].days_away)
             calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), away))
         return CalendarWeek(zone, monday, tuple(calendar), total, page, pages)
@@ -327,19 +337,26 @@ class BoardService(ServiceBase):
     # ------------------------------------------------------------------------------ roadmap
 
     async def roadmap(self, *, by: Actor) -> list[RoadmapRow]:
-        """Per pair and topic, each session and what both cities said after it (two queries)."""
+        """Per pair and topic, each session that began and what both cities said after it (two queries)."""
         self.require_coordinator(by)
         async with self.uow() as uow:
-            reports: dict[tuple[int, int], RoadmapEntry] = {(e.session_id, e.city_id): e for e in await uow.roadmap.list()}
+            reports = {(e.session_id, e.city_id): e for e in await uow.roadmap.list()}
             views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], before_utc=self.now())
-        rows = [RoadmapRow(v, (reports.get((v.session.id, v.city_a.id)), reports.get((v.session.id, v.city_b.id)))) for v in views]
+        rows = [_roadmap_row(v, reports) for v in views]
         return sorted(rows, key=lambda r: (r.view.city_a.name.lower(), r.view.city_b.name.lower(), r.view.topic.key, r.view.session.start_utc))
 
     async def roadmap_page(self, *, by: Actor, page: int = 1) -> RoadmapPage:
-        """One page of the roadmap (``PAGE_SIZE`` sessions), in the order of ``roadmap``."""
-        rows = await self.roadmap(by=by)
-        page = _page_number(page, len(rows))
-        return RoadmapPage(tuple(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]), len(rows), page, _pages(len(rows)))
+        """One page of the roadmap, the latest sessions first (three queries, whatever the programme's size)."""
+        self.require_coordinator(by)
+        now, confirmed = self.now(), [SessionStatus.CONFIRMED]
+        async with self.uow() as uow:
+            total = await uow.sessions.count(statuses=confirmed, before_utc=now)
+            page = _page_number(page, total)
+            # Earliest first in the database; the page counts from the latest.
+            first = max(total - page * PAGE_SIZE, 0)
+            views = await uow.sessions.views(statuses=confirmed, before_utc=now, offset=first, limit=total - (page - 1) * PAGE_SIZE - first)
+            reports = {(e.session_id, e.city_id): e for e in await uow.roadmap.list(session_ids=[v.session.id for v in views])}
+        return RoadmapPage(tuple(_roadmap_row(v, reports) for v in reversed(views)), total, page, _pages(total))
 
     async def roadmap_csv(self, *, by: Actor, language: str) -> str:
         """The roadmap as CSV: one line per session and city (RFC 4180 line ends; write it as utf-8-sig)."""
