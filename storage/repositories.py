@@ -257,6 +257,10 @@ class CityRepository(_Repository):
     async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
         return (await self.weekly_hours_of([city_id])).get(city_id, ())
 
+    async def ids_with_hours(self) -> set[int]:
+        """The cities that have weekly hours, in one query (the board's to-dos)."""
+        return set(await self.db.scalars(select(WeeklyHoursRow.city_id).distinct()))
+
     async def weekly_hours_of(self, city_ids: Iterable[int]) -> dict[int, tuple[WeeklyWindow, ...]]:
         """The hours of many cities in one query (planning reads every city's)."""
         rows = await self.db.scalars(
@@ -405,6 +409,10 @@ class ContactRepository(_Repository):
     async def with_role(self, role: Role) -> list[Contact]:
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
+
+    async def city_ids_with_role(self, role: Role) -> set[int]:
+        """The cities that have someone of ``role`` (a contact, say), in one query."""
+        return set(await self.db.scalars(select(ContactRow.city_id).where(ContactRow.role == role.value, ContactRow.city_id.is_not(None)).distinct()))
 
     async def of_cities(self, city_ids: Iterable[int] | None = None) -> dict[int, builtins.list[Contact]]:
         """The people of many cities (all cities: None), by city, in one query."""
@@ -779,11 +787,13 @@ class SessionRepository(_Repository):
         after_utc: datetime | None = None,
         city_id: int | None = None,
         before_utc: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[SessionView]:
         """Sessions with their match, cities and topic, earliest first, in one query.
 
         All, or those with ``ids``, ``statuses``, starting from ``after_utc`` and before
-        ``before_utc``, of ``city_id``.
+        ``before_utc``, of ``city_id``; ``offset`` and ``limit`` give one page of them.
         """
         city_a, city_b = aliased(CityRow), aliased(CityRow)
         query = (
@@ -804,8 +814,21 @@ class SessionRepository(_Repository):
             query = query.where(SessionRow.start_utc < before_utc)
         if city_id is not None:
             query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         rows = await self.db.execute(query)
         return [SessionView(_session(s), _match(m), _city(a), _city(b), _topic(t)) for s, m, a, b, t in rows]
+
+    async def count(self, *, statuses: Iterable[SessionStatus], after_utc: datetime | None = None, before_utc: datetime | None = None) -> int:
+        """How many sessions ``views`` would give with these filters, in one query."""
+        query = select(func.count()).select_from(SessionRow).where(SessionRow.status.in_([s.value for s in statuses]))
+        if after_utc is not None:
+            query = query.where(SessionRow.start_utc >= after_utc)
+        if before_utc is not None:
+            query = query.where(SessionRow.start_utc < before_utc)
+        return int(await self.db.scalar(query) or 0)
 
     async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
         """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
@@ -1100,9 +1123,12 @@ class RoadmapRepository(_Repository):
         )
         await self.db.flush()
 
-    async def list(self) -> list[RoadmapEntry]:
-        """Every entry, in the order they were reported."""
-        rows = await self.db.scalars(select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id))
+    async def list(self, *, session_ids: Iterable[int] | None = None) -> list[RoadmapEntry]:
+        """Every entry (or those of ``session_ids``), in the order they were reported."""
+        query = select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id)
+        if session_ids is not None:
+            query = query.where(RoadmapEntryRow.session_id.in_(list(session_ids)))
+        rows = await self.db.scalars(query)
         return [
             RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
         ]

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.calendar_feeds import CalendarFeedRepository
 from storage.mail_in import MailInRepository
 from storage.repositories import (
     CityRepository,
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     roadmap: RoadmapRepository
     mail_in: MailInRepository
     day_overrides: DayOverrideRepository
+    calendar_feeds: CalendarFeedRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
         self.roadmap = RoadmapRepository(db)
         self.mail_in = MailInRepository(db)
         self.day_overrides = DayOverrideRepository(db)
+        self.calendar_feeds = CalendarFeedRepository(db)
         return self
 
     async def __aexit__(
