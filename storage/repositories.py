@@ -15,6 +15,8 @@ from datetime import date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -419,15 +421,23 @@ class JoinLinkRepository(_Repository):
 
 class TopicRepository(_Repository):
     async def sync(self, topics: Sequence[tuple[str, dict[str, str]]]) -> None:
-        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config)."""
-        rows = {r.key: r for r in await self.db.scalars(select(TopicRow))}
+        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config).
+
+        Idempotent when several processes start at once on a fresh database: each inserts the
+        missing keys with ``ON CONFLICT DO NOTHING`` (the second waits on the first's uncommitted
+        key and then inserts nothing), then sets titles and order, which every process sets alike.
+        """
+        if not topics:
+            return
+        dialect = self.db.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await self.db.execute(
+            insert(TopicRow)
+            .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
+            .on_conflict_do_nothing(index_elements=[TopicRow.key])
+        )
         for position, (key, titles) in enumerate(topics):
-            row = rows.get(key)
-            if row is None:
-                self.db.add(TopicRow(key=key, titles=dict(titles), position=position))
-            else:
-                row.titles, row.position = dict(titles), position
-        await self.db.flush()
+            await self.db.execute(update(TopicRow).where(TopicRow.key == key).values(titles=dict(titles), position=position))
 
     async def lock(self, topic_ids: Iterable[int]) -> None:
         """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
@@ -547,6 +557,13 @@ class MatchRepository(_Repository):
         return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
+        """Replace a match's offered slots.
+
+        The match row is locked first (PostgreSQL; SQLite has one writer anyway): two writers that
+        both deleted and then inserted ranks 0, 1, 2 would collide on (match_id, rank). With the
+        lock the second waits, and its DELETE, a new statement, sees and removes the first's rows.
+        """
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id == match_id).with_for_update())
         await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
         self.db.add_all(
             ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)

@@ -58,6 +58,7 @@ class PlanningReport:
     unschedulable: int
     waiting_for_hours: int
     confirmed_automatically: int
+    skipped: bool = False  # another process was planning; this run did nothing and asked for another
 
 
 class PlanningService(ServiceBase):
@@ -67,7 +68,15 @@ class PlanningService(ServiceBase):
 
     async def plan_and_notify(self) -> PlanningReport:
         """Plan every open match together and tell the coordinators what changed."""
-        async with self._lock:  # the one planning lock: every planning run comes through here
+        # Every planning run comes through here: the asyncio lock orders the runs of this process,
+        # the database's lock lets one process at a time plan (two runs writing the same matches'
+        # proposals would undo each other's notices). A process that finds another planning skips,
+        # and asks for a run after the debounce, which plans whatever it changed meanwhile.
+        async with self._lock, self.root.uow_factory.exclusively("planning") as mine:
+            if not mine:
+                log.info("planning: another process is planning now; skipped, trying again shortly")
+                self.wakeups.planning_needed()
+                return PlanningReport(0, 0, 0, 0, skipped=True)
             report, auto = await self._plan()
             confirmed = 0
             for match_id in auto:  # only filled with auto_confirm on
