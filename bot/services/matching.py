@@ -119,6 +119,11 @@ class MatchingService(ServiceBase):
         self.wakeups.planning_needed()
         return declined
 
+    async def end(self, *, by: Actor, match_id: int) -> MatchView:
+        """A coordinator ends a match that has no session (the board): as a decline, both cities are told."""
+        self.require_coordinator(by)
+        return await self.decline(by=by, match_id=match_id)
+
     async def of_my_city(self, *, by: Actor) -> list[MatchView]:
         """Every match of the person's own city (contacts and colleagues), newest first."""
         async with self.uow() as uow:
