@@ -10,11 +10,11 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
@@ -504,9 +504,9 @@ class TopicRepository(_Repository):
         if not topics:
             return
         dialect = self.db.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         await self.db.execute(
-            insert(TopicRow)
+            dialect_insert(TopicRow)
             .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
             .on_conflict_do_nothing(index_elements=[TopicRow.key])
         )
@@ -638,18 +638,28 @@ class MatchRepository(_Repository):
         return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
-        """Replace a match's offered slots.
+        await self.set_proposals_of({match_id: slots})
 
-        The match row is locked first (PostgreSQL; SQLite has one writer anyway): two writers that
-        both deleted and then inserted ranks 0, 1, 2 would collide on (match_id, rank). With the
-        lock the second waits, and its DELETE, a new statement, sees and removes the first's rows.
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None:
+        """Replace the offered slots of these matches (three statements, whatever their number).
+
+        The match rows are locked first, in id order (PostgreSQL; SQLite has one writer anyway):
+        two writers that both deleted and then inserted ranks 0, 1, 2 would collide on (match_id,
+        rank). With the lock the second waits, and its DELETE, a new statement, sees and removes
+        the first's rows.
         """
-        await self.db.execute(select(MatchRow.id).where(MatchRow.id == match_id).with_for_update())
-        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
-        self.db.add_all(
-            ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)
-        )
-        await self.db.flush()
+        if not slots_by_match:
+            return
+        ids = sorted(slots_by_match)
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id.in_(ids)).order_by(MatchRow.id).with_for_update())
+        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id.in_(ids)))
+        rows = [
+            {"match_id": match_id, "rank": rank, "start_utc": start, "comfort": comfort}
+            for match_id in ids
+            for rank, (start, comfort) in enumerate(slots_by_match[match_id])
+        ]
+        if rows:
+            await self.db.execute(insert(ProposedSlotRow), rows)
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
         return (await self.proposals_of([match_id])).get(match_id, [])
