@@ -6,7 +6,8 @@ core never imports the storage package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -129,6 +130,7 @@ class MatchRepository(Protocol):
         reason: str | None = None, no_time: NoTimeExplanation | None = None,
     ) -> bool: ...
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None: ...
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None: ...
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]: ...
     async def proposals_of(self, match_ids: Iterable[int]) -> dict[int, list[tuple[datetime, float]]]: ...
     async def view(self, match_id: int) -> MatchView | None: ...
@@ -265,7 +267,16 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work per call; also the one lock on work that runs across transactions."""
+
+    def __call__(self) -> UnitOfWork: ...
+
+    def exclusively(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """``async with factory.exclusively("planning") as mine:`` -- ``mine`` is True in at most one
+        process at a time and False, at once, in the others (which then skip the work). The hold
+        ends with the block, or when the process dies."""
+        ...
 
 
 class Wakeups(Protocol):

@@ -10,11 +10,11 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
@@ -504,15 +504,23 @@ class JoinLinkRepository(_Repository):
 
 class TopicRepository(_Repository):
     async def sync(self, topics: Sequence[tuple[str, dict[str, str]]]) -> None:
-        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config)."""
-        rows = {r.key: r for r in await self.db.scalars(select(TopicRow))}
+        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config).
+
+        Idempotent when several processes start at once on a fresh database: each inserts the
+        missing keys with ``ON CONFLICT DO NOTHING`` (the second waits on the first's uncommitted
+        key and then inserts nothing), then sets titles and order, which every process sets alike.
+        """
+        if not topics:
+            return
+        dialect = self.db.get_bind().dialect.name
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await self.db.execute(
+            dialect_insert(TopicRow)
+            .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
+            .on_conflict_do_nothing(index_elements=[TopicRow.key])
+        )
         for position, (key, titles) in enumerate(topics):
-            row = rows.get(key)
-            if row is None:
-                self.db.add(TopicRow(key=key, titles=dict(titles), position=position))
-            else:
-                row.titles, row.position = dict(titles), position
-        await self.db.flush()
+            await self.db.execute(update(TopicRow).where(TopicRow.key == key).values(titles=dict(titles), position=position))
 
     async def lock(self, topic_ids: Iterable[int]) -> None:
         """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
@@ -639,11 +647,28 @@ class MatchRepository(_Repository):
         return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
-        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
-        self.db.add_all(
-            ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)
-        )
-        await self.db.flush()
+        await self.set_proposals_of({match_id: slots})
+
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None:
+        """Replace the offered slots of these matches (three statements, whatever their number).
+
+        The match rows are locked first, in id order (PostgreSQL; SQLite has one writer anyway):
+        two writers that both deleted and then inserted ranks 0, 1, 2 would collide on (match_id,
+        rank). With the lock the second waits, and its DELETE, a new statement, sees and removes
+        the first's rows.
+        """
+        if not slots_by_match:
+            return
+        ids = sorted(slots_by_match)
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id.in_(ids)).order_by(MatchRow.id).with_for_update())
+        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id.in_(ids)))
+        rows = [
+            {"match_id": match_id, "rank": rank, "start_utc": start, "comfort": comfort}
+            for match_id in ids
+            for rank, (start, comfort) in enumerate(slots_by_match[match_id])
+        ]
+        if rows:
+            await self.db.execute(insert(ProposedSlotRow), rows)
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
         return (await self.proposals_of([match_id])).get(match_id, [])
