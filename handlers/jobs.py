@@ -2,8 +2,9 @@
 
 * ``deliver`` -- one one-shot job, moved earlier when something is queued that is due sooner
   (:meth:`JobQueueWakeups.outbox_changed`); after each pass it is set for the earliest pending
-  due time read from the database. ``deliver:sweep`` repeats every minute as a safety net: it
-  picks up messages other processes queued, and claims of crashed workers whose lease expired.
+  due time read from the database. ``deliver:sweep`` repeats every half ``[delivery]
+  claim_lease`` as a safety net: it picks up messages other processes queued, and takes back the
+  claims of dead senders whose lease ran out.
   A pass never overlaps another in one process (the delivery service's lock).
 * ``planning`` -- one one-shot job, pushed back by every :meth:`JobQueueWakeups.planning_needed`
   (debounced by ``[scheduling] planning_debounce``), plus ``planning:interval`` repeating every
@@ -40,7 +41,6 @@ DELIVER_JOB = "deliver"
 DELIVER_SWEEP_JOB = "deliver:sweep"
 PLANNING_JOB = "planning"
 PLANNING_INTERVAL_JOB = "planning:interval"
-SWEEP_INTERVAL = timedelta(minutes=1)
 # After a pass, never set the next one sooner than this: a row another process holds locked for
 # a moment (PostgreSQL SKIP LOCKED skips it) must not turn the job into a busy loop.
 MIN_RESCHEDULE = timedelta(milliseconds=500)
@@ -116,7 +116,8 @@ def start_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     if job_queue is None:
         raise RuntimeError('the JobQueue is missing: install python-telegram-bot with the "job-queue" extra')
     config = application.bot_data["config"]
-    job_queue.run_repeating(deliver_job, interval=SWEEP_INTERVAL, first=SWEEP_INTERVAL, name=DELIVER_SWEEP_JOB)
+    sweep = config.delivery.claim_lease / 2
+    job_queue.run_repeating(deliver_job, interval=sweep, first=sweep, name=DELIVER_SWEEP_JOB)
     job_queue.run_repeating(
         planning_job,
         interval=config.scheduling.planning_interval,

@@ -874,29 +874,33 @@ class OutboxRepository(_Repository):
         )
         return _rowcount(result)
 
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
-        """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int:
+        """The heartbeat of a live sender: its claims are fresh as of ``now_utc``."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_by == worker)
+            .values(claimed_at=now_utc)
+        )
+        return _rowcount(result)
+
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]:
+        """Return claims not renewed since ``claimed_before_utc`` (their sender died) to the queue;
+        ``None``: every claim (the only process, at start).
 
         Gives ``(message id, was handed over)`` for each: a message that was handed over may have
         been delivered before its sender died. The row locks keep two recovering processes from
         reporting the same message.
         """
-        stale = (
-            select(OutboxRow.id, OutboxRow.handed_over_at)
-            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_at < claimed_before_utc)
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
-        )
+        expired = [OutboxRow.status == OutboxStatus.CLAIMED.value]
+        if claimed_before_utc is not None:
+            expired.append(OutboxRow.claimed_at < claimed_before_utc)
+        stale = select(OutboxRow.id, OutboxRow.handed_over_at).where(*expired).order_by(OutboxRow.id).with_for_update(skip_locked=True)
         found = {row.id: row.handed_over_at is not None for row in await self.db.execute(stale)}
         if not found:
             return []
         result = await self.db.execute(
             update(OutboxRow)
-            .where(
-                OutboxRow.id.in_(list(found)),
-                OutboxRow.status == OutboxStatus.CLAIMED.value,
-                OutboxRow.claimed_at < claimed_before_utc,
-            )
+            .where(OutboxRow.id.in_(list(found)), *expired)
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None, handed_over_at=None)
             .returning(OutboxRow.id)
         )

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 import handlers
@@ -26,6 +25,7 @@ from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import JobQueueWakeups, start_jobs
 from handlers.notifier import TelegramChannel
+from handlers.rate_limit import TelegramRateLimiter
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -41,15 +41,15 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limiter: Any = "default",
-    per_chat_interval: float = 1.0,
+    rate_limiter: TelegramRateLimiter | None = None,
     renderers: Mapping[str, Renderer] = RENDERERS,
 ) -> TandemApplication:
     """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
 
-    ``per_chat_interval`` paces messages to one chat (Telegram allows about one a second); the
-    offline demo and tests, which talk to no real Telegram, set it to 0. ``renderers`` is the
-    table of outgoing messages (``bot.notices``; the delivery benchmark adds a kind of its own).
+    Every Bot API call goes through a :class:`~handlers.rate_limit.TelegramRateLimiter` (Telegram's
+    limits, answers first; by default at ``[telegram] messages_per_second``); the offline demo and
+    tests pass one with a faster ``speed`` (a fast clock for the pacing, never no pacing). ``renderers`` is the table of outgoing
+    messages (``bot.notices``; the delivery benchmark adds a kind of its own).
     """
     builder = (
         ApplicationBuilder()
@@ -60,10 +60,7 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .context_types(ContextTypes(context=TandemContext))
     )
-    if rate_limiter == "default":
-        rate_limiter = AIORateLimiter(max_retries=3)
-    if rate_limiter is not None:
-        builder = builder.rate_limiter(rate_limiter)
+    builder = builder.rate_limiter(rate_limiter or TelegramRateLimiter(messages_per_second=config.telegram.messages_per_second))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -73,7 +70,6 @@ def build_application(
     application = builder.build()
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock or SystemClock()
-    application.bot_data["per_chat_interval"] = per_chat_interval
     application.bot_data["renderers"] = renderers
     handlers.register(application)
     return application
@@ -97,8 +93,11 @@ async def _post_init(application: TandemApplication) -> None:
         delivery=DeliveryService(
             uow_factory, clock, _channels(application, config, clock),
             renderers=application.bot_data["renderers"], wakeups=wakeups, config=config,
+            lease=config.delivery.claim_lease,
         ),
     )
+    if engine.dialect.name == "sqlite":  # one process: any claim left is a dead sender's
+        await application.bot_data[SERVICES_KEY].delivery.take_back_all_claims()
     # The chat: topics from the config into the database, and the localized command menus.
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
     await handlers.help.set_command_menus(application.bot, config)
@@ -108,7 +107,7 @@ async def _post_init(application: TandemApplication) -> None:
 def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
     """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
     channels: dict[Channel, MessageChannel] = {
-        Channel.TELEGRAM: TelegramChannel(application.bot, per_chat_interval=application.bot_data["per_chat_interval"])
+        Channel.TELEGRAM: TelegramChannel(application.bot)
     }
     if config.email.enabled:
         mailer = SmtpMailer(

@@ -42,6 +42,7 @@ from bot.i18n import Place, format_instant
 from bot.services import Services
 from bot.services.delivery import DeliveryService
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
 from tandem.app import SERVICES_KEY, build_application
@@ -401,7 +402,7 @@ async def run_demo(
             web=WebConfig(enabled=True, base_url=base_url, secret=Secret(secrets.token_urlsafe(32))),
         )
         demo.application = build_application(
-            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
+            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, rate_limiter=TelegramRateLimiter(speed=1000)
         )
         demo._driver = ChatDriver(demo.api, demo.application)
         async with demo.application:

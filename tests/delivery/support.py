@@ -12,7 +12,7 @@ from bot.config import Config, ProgrammeConfig
 from bot.domain import Channel, Contact, OutgoingMessage
 from bot.notices import RENDERERS
 from bot.notices.rendering import RenderContext
-from bot.ports import Notification, SendError
+from bot.ports import HandOver, Notification, SendError
 from bot.services.delivery import DeliveryService, RetryPolicy
 from storage.uow import UnitOfWorkFactory
 
@@ -41,10 +41,11 @@ class RecordingChannel:
     def fail_next(self, *errors: SendError) -> None:
         self._failures.extend(errors)
 
-    async def send(self, recipient: Contact, notification: Notification) -> None:
+    async def send(self, recipient: Contact, notification: Notification, *, handing_over: HandOver) -> None:
         self.attempts += 1
         if self._failures:
             raise self._failures.popleft()
+        await handing_over()
         self.delivered.append(Delivered(recipient.id, notification.text, notification))
 
     def texts_to(self, contact_id: int) -> list[str]:

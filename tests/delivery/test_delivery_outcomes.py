@@ -10,12 +10,13 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import Channel, Contact, NoticeKind, OutboxStatus, OutgoingMessage, Role
-from bot.email import DeliveryError, EmailChannel
+from bot.email import EmailChannel, SmtpMailer
 from bot.notices.outbox import Queued, queue
 from bot.ports import Notification, RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, Programme
 from tests.delivery.support import PING, RecordingChannel, delivery_service
+from tests.local_smtp import free_port, smtp_server
 
 CONTACT_UNREACHABLE_KIND = NoticeKind.CONTACT_UNREACHABLE.value
 
@@ -180,11 +181,12 @@ async def test_a_crashed_senders_claims_come_back_after_the_lease_and_only_hande
         assert len(await uow.outbox.claim_due(now_utc=NOW, worker="dead:1", limit=10)) == 2
         assert await uow.outbox.hand_over(maybe_sent, worker="dead:1", now_utc=NOW)
         await uow.commit()
-    clock = ManualClock(NOW + timedelta(minutes=5))
+    clock = ManualClock(NOW + timedelta(seconds=10))
     telegram = RecordingChannel()
     service = delivery_service(programme.uow_factory, clock, telegram)
+    assert service.lease == timedelta(seconds=15)
     assert (await service.deliver_due()).sent == []  # within the lease: the owner may be alive
-    clock.set(NOW + timedelta(minutes=11))
+    clock.set(NOW + timedelta(seconds=16))
     with caplog.at_level(logging.INFO):
         report = await service.deliver_due()
     assert sorted(report.recovered) == sorted([never_sent, maybe_sent])
@@ -212,43 +214,43 @@ async def test_a_sender_that_lost_its_claim_does_not_overwrite_the_new_owners_re
     assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.SENT
 
 
-class FakeMailer:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.sent: list[EmailMessage] = []
-        self.error = error
-
-    async def send(self, message: EmailMessage) -> None:
-        if self.error is not None:
-            raise self.error
-        self.sent.append(message)
-
-
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("address", "expected"),
     [
-        (DeliveryError("451 try later", temporary=True, code=451), TransientSendError),
-        (DeliveryError("550 no such mailbox", temporary=False, code=550), RejectedError),
-        (ConnectionRefusedError("connection refused"), TransientSendError),
+        ("busy@panjin.example", TransientSendError),  # 451: worth trying again later
+        ("nobody@panjin.example", RejectedError),  # 550: never
+        (None, TransientSendError),  # no server listening: connection refused
     ],
     ids=["4xx", "5xx", "refused"],
 )
-async def test_the_email_channel_says_whether_a_mail_failure_is_worth_retrying(error: Exception, expected: type) -> None:
-    channel = EmailChannel(FakeMailer(error), from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
-    contact = Contact(1, "Li Wei", Role.CONTACT, "zh", email="li.wei@panjin.example")
-    mail = EmailMessage()
-    mail["Subject"] = "x"
-    mail.set_content("x")
-    with pytest.raises(expected):
-        await channel.send(contact, Notification(text="x", email=mail))
+async def test_the_email_channel_says_whether_a_mail_failure_is_worth_retrying(address: str | None, expected: type) -> None:
+    with smtp_server() as (handler, port):
+        if address is None:
+            port = free_port()  # nobody listens there
+        mailer = SmtpMailer(host="127.0.0.1", port=port, security="none", timeout=10.0)
+        channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+        contact = Contact(1, "Li Wei", Role.CONTACT, "zh", email=address or "li.wei@panjin.example")
+        mail = EmailMessage()
+        mail["Subject"] = "x"
+        mail.set_content("x")
+        with pytest.raises(expected):
+            await channel.send(contact, Notification(text="x", email=mail), handing_over=nothing_to_record)
+        assert handler.received == []
+
+
+async def nothing_to_record() -> None:
+    """The hand-over of a test that sends through a channel without a delivery service."""
 
 
 async def test_the_email_channel_completes_the_headers_the_renderer_left_out() -> None:
-    mailer = FakeMailer()
-    channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
-    mail = EmailMessage()
-    mail["Subject"] = "Erinnerung"
-    mail.set_content("x")
-    await channel.send(Contact(1, "Ana", Role.CONTACT, "de", email="ana@lisboa.example"), Notification(text="x", email=mail))
-    [sent] = mailer.sent
+    with smtp_server() as (handler, port):
+        mailer = SmtpMailer(host="127.0.0.1", port=port, security="none", timeout=10.0)
+        channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+        mail = EmailMessage()
+        mail["Subject"] = "Erinnerung"
+        mail.set_content("x")
+        contact = Contact(1, "Ana", Role.CONTACT, "de", email="ana@lisboa.example")
+        await channel.send(contact, Notification(text="x", email=mail), handing_over=nothing_to_record)
+    [sent] = handler.messages()
     assert sent["From"] == "Tandem <tandem@example.org>" and sent["To"] == "ana@lisboa.example"
     assert sent["Date"] == "Mon, 22 Mar 2027 08:00:00 +0000" and sent["Message-ID"].endswith("@example.org>")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot.clock import ManualClock
 from bot.config import config_from_mapping
@@ -25,6 +25,7 @@ from bot.notices.reminders import queue_reminders
 from bot.ports import Button, Document, Notification
 from bot.services import Services
 from handlers.notifier import TelegramChannel
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, Fault, OfflineRequest
 from tandem.app import build_application
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme
@@ -35,7 +36,7 @@ H = timedelta(hours=1)
 
 
 def make_application(database_url: str, api: FakeBotApi, clock: ManualClock, request: OfflineRequest | None = None,
-                     rate_limiter: Any = "default") -> Application:
+                     rate_limiter: TelegramRateLimiter | None = None) -> Application:
     config = config_from_mapping({"database": {"url": database_url}, "programme": {"timezone": "Europe/Brussels"}},
                                  env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN})
     renderers = {**RENDERERS, PING: render_ping}  # the programme's messages and the tests' own
@@ -132,7 +133,7 @@ async def test_a_429_the_limiter_does_not_retry_puts_the_message_back_for_retry_
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
     api.fail_next("sendMessage", kind=Fault.RETRY_AFTER, retry_after=42)
     clock = ManualClock(NOW)
-    application = make_application(database_url, api, clock, rate_limiter=AIORateLimiter(max_retries=0))
+    application = make_application(database_url, api, clock, rate_limiter=TelegramRateLimiter(max_retries=0))
     async with initialized(application) as services:
         assert (await services.delivery.deliver_due()).retrying == [message_id]
         assert (await row(programme.uow_factory, message_id)).due_utc == NOW + timedelta(seconds=42)
@@ -141,19 +142,25 @@ async def test_a_429_the_limiter_does_not_retry_puts_the_message_back_for_retry_
 
 
 async def test_a_notification_with_buttons_and_an_ics_is_one_document_with_caption_and_keyboard(api: FakeBotApi) -> None:
-    from telegram import Bot
+    from telegram.ext import ExtBot
 
     from bot.domain import Contact, Role
 
-    bot = Bot(DEFAULT_TOKEN, request=OfflineRequest(api))
+    bot = ExtBot(DEFAULT_TOKEN, request=OfflineRequest(api), rate_limiter=TelegramRateLimiter())
+    handed_over: list[int] = []
+
+    async def handing_over() -> None:
+        handed_over.append(len(api.calls("sendDocument")))  # before the call: none made yet
+
     async with bot:
-        channel = TelegramChannel(bot, per_chat_interval=0)
+        channel = TelegramChannel(bot)
         note = Notification(
             text="Invitation: Panjin – Lisbon",
             buttons=((Button("Attend", "att:1:y"), Button("Can't attend", "att:1:n")),),
             document=Document("tandem-panjin-lisbon-2027-03-31.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
         )
-        await channel.send(Contact(1, "Ana", Role.CONTACT, "de", chat_id=1002), note)
+        await channel.send(Contact(1, "Ana", Role.CONTACT, "de", chat_id=1002), note, handing_over=handing_over)
+    assert handed_over == [0]
     [message] = api.sent_to(1002)
     assert message.text == "Invitation: Panjin – Lisbon"
     assert message.buttons == [[("Attend", "att:1:y"), ("Can't attend", "att:1:n")]]
