@@ -126,6 +126,12 @@ class SessionMove(NamedTuple):
     start_utc: datetime
 
 
+class SessionPerson(NamedTuple):
+    session_id: int
+    sequence: int
+    contact_id: int
+
+
 class SessionAnswer(NamedTuple):
     session_id: int
     yes: bool
@@ -159,9 +165,10 @@ class HoursPreset(NamedTuple):
     preset: str
 
 
-class CityDay(NamedTuple):
+class CityDays(NamedTuple):
     city_id: int
-    day: date
+    first: date
+    last: date  # the same as first for a single day
 
 
 class MatchOnly(NamedTuple):
@@ -173,6 +180,7 @@ CONFIRM_SLOT = ButtonAction("slot", MatchSlot)
 RESCHEDULE_MENU = ButtonAction("mv", SessionVersion)
 RESCHEDULE_TO = ButtonAction("mvto", SessionMove)
 CANCEL_SESSION = ButtonAction("cx", SessionVersion)
+DECLINE_COUNTER = ButtonAction("dcx", SessionPerson)  # keep the time another's calendar proposed to change
 # Participants
 ATTEND = ButtonAction("att", SessionAnswer)  # yes: I'll attend; no: I can't
 # City contacts, after a session
@@ -190,6 +198,6 @@ TOPICS_DONE = ButtonAction("td", CityOnly)
 HOURS_PRESET = ButtonAction("hp", HoursPreset)
 HOURS_TYPE = ButtonAction("hf", CityOnly)
 AWAY_ADD = ButtonAction("aa", CityOnly)
-AWAY_REMOVE = ButtonAction("ar", CityDay)
+AWAY_REMOVE = ButtonAction("ar", CityDays)
 ACCEPT_MATCH = ButtonAction("ma", MatchOnly)
 DECLINE_MATCH = ButtonAction("md", MatchOnly)

@@ -14,6 +14,7 @@ a file under version control:
 ``TANDEM_WEBHOOK_URL``     ``[telegram] webhook_url``
 ``TANDEM_SMTP_USERNAME``   ``[email] username``
 ``TANDEM_SMTP_PASSWORD``   ``[email] password``
+``TANDEM_IMAP_PASSWORD``   ``[email] imap_password``
 ``TANDEM_WEB_SECRET``      ``[web] secret``
 ``TANDEM_WEB_BASE_URL``    ``[web] base_url``
 =========================  ==================================
@@ -143,6 +144,20 @@ class EmailConfig:
     password: Secret = field(default=Secret(""), repr=False)
     sender: str = ""
     timeout: timedelta = timedelta(seconds=30)
+    # Reading replies (accept/decline/propose from calendars, replies in words) by IMAP.
+    imap_host: str = ""  # empty: replies are not read
+    imap_port: int = 993
+    imap_security: str = "tls"  # "tls", "starttls" or "none"
+    imap_username: str = ""
+    imap_password: Secret = field(default=Secret(""), repr=False)
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "Tandem-Processed"
+    imap_unmatched_folder: str = "Tandem-Unmatched"
+    imap_poll_interval: timedelta = timedelta(seconds=60)
+
+    @property
+    def reads_replies(self) -> bool:
+        return bool(self.imap_host)
 
 
 @dataclass(frozen=True)
@@ -447,10 +462,31 @@ def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
         password=Secret(r.overridable("password", env, "TANDEM_SMTP_PASSWORD", "")),
         sender=r.get("sender", str, ""),
         timeout=r.duration("timeout", d.timeout),
+        imap_host=r.get("imap_host", str, d.imap_host),
+        imap_port=r.positive_int("imap_port", d.imap_port),
+        imap_security=r.choice("imap_security", ("tls", "starttls", "none"), d.imap_security),
+        imap_username=r.get("imap_username", str, d.imap_username),
+        imap_password=Secret(r.overridable("imap_password", env, "TANDEM_IMAP_PASSWORD", "")),
+        imap_folder=r.get("imap_folder", str, d.imap_folder),
+        imap_processed_folder=r.get("imap_processed_folder", str, d.imap_processed_folder),
+        imap_unmatched_folder=r.get("imap_unmatched_folder", str, d.imap_unmatched_folder),
+        imap_poll_interval=r.duration("imap_poll_interval", d.imap_poll_interval),
     )
     r.finish()
     if config.enabled and "@" not in config.sender:
         raise r.fail("sender", "is required when e-mail is enabled (the From address)")
+    if config.imap_port > 65535:
+        raise r.fail("imap_port", f"{config.imap_port} is not a TCP port (1-65535)")
+    if config.reads_replies:
+        if not config.imap_username or not config.imap_password:
+            raise r.fail("imap_username", "and imap_password (or TANDEM_IMAP_PASSWORD) are required when imap_host is set")
+        folders = {"imap_folder": config.imap_folder, "imap_processed_folder": config.imap_processed_folder,
+                   "imap_unmatched_folder": config.imap_unmatched_folder}
+        for key, folder in folders.items():
+            if not folder.strip():
+                raise r.fail(key, "must name a folder")
+        if len(set(folders.values())) < 3:
+            raise r.fail("imap_processed_folder", "the folder read, the processed and the unmatched folder must be three different folders")
     return config
 
 

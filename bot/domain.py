@@ -40,6 +40,27 @@ class InvalidInputError(TandemError):
     """The user's input cannot be understood; the message says what was expected."""
 
 
+QUOTE_LIMIT = 40
+
+
+def excerpt(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """What someone typed, as an answer may quote it: at most ``limit`` characters, "…" where cut.
+
+    An answer that repeated a whole input could not be sent (a 4,000-character ``/away`` came back
+    twice in its error: 8,222 characters, over Telegram's 4,096), and says no more than an excerpt.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def excerpt_at(text: str, column: int, limit: int = QUOTE_LIMIT) -> str:
+    """An excerpt of ``text`` around ``column`` (1-based), where a parser found the mistake."""
+    if len(text) <= limit:
+        return text
+    start = min(max(0, column - 1 - limit // 2), len(text) - limit)
+    piece = text[start : start + limit]
+    return ("…" if start > 0 else "") + piece + ("…" if start + limit < len(text) else "")
+
+
 class Role(str, enum.Enum):
     COORDINATOR = "coordinator"
     CONTACT = "contact"  # speaks for one city
@@ -111,6 +132,9 @@ class NoticeKind(str, enum.Enum):
     CONTACT_UNREACHABLE = "contact_unreachable"  # a contact blocked the bot, to coordinators
     CITY_UNREACHABLE = "city_unreachable"  # nobody of a city can be reached at all, to coordinators
     SIGN_IN_LINK = "sign_in_link"  # a personal link to the web pages, asked for by address on the sign-in page
+    COUNTER_PROPOSAL = "counter_proposal"  # a participant's calendar proposed another time, to coordinators
+    COUNTER_DECLINED = "counter_declined"  # the coordinators keep the time: iTIP DECLINECOUNTER to the proposer
+    MAIL_FORWARDED = "mail_forwarded"  # a reply in words to Tandem's mailbox, to coordinators
 
     @property
     def carries_calendar(self) -> bool:
@@ -199,12 +223,13 @@ class Contact:
         Telegram when they have a reachable chat; e-mail when they have an address and e-mail is
         on (``[email] enabled``). A calendar file (invitation, update, cancellation) goes on every
         channel they have, so it lands in their calendar whichever they read; a sign-in link goes
-        by e-mail only (it was asked for by address; Telegram users open the pages from the chat);
+        by e-mail only (it was asked for by address; Telegram users open the pages from the chat), and
+        so does the answer to a time proposed from a calendar (iTIP, which only the calendar reads);
         everything else on Telegram when reachable, else by e-mail. None: they cannot be reached
         at all (the coordinators are then told, once per city: ``bot.notices.outbox``).
         """
         telegram, email = self.on_telegram, bool(self.email) and email_enabled
-        if kind is NoticeKind.SIGN_IN_LINK:
+        if kind in (NoticeKind.SIGN_IN_LINK, NoticeKind.COUNTER_DECLINED):
             return (Channel.EMAIL,) if email else ()
         if kind.carries_calendar:
             return tuple(channel for channel, has in ((Channel.TELEGRAM, telegram), (Channel.EMAIL, email)) if has)
@@ -260,6 +285,45 @@ class WeeklyWindow:
     weekday: int  # 0 = Monday
     start: time
     end: time  # time(0) means 24:00: the window runs to the end of the day
+
+
+class DayOverrideKind(str, enum.Enum):
+    DAY_OFF = "off"  # an official day off the ``holidays`` package may not know (yet)
+    WORKING_DAY = "work"  # an official working day, e.g. a weekend make-up day (调休)
+
+
+@dataclass(frozen=True)
+class DayOverride:
+    """An official day off or working day of a country (or one subdivision), entered by a coordinator.
+
+    It takes precedence over the ``holidays`` package in both directions for every city of that
+    country (and subdivision). A working day uses the hours of ``works_as_weekday`` (0 = Monday)
+    when the city has none on that day's own weekday, as a make-up Saturday uses the hours of the
+    weekday it pays back.
+    """
+
+    country: str  # ISO 3166-1 alpha-2, upper case
+    day: date
+    kind: DayOverrideKind
+    name: str  # what the government calls it, or why it was added
+    subdivision: str | None = None  # None: the whole country
+    works_as_weekday: int | None = None  # WORKING_DAY only
+    id: int | None = None
+    added_by: str | None = None  # who entered it (a coordinator's name, or the file it came from)
+    added_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is DayOverrideKind.WORKING_DAY:
+            if self.works_as_weekday is None or not 0 <= self.works_as_weekday <= 6:
+                raise InvalidInputError("a working day needs the weekday whose hours apply (Mon to Sun)")
+        elif self.works_as_weekday is not None:
+            raise InvalidInputError("a day off has no weekday hours")
+
+    def applies_to(self, country: str | None, subdivision: str | None) -> bool:
+        """Whether this override concerns a city of ``country`` and ``subdivision``."""
+        return country is not None and country.upper() == self.country and (
+            self.subdivision is None or self.subdivision == subdivision
+        )
 
 
 class NoTimeReason(str, enum.Enum):

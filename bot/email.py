@@ -40,6 +40,7 @@ from bot.invites import (
     InviteAttendee,
     InviteEvent,
     InviteMethod,
+    build_declinecounter,
     build_invite,
     invite_filename,
     invite_method,
@@ -142,6 +143,27 @@ def build_itip_email(
     )
     # Outlook files a message with this class as a meeting request rather than as plain mail.
     # Set last: turning the message multipart moves every Content-* header into the first part.
+    message["Content-Class"] = "urn:content-classes:calendarmessage"
+    return message
+
+
+def build_declinecounter_email(
+    event: InviteEvent, recipient: InviteAttendee, *, text: str, dtstamp_utc: datetime, message_id: str | None = None,
+) -> EmailMessage:
+    """The organizer declines a time ``recipient`` proposed: ``text`` for the reader, and the iTIP
+    ``DECLINECOUNTER`` part their calendar acts on (shaped like the invitation mails above)."""
+    if recipient.email is None:
+        raise InvalidInputError(f"{recipient.name} has no e-mail address")
+    ics = build_declinecounter(event, attendee_email=recipient.email, dtstamp_utc=dtstamp_utc)
+    message = build_text_email(
+        sender_name=event.organizer_name, sender_email=event.organizer_email,
+        recipient_name=recipient.name, recipient_email=recipient.email,
+        subject=gettext(recipient.language, "Proposed time declined: {summary}", summary=invite_summary(event, recipient.language)),
+        body=text, date_utc=dtstamp_utc, message_id=message_id,
+    )
+    message.add_alternative(
+        ics, maintype="text", subtype="calendar", cte="base64", params={"charset": "UTF-8", "method": "DECLINECOUNTER"},
+    )
     message["Content-Class"] = "urn:content-classes:calendarmessage"
     return message
 

@@ -89,6 +89,9 @@ def ngettext(language: str, singular: str, plural: str, n: int, **values: object
 # (same wall time, same offset) share one entry: "10:00 Brussels, Ravenna (UTC+2)".
 
 _DATE_PATTERNS = {"en": "EEE d MMM y", "de": "EEE, d. MMMM y", "zh": "y年M月d日 EEEE"}
+# Buttons are narrow (a phone shows some 40 characters): no year, no offsets. The message the
+# buttons belong to says the rest.
+_SHORT_DATE_PATTERNS = {"en": "EEE d MMM", "de": "EEE, d. MMM", "zh": "M月d日 EEEE"}
 _GROUP_SEPARATOR = " · "
 
 
@@ -115,12 +118,13 @@ def _offset_label(local: datetime) -> str:
     return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def format_instant(instant_utc: datetime, zone: str, language: str, places: Iterable[Place] = ()) -> str:
+def format_instant(instant_utc: datetime, zone: str, language: str, places: Iterable[Place] = (), *, short: bool = False) -> str:
     """``instant_utc`` as a reader in ``zone`` who speaks ``language`` sees it, then in each of ``places``.
 
     The reader's entry takes the name of the places in ``zone`` (a Hamburg contact: "Hamburg"),
     else the zone's city in ``language`` (a coordinator in Europe/Brussels: "Brussels",
     "Brüssel", "布鲁塞尔"); ``UTC`` and ``Etc/…`` zones have no city: "07:00 UTC".
+    ``short``: for a button, without the year and the offsets: "Wed 31 Mar, 09:00 Hamburg · 15:00 Panjin".
     """
     language = normalize_language(language)
     instant = utc(instant_utc)
@@ -138,8 +142,8 @@ def format_instant(instant_utc: datetime, zone: str, language: str, places: Iter
             same.append(place.name)
     entries, previous_date = [], None
     for local, names in groups:
-        entry = _entry(local, names, language)
-        date_text = _local_date(local, language)
+        entry = f"{local:%H:%M} {gettext(language, ', ').join(names)}".rstrip() if short else _entry(local, names, language)
+        date_text = _local_date(local, language, _SHORT_DATE_PATTERNS if short else _DATE_PATTERNS)
         if date_text != previous_date:
             entry = gettext(language, "{date}, {time}", date=date_text, time=entry)
         entries.append(entry)
@@ -160,8 +164,8 @@ def _same_clock(a: datetime, b: datetime) -> bool:
     return a.replace(tzinfo=None) == b.replace(tzinfo=None) and a.utcoffset() == b.utcoffset()
 
 
-def _local_date(local: datetime, language: str) -> str:
-    return format_datetime(local, _DATE_PATTERNS[language], tzinfo=local.tzinfo, locale=Locale.parse(language))
+def _local_date(local: datetime, language: str, patterns: dict[str, str]) -> str:
+    return format_datetime(local, patterns[language], tzinfo=local.tzinfo, locale=Locale.parse(language))
 
 
 def _zone_city(zone: str, language: str) -> list[str]:

@@ -217,6 +217,31 @@ def build_invite(
     )
 
 
+def build_declinecounter(event: InviteEvent, *, attendee_email: str, dtstamp_utc: datetime, comment: str = "") -> bytes:
+    """The organizer's "no" to a time an attendee proposed (``METHOD:DECLINECOUNTER``, RFC 5546 3.2.8).
+
+    It names the event (UID, the current SEQUENCE), the organizer and the attendee who proposed;
+    the time stays as the attendee's calendar has it, so no DTSTART is needed.
+    """
+    _check_email(attendee_email, "attendee")
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "DECLINECOUNTER")
+    component = Event()
+    component.add("uid", event.uid)
+    component.add("dtstamp", utc(dtstamp_utc).replace(microsecond=0))
+    component.add("sequence", event.sequence)
+    organizer = vCalAddress(f"mailto:{event.organizer_email}")
+    organizer.params["CN"] = _parameter_text(event.organizer_name)
+    component.add("organizer", organizer)
+    component.add("attendee", vCalAddress(f"mailto:{attendee_email}"))
+    if comment:
+        component.add("comment", _clean_text(comment))
+    cal.add_component(component)
+    return cal.to_ical()
+
+
 def build_schedule(events: Sequence[InviteEvent], *, language: str, zone: str, dtstamp_utc: datetime) -> bytes:
     """A ``METHOD:PUBLISH`` calendar of confirmed sessions (the export); one VEVENT each, no alarms."""
     for event in events:

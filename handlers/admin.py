@@ -11,7 +11,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.i18n import Place, format_instant
 from handlers.context import TandemContext
-from handlers.texts import replies_to_errors, t
+from handlers.texts import coordinators_only, t
 
 
 def _arguments(update: Update) -> list[str]:
@@ -25,7 +25,7 @@ async def _usage(update: Update, context: TandemContext, example: str) -> None:
     await update.effective_message.reply_text(t(context.language, "Please write it like this: {example}", example=example))
 
 
-@replies_to_errors
+@coordinators_only
 async def list_cities(update: Update, context: TandemContext) -> None:
     """/cities: every city with its zone, group and how its contacts are reached."""
     listings = await context.services.cities.list(by=context.actor)
@@ -44,7 +44,7 @@ async def list_cities(update: Update, context: TandemContext) -> None:
     await update.effective_message.reply_text("\n".join(lines))
 
 
-@replies_to_errors
+@coordinators_only
 async def add_city(update: Update, context: TandemContext) -> None:
     """/addcity name; country; zone; group[; subdivision]."""
     args = _arguments(update)
@@ -57,7 +57,7 @@ async def add_city(update: Update, context: TandemContext) -> None:
     )
 
 
-@replies_to_errors
+@coordinators_only
 async def edit_city(update: Update, context: TandemContext) -> None:
     """/editcity name; field; value."""
     args = _arguments(update)
@@ -70,7 +70,7 @@ async def edit_city(update: Update, context: TandemContext) -> None:
     )
 
 
-@replies_to_errors
+@coordinators_only
 async def invite(update: Update, context: TandemContext) -> None:
     """/invite city: a one-time link that makes its opener the city's contact."""
     args = _arguments(update)
@@ -86,7 +86,7 @@ async def invite(update: Update, context: TandemContext) -> None:
     )
 
 
-@replies_to_errors
+@coordinators_only
 async def act_for_city(update: Update, context: TandemContext) -> None:
     """/act city: /topics, /hours and /away then change this city."""
     args = _arguments(update)
@@ -99,7 +99,7 @@ async def act_for_city(update: Update, context: TandemContext) -> None:
     )
 
 
-@replies_to_errors
+@coordinators_only
 async def add_email_contact(update: Update, context: TandemContext) -> None:
     """/addemail city; name; address: a contact reached by e-mail only."""
     args = _arguments(update)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.domain import excerpt
 from bot.services.availability import AWAY_STEP, HOURS_STEP
 from bot.services.interests import NOTE_STEP
 from bot.services.sessions import CANCEL_REASON_STEP, NEXT_STEPS_STEP
@@ -41,7 +42,7 @@ async def unknown_command(update: Update, context: TandemContext) -> None:
     """A command this bot does not know (or not for this person): say so, then help."""
     command = (update.effective_message.text or "").split()[0]
     await update.effective_message.reply_text(
-        t(context.language, "I do not know the command {command}.", command=command) + "\n\n" + help_text(context.person, context.services.config.programme.name)
+        t(context.language, "I do not know the command {command}.", command=excerpt(command)) + "\n\n" + help_text(context.person, context.services.config.programme.name)
     )
 
 

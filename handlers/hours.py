@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date, timedelta
 
-from babel.dates import format_date, get_day_names
+from babel.dates import format_interval, format_skeleton, get_day_names
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
@@ -105,15 +107,48 @@ async def type_hours(update: Update, context: TandemContext) -> None:
     await update.effective_message.reply_text(hours_text(view, context.language), reply_markup=hours_keyboard(view, context.language))
 
 
+MAX_PERIODS_SHOWN = 30
+# English dates as the rest of Tandem writes them ("4 Jan 2027"), not the American "Jan 4, 2027".
+_DATE_LOCALES = {"en": "en_GB", "de": "de", "zh": "zh"}
+
+
+def periods_away(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days: (first, last) each."""
+    periods: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if periods and day - periods[-1][1] == timedelta(days=1):
+            periods[-1] = (periods[-1][0], day)
+        elif not periods or day != periods[-1][1]:
+            periods.append((day, day))
+    return periods
+
+
+def period_text(first: date, last: date, language: str, *, count: bool = True) -> str:
+    """"1 Apr 2027", or a run as a range with its length: "4 Jan – 31 Dec 2027 (362 days)"."""
+    locale = _DATE_LOCALES[normalize_language(language)]
+    if first == last:
+        return format_skeleton("yMMMd", first, locale=locale)
+    span = format_interval(first, last, "yMMMd", locale=locale)
+    return t(language, "{range} ({count} days)", range=span, count=(last - first).days + 1) if count else span
+
+
 def away_text(view: AwayView, language: str) -> str:
+    """The days away as periods (a year away is one line, not 365 dates), the first few of many."""
     if not view.days:
         return t(language, "{city} has no days away. Public holidays are left out automatically.", city=view.city.name)
-    days = ", ".join(format_date(d, "medium", locale=normalize_language(language)) for d in view.days)
-    return t(language, "Days away of {city}: {days}. Tap a day to remove it.", city=view.city.name, days=days)
+    periods = periods_away(view.days)
+    shown = ", ".join(period_text(first, last, language) for first, last in periods[:MAX_PERIODS_SHOWN])
+    text = t(language, "Days away of {city}: {days}. Tap one to remove it.", city=view.city.name, days=shown)
+    if len(periods) > MAX_PERIODS_SHOWN:
+        text += "\n" + t(language, "… and {count} more periods away.", count=len(periods) - MAX_PERIODS_SHOWN)
+    return text
 
 
 def away_keyboard(view: AwayView, language: str) -> InlineKeyboardMarkup:
-    rows = [[(f"🗑 {format_date(d, 'medium', locale=normalize_language(language))}", callback_data.AWAY_REMOVE.build(view.city.id, d))] for d in view.days[:30]]
+    rows = [
+        [(f"🗑 {period_text(first, last, language, count=False)}", callback_data.AWAY_REMOVE.build(view.city.id, first, last))]
+        for first, last in periods_away(view.days)[:MAX_PERIODS_SHOWN]
+    ]
     rows.append([(t(language, "Add days away"), callback_data.AWAY_ADD.build(view.city.id))])
     return keyboards.keyboard(rows)
 
@@ -152,9 +187,9 @@ async def type_days_away(update: Update, context: TandemContext) -> None:
 
 @replies_to_errors
 async def remove_day_away(update: Update, context: TandemContext) -> None:
-    """🗑 a day: remove it (a double tap removes nothing more) and redraw."""
+    """🗑 a period: remove its days (a double tap removes nothing more) and redraw."""
     query = update.callback_query
-    city_id, day = callback_data.AWAY_REMOVE.parse(query.data)
-    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=day)
+    city_id, first, last = callback_data.AWAY_REMOVE.parse(query.data)
+    view = await context.services.availability.remove_day_away(by=context.actor, city_id=city_id, day=first, until=last)
     await query.answer()
     await keyboards.show(query, away_text(view, context.language), away_keyboard(view, context.language))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +13,10 @@ from bot import callback_data
 from bot.domain import SessionView
 from bot.i18n import Place, format_instant
 from bot.notices.planning import describe_no_time
-from bot.services.sessions import AlreadyConfirmedError, PendingMatch
+from bot.services.sessions import AlreadyConfirmedError, PendingMatch, SessionChangedError
 from handlers import keyboards
 from handlers.context import TandemContext
-from handlers.texts import replies_to_errors, t
+from handlers.texts import coordinators_only, replies_to_errors, t
 
 
 def session_text(view: SessionView, context: TandemContext) -> str:
@@ -31,11 +33,11 @@ def session_text(view: SessionView, context: TandemContext) -> str:
     )
 
 
-def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext) -> str:
-    """The time in the reader's own zone first, then in both cities."""
+def _when(start_utc: datetime, view: PendingMatch | SessionView, context: TandemContext, *, short: bool = False) -> str:
+    """The time in the reader's own zone first, then in both cities (``short``: for a button)."""
     city = context.person.city
     zone = city.timezone if city is not None else context.services.config.programme.timezone
-    return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)))
+    return format_instant(start_utc, zone, context.language, (Place.of(view.city_a), Place.of(view.city_b)), short=short)
 
 
 def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
@@ -50,11 +52,45 @@ def session_keyboard(view: SessionView, language: str) -> InlineKeyboardMarkup:
 
 def _slot_rows(view: PendingMatch | SessionView, starts: list[datetime], context: TandemContext, button: callback_data.ButtonAction[Any], *prefix: object) -> InlineKeyboardMarkup:
     return keyboards.keyboard(
-        [[(_when(start, view, context), button.build(*prefix, start))] for start in starts]
+        [[(_when(start, view, context, short=True), button.build(*prefix, start))] for start in starts]
     )
 
 
-@replies_to_errors
+ButtonCallback = Callable[[Update, TandemContext], Coroutine[Any, Any, None]]
+
+
+def tells_what_changed(callback: ButtonCallback) -> ButtonCallback:
+    """A coordinator's button older than the session (it moved or was cancelled since, by them or
+    someone else): say what happened and show the session as it is now, instead of a vague
+    "someone changed it first"."""
+
+    @functools.wraps(callback)
+    async def telling(update: Update, context: TandemContext) -> None:
+        try:
+            await callback(update, context)
+        except SessionChangedError as error:
+            view, language = error.view, context.language
+            if error.cancelled:
+                headline = t(language, "This button is from before the session was cancelled; nothing changed.")
+                if view.match.reason:
+                    headline += "\n" + t(language, "Reason: {reason}", reason=view.match.reason)
+                markup = None
+            else:
+                when = _when(view.session.start_utc, view, context)
+                headline = t(language, "This time was offered before the session moved to {when}; nothing changed.", when=when)
+                markup = session_keyboard(view, language)
+            await update.callback_query.answer(headline, show_alert=True)  # over 200 characters: summarised where it leaves
+            await keyboards.show(update.callback_query, headline + "\n\n" + session_text(view, context), markup)
+
+    return telling
+
+
+def _slot_lines(view: PendingMatch | SessionView, starts: Sequence[datetime], context: TandemContext) -> str:
+    """The offered times in full (year, offsets), one a line, above their short buttons."""
+    return "".join(f"\n• {_when(start, view, context)}" for start in starts)
+
+
+@coordinators_only
 async def list_pending(update: Update, context: TandemContext) -> None:
     """/pending: planned matches with their best slots as buttons, and matches without a time."""
     views = await context.services.sessions.pending(by=context.actor)
@@ -69,10 +105,11 @@ async def list_pending(update: Update, context: TandemContext) -> None:
             await update.effective_message.reply_text(f"{title}\n{why}")
             continue
         keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
-        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:"), reply_markup=keyboard)
+        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:") + _slot_lines(view, view.slots, context), reply_markup=keyboard)
 
 
-@replies_to_errors
+@coordinators_only
+@tells_what_changed
 async def pick_slot(update: Update, context: TandemContext) -> None:
     """Confirm the slot a coordinator tapped; the first tap wins, the second is told who was first."""
     query = update.callback_query
@@ -88,9 +125,15 @@ async def pick_slot(update: Update, context: TandemContext) -> None:
     await keyboards.show(query, t(language, "Confirmed. Invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
+@coordinators_only
+async def list_schedule(update: Update, context: TandemContext) -> None:
+    """/schedule (coordinators): every coming session, each with "Move" and "Cancel"."""
+    await list_sessions(update, context)
+
+
 @replies_to_errors
 async def list_sessions(update: Update, context: TandemContext) -> None:
-    """/sessions and /schedule: what is coming, in both cities' local times; coordinators may move or cancel."""
+    """/sessions: what is coming, in both cities' local times; coordinators may move or cancel."""
     views = await context.services.sessions.upcoming_for(by=context.actor)
     language = context.language
     if not views:
@@ -102,7 +145,8 @@ async def list_sessions(update: Update, context: TandemContext) -> None:
         await update.effective_message.reply_text(session_text(view, context), reply_markup=markup)
 
 
-@replies_to_errors
+@coordinators_only
+@tells_what_changed
 async def show_moves(update: Update, context: TandemContext) -> None:
     """"Move": offer the other common times of a session (coordinators)."""
     query = update.callback_query
@@ -114,10 +158,11 @@ async def show_moves(update: Update, context: TandemContext) -> None:
         await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "There is no other common time."), None)
         return
     keyboard = _slot_rows(view, starts, context, callback_data.RESCHEDULE_TO, session_id, sequence)
-    await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:"), keyboard)
+    await keyboards.show(query, session_text(view, context) + "\n\n" + t(language, "Move it to:") + _slot_lines(view, starts, context), keyboard)
 
 
-@replies_to_errors
+@coordinators_only
+@tells_what_changed
 async def move_session(update: Update, context: TandemContext) -> None:
     """Move a session to the tapped time: everyone gets the updated invitation."""
     query = update.callback_query
@@ -127,7 +172,19 @@ async def move_session(update: Update, context: TandemContext) -> None:
     await keyboards.show(query, t(context.language, "Moved. Updated invitations are on their way.") + "\n" + session_text(view, context), None)
 
 
-@replies_to_errors
+@coordinators_only
+@tells_what_changed
+async def decline_counter(update: Update, context: TandemContext) -> None:
+    """"Keep the time" under a time proposed from a calendar: the proposer's calendar is told no."""
+    query = update.callback_query
+    session_id, sequence, contact_id = callback_data.DECLINE_COUNTER.parse(query.data)
+    view = await context.services.sessions.decline_counter(session_id, contact_id, by=context.actor, expected_sequence=sequence)
+    await query.answer()
+    await keyboards.show(query, t(context.language, "The time stays; the proposer's calendar is told.") + "\n" + session_text(view, context), None)
+
+
+@coordinators_only
+@tells_what_changed
 async def ask_cancel_reason(update: Update, context: TandemContext) -> None:
     """"Cancel": wait for the reason (the next message), which everyone will be told."""
     query = update.callback_query
@@ -171,7 +228,7 @@ async def save_next_steps(update: Update, context: TandemContext) -> None:
     await update.effective_message.reply_text(t(context.language, "Noted for the programme's roadmap. Thank you!"))
 
 
-@replies_to_errors
+@coordinators_only
 async def show_roadmap(update: Update, context: TandemContext) -> None:
     """/roadmap (coordinators): what the cities said after each session, and their next steps."""
     entries = await context.services.sessions.roadmap(by=context.actor)

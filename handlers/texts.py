@@ -52,3 +52,20 @@ def replies_to_errors(callback: Callback) -> Callback:
             return None
 
     return answering  # type: ignore[return-value]
+
+
+def coordinators_only(callback: Callback) -> Callback:
+    """A coordinator's command or button: the service checks the sender before anything is read.
+
+    Everyone else gets the same refusal whatever they typed after the command: no usage line, no
+    validation error, nothing that depends on the arguments or reveals the programme (a group
+    name in "use one of: China, EU" told a stranger more than "no"). The services check again on
+    every call; this check only comes first. Errors are answered as by :func:`replies_to_errors`.
+    """
+
+    @functools.wraps(callback)
+    async def checked(update: Update, context: TandemContext) -> Any:
+        context.services.people.require_coordinator(context.actor)
+        return await callback(update, context)
+
+    return replies_to_errors(checked)  # type: ignore[return-value]

@@ -166,6 +166,33 @@ class DayAwayRow(Base):
     day: Mapped[date] = mapped_column(Date)
 
 
+class DayOverrideRow(Base):
+    """An official day off or working day of a country (or subdivision) that a coordinator entered.
+
+    ``subdivision`` is ``""`` for the whole country (not NULL), so that the unique key holds one
+    override per place and date on every backend: PostgreSQL lets NULLs repeat in a unique key.
+    """
+
+    __tablename__ = "day_overrides"
+    __table_args__ = (
+        UniqueConstraint("country", "subdivision", "day"),
+        CheckConstraint(
+            "(kind = 'off' AND works_as_weekday IS NULL) OR (kind = 'work' AND works_as_weekday BETWEEN 0 AND 6)",
+            name="kind_weekday",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    subdivision: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(4))
+    works_as_weekday: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MatchRow(Base):
     """Mutual interest of two cities in one topic. One row per pair and topic, ever: its status moves."""
 
@@ -319,3 +346,38 @@ class SignInLinkRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailInMailboxRow(Base):
+    """A mailbox Tandem reads replies from: who reads it now (a lease) and how far it has read.
+
+    One reader at a time across processes: a process reads only while it holds the lease
+    (``lease_owner`` until ``lease_until``), taken and renewed by a conditional update, so a
+    process that dies loses it when it expires. ``uidvalidity`` and ``last_uid`` are IMAP's
+    names for the folder's identity and the highest message UID dealt with (RFC 3501 2.3.1.1):
+    a new UIDVALIDITY means the numbers start again, so reading starts from the beginning.
+    """
+
+    __tablename__ = "mail_in_mailboxes"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MailInMessageRow(Base):
+    """An e-mail Tandem has taken in, by a key of its own (its Message-ID, or a hash of its bytes).
+
+    Written in the same transaction as what the message changed, so the same message read again
+    (after a crash before it was moved, a new UIDVALIDITY, or a copy) changes nothing twice.
+    """
+
+    __tablename__ = "mail_in_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # "processed" or "unmatched"
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -27,6 +27,8 @@ from bot.domain import (
     ClosedDay,
     Contact,
     Conversation,
+    DayOverride,
+    DayOverrideKind,
     Interest,
     JoinLink,
     Match,
@@ -49,6 +51,7 @@ from storage.models import (
     ContactRow,
     ConversationRow,
     DayAwayRow,
+    DayOverrideRow,
     InterestRow,
     JoinLinkRow,
     MatchRow,
@@ -289,6 +292,66 @@ class CityRepository(_Repository):
         return days
 
 
+def _day_override(row: DayOverrideRow) -> DayOverride:
+    return DayOverride(
+        country=row.country, day=row.day, kind=DayOverrideKind(row.kind), name=row.name,
+        subdivision=row.subdivision or None, works_as_weekday=row.works_as_weekday,
+        id=row.id, added_by=row.added_by, added_at=row.added_at,
+    )
+
+
+class DayOverrideRepository(_Repository):
+    """The coordinators' official days off and working days: one per country, subdivision and date."""
+
+    async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]:
+        """Store ``override``, replacing the one of the same place and date; (stored, replaced or None).
+
+        The old row is locked first, so two coordinators entering one date take turns; two first
+        entries at once meet at the unique key, and the second one's transaction fails there.
+        """
+        place = (
+            DayOverrideRow.country == override.country.upper(),
+            DayOverrideRow.subdivision == (override.subdivision or ""),
+            DayOverrideRow.day == override.day,
+        )
+        old = await self.db.scalar(select(DayOverrideRow).where(*place).with_for_update())
+        replaced = _day_override(old) if old is not None else None
+        if old is not None:
+            await self.db.delete(old)
+            await self.db.flush()
+        row = DayOverrideRow(
+            country=override.country.upper(), subdivision=override.subdivision or "", day=override.day,
+            kind=override.kind.value, works_as_weekday=override.works_as_weekday, name=override.name[:200],
+            added_by=override.added_by[:200] if override.added_by else None, added_at=now_utc,
+        )
+        self.db.add(row)
+        await self.db.flush()
+        return _day_override(row), replaced
+
+    async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None:
+        """Delete the override of that place and date; the one deleted, or None if there was none."""
+        row = await self.db.scalar(
+            select(DayOverrideRow).where(
+                DayOverrideRow.country == country.upper(),
+                DayOverrideRow.subdivision == (subdivision or ""),
+                DayOverrideRow.day == day,
+            ).with_for_update()
+        )
+        if row is None:
+            return None
+        removed = _day_override(row)
+        await self.db.delete(row)
+        await self.db.flush()
+        return removed
+
+    async def list(self, country: str | None = None) -> builtins.list[DayOverride]:
+        """Every override (of one country), by country, date and subdivision."""
+        query = select(DayOverrideRow).order_by(DayOverrideRow.country, DayOverrideRow.day, DayOverrideRow.subdivision)
+        if country is not None:
+            query = query.where(DayOverrideRow.country == country.upper())
+        return [_day_override(r) for r in await self.db.scalars(query)]
+
+
 class ContactRepository(_Repository):
     async def add(
         self,
@@ -339,6 +402,17 @@ class ContactRepository(_Repository):
     async def with_role(self, role: Role) -> list[Contact]:
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
+
+    async def of_cities(self, city_ids: Iterable[int] | None = None) -> dict[int, builtins.list[Contact]]:
+        """The people of many cities (all cities: None), by city, in one query."""
+        query = select(ContactRow).where(ContactRow.city_id.is_not(None)).order_by(ContactRow.id)
+        if city_ids is not None:
+            query = query.where(ContactRow.city_id.in_(list(city_ids)))
+        found: dict[int, builtins.list[Contact]] = {}
+        for row in await self.db.scalars(query):
+            assert row.city_id is not None
+            found.setdefault(row.city_id, []).append(_contact(row))
+        return found
 
     # Each change writes only its own columns, so two changes to one person never undo each other.
 
@@ -429,6 +503,22 @@ class TopicRepository(_Repository):
                 row.titles, row.position = dict(titles), position
         await self.db.flush()
 
+    async def lock(self, topic_ids: Iterable[int]) -> None:
+        """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
+
+        Why a lock and not the uniqueness of a match alone: two cities choosing one topic at once
+        each insert their interest and then read the others'. Under PostgreSQL's READ COMMITTED
+        neither sees the other's uncommitted row, both find no partner and no match is made (write
+        skew). With the topic row locked before the read, the second writer waits for the first to
+        commit, and its next statement sees the first interest. PostgreSQL: row locks in id order
+        (no cycles between writers). SQLite: a no-op clause; BEGIN IMMEDIATE already serialises
+        every writer (``storage.db``). SERIALIZABLE with retries would work too, but would abort and
+        redo whole units of work (notices, views) where a short wait on one row suffices.
+        """
+        await self.db.execute(
+            select(TopicRow.id).where(TopicRow.id.in_(sorted(set(topic_ids)))).order_by(TopicRow.id).with_for_update()
+        )
+
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
         return [_topic(r) for r in rows]
@@ -450,6 +540,13 @@ class InterestRepository(_Repository):
     async def of_topic(self, topic_id: int) -> list[Interest]:
         rows = await self.db.scalars(select(InterestRow).where(InterestRow.topic_id == topic_id).order_by(InterestRow.city_id))
         return [Interest(r.city_id, r.topic_id, r.note) for r in rows]
+
+    async def of_cities(self, city_ids: Iterable[int] | None = None) -> list[Interest]:
+        """The interests of many cities (all: None), in one query."""
+        query = select(InterestRow.city_id, InterestRow.topic_id, InterestRow.note).order_by(InterestRow.city_id, InterestRow.topic_id)
+        if city_ids is not None:
+            query = query.where(InterestRow.city_id.in_(list(city_ids)))
+        return [Interest(city_id, topic_id, note) for city_id, topic_id, note in await self.db.execute(query)]
 
     async def add(self, city_id: int, topic_id: int, note: str | None = None) -> bool:
         """Add an interest; False if the city already had it (a double tap)."""
@@ -556,8 +653,21 @@ class MatchRepository(_Repository):
         found = await self.views(ids=[match_id])
         return found[0] if found else None
 
-    async def views(self, *, ids: Iterable[int] | None = None, statuses: Iterable[MatchStatus] | None = None) -> list[MatchView]:
-        """Matches with their cities, topic and notes (all, or those with ``ids`` or ``statuses``), in one query."""
+    async def views(
+        self,
+        *,
+        ids: Iterable[int] | None = None,
+        statuses: Iterable[MatchStatus] | None = None,
+        city_id: int | None = None,
+        topic_id: int | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[MatchView]:
+        """Matches with their cities, topic and notes, in one query, oldest first.
+
+        All, or those with ``ids``, ``statuses``, of ``city_id``, on ``topic_id``; ``offset`` and
+        ``limit`` give one page of them (the coordinators' board).
+        """
         city_a, city_b = aliased(CityRow), aliased(CityRow)
         note_a, note_b = aliased(InterestRow), aliased(InterestRow)
         query = (
@@ -569,12 +679,39 @@ class MatchRepository(_Repository):
             .outerjoin(note_b, and_(note_b.city_id == MatchRow.city_b_id, note_b.topic_id == MatchRow.topic_id))
             .order_by(MatchRow.id)
         )
+        query = self._filtered(query, ids=ids, statuses=statuses, city_id=city_id, topic_id=topic_id)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = await self.db.execute(query)
+        return [MatchView(_match(m), _city(a), _city(b), _topic(t), na, nb) for m, a, b, t, na, nb in rows]
+
+    async def counts(self, *, city_id: int | None = None) -> dict[tuple[int, MatchStatus], int]:
+        """How many matches there are per (topic, status), of ``city_id`` or of all cities, in one query."""
+        query = self._filtered(
+            select(MatchRow.topic_id, MatchRow.status, func.count()).group_by(MatchRow.topic_id, MatchRow.status), city_id=city_id
+        )
+        return {(topic_id, MatchStatus(status)): int(n) for topic_id, status, n in await self.db.execute(query)}
+
+    @staticmethod
+    def _filtered(
+        query: Any,
+        *,
+        ids: Iterable[int] | None = None,
+        statuses: Iterable[MatchStatus] | None = None,
+        city_id: int | None = None,
+        topic_id: int | None = None,
+    ) -> Any:
         if ids is not None:
             query = query.where(MatchRow.id.in_(list(ids)))
         if statuses is not None:
             query = query.where(MatchRow.status.in_([s.value for s in statuses]))
-        rows = await self.db.execute(query)
-        return [MatchView(_match(m), _city(a), _city(b), _topic(t), na, nb) for m, a, b, t, na, nb in rows]
+        if city_id is not None:
+            query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        if topic_id is not None:
+            query = query.where(MatchRow.topic_id == topic_id)
+        return query
 
 
 class SessionRepository(_Repository):
@@ -617,6 +754,16 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.match_id == match_id))
         return _session(row) if row else None
 
+    async def by_uid(self, ical_uid: str) -> Session | None:
+        """The session whose calendar files carry this UID (a reply names it)."""
+        row = await self.db.scalar(select(SessionRow).where(SessionRow.ical_uid == ical_uid))
+        return _session(row) if row else None
+
+    async def of_matches(self, match_ids: Iterable[int]) -> dict[int, Session]:
+        """The session of each of many matches that has one, in one query."""
+        rows = await self.db.scalars(select(SessionRow).where(SessionRow.match_id.in_(list(match_ids))))
+        return {row.match_id: _session(row) for row in rows}
+
     async def view(self, session_id: int) -> SessionView | None:
         found = await self.views(ids=[session_id])
         return found[0] if found else None
@@ -628,10 +775,12 @@ class SessionRepository(_Repository):
         statuses: Iterable[SessionStatus] | None = None,
         after_utc: datetime | None = None,
         city_id: int | None = None,
+        before_utc: datetime | None = None,
     ) -> list[SessionView]:
         """Sessions with their match, cities and topic, earliest first, in one query.
 
-        All, or those with ``ids``, ``statuses``, starting from ``after_utc``, of ``city_id``.
+        All, or those with ``ids``, ``statuses``, starting from ``after_utc`` and before
+        ``before_utc``, of ``city_id``.
         """
         city_a, city_b = aliased(CityRow), aliased(CityRow)
         query = (
@@ -648,6 +797,8 @@ class SessionRepository(_Repository):
             query = query.where(SessionRow.status.in_([s.value for s in statuses]))
         if after_utc is not None:
             query = query.where(SessionRow.start_utc >= after_utc)
+        if before_utc is not None:
+            query = query.where(SessionRow.start_utc < before_utc)
         if city_id is not None:
             query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
         rows = await self.db.execute(query)

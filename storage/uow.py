@@ -6,10 +6,12 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.mail_in import MailInRepository
 from storage.repositories import (
     CityRepository,
     ContactRepository,
     ConversationRepository,
+    DayOverrideRepository,
     InterestRepository,
     JoinLinkRepository,
     MatchRepository,
@@ -39,6 +41,8 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     sign_in_links: SignInLinkRepository
     roadmap: RoadmapRepository
+    mail_in: MailInRepository
+    day_overrides: DayOverrideRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -59,6 +63,8 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepository(db)
         self.sign_in_links = SignInLinkRepository(db)
         self.roadmap = RoadmapRepository(db)
+        self.mail_in = MailInRepository(db)
+        self.day_overrides = DayOverrideRepository(db)
         return self
 
     async def __aexit__(

@@ -7,17 +7,22 @@ clock, nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Mapping
 
-from telegram.ext import ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.domain import Channel
 from bot.email import EmailChannel, SmtpMailer
+from bot.mailboxes import ImapMailbox
 from bot.notices import RENDERERS, Renderer
 from bot.ports import MessageChannel
 from bot.services import Services
@@ -25,6 +30,7 @@ from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import JobQueueWakeups, start_jobs
 from handlers.notifier import TelegramChannel
+from handlers.outgoing import LimitedBot
 from handlers.rate_limit import TelegramRateLimiter
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 ENGINE_KEY = "engine"
+MAIL_IN_KEY = "mail_in"  # (the reader's task, its stop event) while replies are read
 
 
 def build_application(
@@ -47,24 +54,28 @@ def build_application(
     """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
 
     Every Bot API call goes through a :class:`~handlers.rate_limit.TelegramRateLimiter` (Telegram's
-    limits, answers first; by default at ``[telegram] messages_per_second``); the offline demo and
-    tests pass one with a faster ``speed`` (a fast clock for the pacing, never no pacing). ``renderers`` is the table of outgoing
-    messages (``bot.notices``; the delivery benchmark adds a kind of its own).
+    flood limits, answers first; by default at ``[telegram] messages_per_second``); the offline
+    demo and tests pass one with a faster ``speed`` (a fast clock for the pacing, never no pacing).
+    ``renderers`` is the table of outgoing messages (``bot.notices``; the delivery benchmark adds a
+    kind of its own).
     """
+    # Tandem's bot keeps Telegram's limits on every request (handlers/outgoing.py); the request
+    # objects are python-telegram-bot's defaults unless a test or the demo brings its own.
+    bot: ExtBot[None] = LimitedBot(
+        token=config.telegram.token or "0:offline",
+        base_url=config.telegram.api_base_url,
+        base_file_url=config.telegram.file_base_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=1),
+        rate_limiter=rate_limiter or TelegramRateLimiter(messages_per_second=config.telegram.messages_per_second),
+    )
     builder = (
         ApplicationBuilder()
-        .token(config.telegram.token or "0:offline")
-        .base_url(config.telegram.api_base_url)
-        .base_file_url(config.telegram.file_base_url)
+        .bot(bot)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .context_types(ContextTypes(context=TandemContext))
     )
-    builder = builder.rate_limiter(rate_limiter or TelegramRateLimiter(messages_per_second=config.telegram.messages_per_second))
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
     if config.telegram.mode == "webhook":
         builder = builder.updater(None)  # tandem/server.py serves the webhook route itself
     application = builder.build()
@@ -102,6 +113,27 @@ async def _post_init(application: TandemApplication) -> None:
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
     await handlers.help.set_command_menus(application.bot, config)
     start_jobs(application)
+    if config.email.reads_replies:
+        _start_reading_replies(application, config)
+
+
+def _start_reading_replies(application: TandemApplication, config: Config) -> None:
+    """Read the organizer's mailbox in the background (``bot.services.mail_in``), one reader across processes."""
+    email = config.email
+
+    def connect() -> ImapMailbox:
+        return ImapMailbox(
+            host=email.imap_host, port=email.imap_port, security=email.imap_security, username=email.imap_username,
+            password=str(email.imap_password), folder=email.imap_folder, processed_folder=email.imap_processed_folder,
+            unmatched_folder=email.imap_unmatched_folder, timeout=email.timeout.total_seconds(),
+        )
+
+    stop = asyncio.Event()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    services: Services = application.bot_data[SERVICES_KEY]
+    task = asyncio.create_task(services.mail_in.run(connect, owner=owner, stop=stop), name="tandem-mail-in")
+    application.bot_data[MAIL_IN_KEY] = (task, stop)
+    log.info("reading replies from %s", connect().name)
 
 
 def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
@@ -126,6 +158,14 @@ def _channels(application: TandemApplication, config: Config, clock: Clock) -> d
 
 async def _post_shutdown(application: TandemApplication) -> None:
     """Return unsent claims to the queue (SIGTERM), then close the database."""
+    reading = application.bot_data.pop(MAIL_IN_KEY, None)
+    if reading is not None:  # the reader finishes the message in hand, files it, and gives the mailbox back
+        task, stop = reading
+        stop.set()
+        try:
+            await asyncio.wait_for(task, timeout=60)
+        except Exception:
+            log.exception("the reply reader did not stop cleanly")
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None and services.delivery is not None:
         await services.delivery.shutdown()

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
-from web import away, health, hours, matches, me, sessions, sign_in, topics
+from web import away, board_matches, health, hours, matches, me, sessions, sign_in, topics
 from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
@@ -36,6 +36,8 @@ async def home(request: Request) -> Response:
     visit = await Visit.of(request)
     if visit.visitor is None:
         return visit.redirect("/sign-in")
+    if visit.visitor.is_coordinator:  # coordinators have no city of their own: their overview is the board
+        return visit.redirect("/board")
     return visit.render("home.html")
 
 
@@ -71,6 +73,13 @@ PAGE_ROUTES: list[BaseRoute] = [
     Route("/sessions/{session_id:int}.ics", sessions.calendar_file, methods=["GET"]),
     Route("/sessions/{session_id:int}/attend", sessions.answer, methods=["POST"]),
     Route("/sessions/{session_id:int}/report", sessions.report, methods=["POST"]),
+    # The coordinators' board (every service call checks that the visitor is a coordinator)
+    Route("/board", board_matches.show_matches, methods=["GET"]),
+    Route("/board/matches/{match_id:int}/confirm", board_matches.confirm, methods=["POST"]),
+    Route("/board/matches/{match_id:int}/end", board_matches.end_match, methods=["POST"]),
+    Route("/board/sessions/{session_id:int}/move", board_matches.show_move, methods=["GET"]),
+    Route("/board/sessions/{session_id:int}/move", board_matches.move, methods=["POST"]),
+    Route("/board/sessions/{session_id:int}/cancel", board_matches.cancel, methods=["POST"]),
     # Everyone's own data
     Route("/me", me.show_me, methods=["GET"]),
     Route("/me/data.json", me.download_my_data, methods=["GET"]),

@@ -25,6 +25,9 @@ follow_up             sessions: the cities' contacts, afterwards   Telegram, els
 contact_unreachable   delivery (blocked bot): the coordinators     Telegram, else e-mail
 city_unreachable      any of the above: the coordinators, once     Telegram, else e-mail
 sign_in_link          sign-in (web page): whoever has the address  e-mail only
+counter_proposal      mail_in (a calendar's COUNTER): coordinators Telegram, else e-mail
+counter_declined      sessions (keep the time): the proposer       e-mail only (iTIP DECLINECOUNTER)
+mail_forwarded        mail_in (a reply in words): coordinators     Telegram, else e-mail
 ====================  ==========================================  ==============================
 """
 
@@ -38,6 +41,7 @@ from bot.notices.people import render_city_unreachable, render_contact_unreachab
 from bot.notices.planning import render_planned_match, render_unschedulable_match
 from bot.notices.reminders import render_reminder
 from bot.notices.rendering import RenderContext, Renderer
+from bot.notices.replies import render_counter_declined, render_counter_proposal, render_mail_forwarded
 from bot.notices.sessions import render_attendance, render_follow_up, render_invitation
 from bot.notices.sign_in import render_sign_in_link
 
@@ -55,6 +59,9 @@ RENDERERS: Mapping[str, Renderer] = {
     NoticeKind.CONTACT_UNREACHABLE: render_contact_unreachable,
     NoticeKind.CITY_UNREACHABLE: render_city_unreachable,
     NoticeKind.SIGN_IN_LINK: render_sign_in_link,
+    NoticeKind.COUNTER_PROPOSAL: render_counter_proposal,
+    NoticeKind.COUNTER_DECLINED: render_counter_declined,
+    NoticeKind.MAIL_FORWARDED: render_mail_forwarded,
 }
 
 __all__ = ["RENDERERS", "RenderContext", "Renderer"]

@@ -46,7 +46,10 @@ async def render_planned_match(ctx: RenderContext, recipient: Contact, message: 
     own_city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
     zone = own_city.timezone if own_city is not None else ctx.config.programme.timezone  # coordinators: the programme's
     times = [format_instant(start, zone, language, (Place.of(a), Place.of(b))) for start in starts]
-    buttons = tuple((Button(label, callback_data.CONFIRM_SLOT.build(view.match.id, start)),) for label, start in zip(times, starts))
+    # Buttons are narrow: the short form there ("Mon 29 Mar, 10:30 Berlin · 16:30 Panjin"), the
+    # full one (year, offsets) in the text above them.
+    labels = [format_instant(start, zone, language, (Place.of(a), Place.of(b)), short=True) for start in starts]
+    buttons = tuple((Button(label, callback_data.CONFIRM_SLOT.build(view.match.id, start)),) for label, start in zip(labels, starts))
     if message.channel is Channel.EMAIL:  # no buttons in a mail: the times as lines, and where to confirm
         text = gettext(
             language, "New proposal: {city_a} and {city_b} on “{topic}”. Confirm one of these times in Telegram with /pending:",
@@ -57,6 +60,7 @@ async def render_planned_match(ctx: RenderContext, recipient: Contact, message: 
         text = gettext(
             language, "New proposal: {city_a} and {city_b} on “{topic}”. Tap a time to confirm it:", city_a=a.name, city_b=b.name, topic=topic
         )
+        text += "\n" + "\n".join(f"• {label}" for label in times)
     return await on_channel(
         ctx, recipient, message, text=text, buttons=buttons,
         subject=gettext(language, "New proposal: {city_a} and {city_b}", city_a=a.name, city_b=b.name),

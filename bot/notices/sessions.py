@@ -96,6 +96,8 @@ async def render_attendance(ctx: RenderContext, recipient: Contact, message: Out
         language, template, name=who.display_name, city_a=view.city_a.name, city_b=view.city_b.name,
         when=format_instant(view.session.start_utc, zone_of(ctx.config, view, recipient), language, (Place.of(view.city_a), Place.of(view.city_b))),
     )
+    if "earlier_sequence" in message.payload:  # a calendar answered an invitation the session has since moved from
+        text += "\n" + gettext(language, "Their calendar answered the invitation for an earlier time; they may not have seen the new one yet.")
     return await on_channel(
         ctx, recipient, message, text=text,
         subject=gettext(language, "Session {city_a} – {city_b}", city_a=view.city_a.name, city_b=view.city_b.name),

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, time, timedelta
 
-from bot.domain import InvalidInputError, WeeklyWindow
+from bot.domain import InvalidInputError, WeeklyWindow, excerpt, excerpt_at
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LONG_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -118,11 +118,12 @@ class _Tokens:
         if column is None:
             token = self.peek()
             column = token[2] if token else len(self.text.rstrip()) + 1
-            found = f'found "{token[1]}"' if token else "found the end of the text"
+            found = f'found "{excerpt(token[1])}"' if token else "found the end of the text"
             return InvalidInputError(
-                f'{expected}; {found} at character {column} of "{self.text}"'
+                f'{expected}; {found} at character {column} of "{excerpt_at(self.text, column)}"'
             )
-        return InvalidInputError(f'{expected} at character {column} of "{self.text}"')
+        # The text is quoted around the mistake, not whole: an answer must fit in one message.
+        return InvalidInputError(f'{expected} at character {column} of "{excerpt_at(self.text, column)}"')
 
 
 def _parse_time(tokens: _Tokens, *, is_end: bool) -> tuple[int, int]:
@@ -135,7 +136,7 @@ def _parse_time(tokens: _Tokens, *, is_end: bool) -> tuple[int, int]:
     hour = int(hour_text)
     minute = int(minute_text) if minute_text else 0
     if minute_text and len(minute_text) != 2:
-        raise tokens.error(f'minutes "{minute_text}" need two digits, as in 09:05', column)
+        raise tokens.error(f'minutes "{excerpt(minute_text)}" need two digits, as in 09:05', column)
     if hour == 24 and minute == 0:
         if not is_end:
             raise tokens.error("24:00 can only end a window, not start one", column)
@@ -151,7 +152,7 @@ def _parse_day(tokens: _Tokens) -> int:
     _, raw, column = tokens.take()
     weekday = _DAY_BY_NAME.get(raw.lower())
     if weekday is None:
-        raise tokens.error(f'"{raw}" is not a day; expected Mon, Tue, Wed, Thu, Fri, Sat or Sun', column)
+        raise tokens.error(f'"{excerpt(raw)}" is not a day; expected Mon, Tue, Wed, Thu, Fri, Sat or Sun', column)
     return weekday
 
 
@@ -241,15 +242,15 @@ def parse_days_away(text: str) -> list[date]:
         first, last = dates
         if last < first:
             raise InvalidInputError(
-                f'the range "{item}" ends before it starts (at character {item_column} of "{text}")'
+                f'the range "{excerpt(item)}" ends before it starts (at character {item_column} of "{excerpt_at(text, item_column)}")'
             )
         if (last - first).days >= MAX_DAYS_AWAY_RANGE:
             raise InvalidInputError(
-                f'the range "{item}" is longer than a year (at character {item_column} of "{text}")'
+                f'the range "{excerpt(item)}" is longer than a year (at character {item_column} of "{excerpt_at(text, item_column)}")'
             )
         days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     if not days:
-        raise InvalidInputError(f'expected dates such as 2027-04-01 or 2027-04-01..2027-04-03; got "{text}"')
+        raise InvalidInputError(f'expected dates such as 2027-04-01 or 2027-04-01..2027-04-03; got "{excerpt(text)}"')
     return sorted(days)
 
 
@@ -268,11 +269,11 @@ def _split_range(item: str) -> list[str]:
 def _parse_date(raw: str, column: int, text: str) -> date:
     if not _DATE.fullmatch(raw):
         raise InvalidInputError(
-            f'expected a date as YYYY-MM-DD; found "{raw}" at character {column} of "{text}"'
+            f'expected a date as YYYY-MM-DD; found "{excerpt(raw)}" at character {column} of "{excerpt_at(text, column)}"'
         )
     try:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInputError(
-            f'"{raw}" is not a calendar date (at character {column} of "{text}")'
+            f'"{excerpt(raw)}" is not a calendar date (at character {column} of "{excerpt_at(text, column)}")'
         ) from None

@@ -1,5 +1,9 @@
 """A city's planning calendar: weekly windows, holidays, make-up working days and days away.
 
+Which days are off comes from the ``holidays`` package, unless a coordinator entered an official
+override for the city's country (``DayOverride``): an override wins in both directions, so a day
+off the package does not know yet is closed and a working day it does not know is opened.
+
 Stage one of the pipeline: the rules of one city become concrete UTC windows, one local day at a
 time (``open_windows``). Everything later works on those windows.
 """
@@ -14,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from bot.domain import InvalidInputError, WeeklyWindow
+from bot.domain import DayOverride, DayOverrideKind, InvalidInputError, WeeklyWindow
 from bot.planner.availability import normalize_windows, window_end_minutes
 from bot.planner.ranges import DateRange, wall_window_to_utc
 
@@ -31,6 +35,10 @@ class CityCalendar:
     part of the Spring Festival break, so Saturday 14 February gets the city's Friday hours. When
     ``holidays`` does not say which day a make-up day pays back, it gets Monday's hours. The batch
     format (planner-format.md) reads each weekday's windows literally, so its loader turns this off.
+
+    ``overrides``: official days off and working days entered by coordinators; those of other
+    countries or subdivisions are ignored, so every city may be given the whole list. On one date
+    a subdivision's override wins over its country's.
     """
 
     id: CityId
@@ -41,16 +49,28 @@ class CityCalendar:
     days_away: frozenset[date] = field(default_factory=frozenset)
     max_per_day: int | None = None
     make_up_days_are_working_days: bool = True
+    overrides: tuple[DayOverride, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "windows", normalize_windows(self.windows))
         object.__setattr__(self, "days_away", frozenset(self.days_away))
+        mine = sorted(
+            (o for o in self.overrides if o.applies_to(self.country, self.subdivision)),
+            key=lambda o: (o.day, o.subdivision is not None),  # the subdivision's last: it wins
+        )
+        object.__setattr__(self, "overrides", tuple(mine))
+        object.__setattr__(self, "_override_on", {o.day: o for o in mine})
         check_zone(self.tz)
         if self.country is not None:
             public_holidays(self.country, self.subdivision, 2024)  # fail early on unknown codes
 
     def windows_on(self, weekday: int) -> tuple[WeeklyWindow, ...]:
         return tuple(window for window in self.windows if window.weekday == weekday)
+
+    def override_on(self, day: date) -> DayOverride | None:
+        """The coordinators' official override of this city's country on ``day``, if any."""
+        found: DayOverride | None = self.__dict__["_override_on"].get(day)
+        return found
 
 
 @lru_cache(maxsize=1024)
@@ -81,6 +101,9 @@ class DayKind:
 
 def make_up_weekday(calendar: CityCalendar, day: date) -> int | None:
     """The weekday whose hours an official weekend working day uses, or None if ``day`` is not one."""
+    override = calendar.override_on(day)
+    if override is not None:
+        return override.works_as_weekday  # None for a day off
     if calendar.country is None or not calendar.make_up_days_are_working_days:
         return None
     official = public_holidays(calendar.country, calendar.subdivision, day.year)
@@ -104,11 +127,25 @@ def day_kind(calendar: CityCalendar, day: date) -> str:
     """Whether a local date is a working day, a public holiday or a day away of the city."""
     if day in calendar.days_away:
         return DayKind.AWAY
+    override = calendar.override_on(day)
+    if override is not None:
+        return DayKind.HOLIDAY if override.kind is DayOverrideKind.DAY_OFF else DayKind.WORKING
     if calendar.country is not None:
         official = public_holidays(calendar.country, calendar.subdivision, day.year)
         if day in official:
             return DayKind.HOLIDAY
     return DayKind.WORKING
+
+
+def holiday_name(calendar: CityCalendar, day: date) -> str | None:
+    """The name of the day off on ``day``: the coordinators' override's, else the package's."""
+    override = calendar.override_on(day)
+    if override is not None:
+        return override.name if override.kind is DayOverrideKind.DAY_OFF else None
+    if calendar.country is None:
+        return None
+    name: str | None = public_holidays(calendar.country, calendar.subdivision, day.year).get(day)
+    return name
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.planner.calendar import DayKind, day_kind, public_holidays
+from bot.planner.calendar import DayKind, day_kind, holiday_name
 from bot.planner.engine import DAY_SLOTS, Occupancy, Prepared, build_candidates, overlap_pieces
 from bot.planner.problem import ClosedDay, MeetingRequest, NoTimeExplanation, NoTimeReason
 
@@ -43,9 +43,7 @@ def explain_request(prepared: Prepared, request: MeetingRequest, occupancy: Occu
                 kind = day_kind(calendar, local_date)
                 if kind == DayKind.WORKING:
                     continue
-                name = None
-                if kind == DayKind.HOLIDAY and calendar.country is not None:
-                    name = public_holidays(calendar.country, calendar.subdivision, local_date.year).get(local_date)
+                name = holiday_name(calendar, local_date) if kind == DayKind.HOLIDAY else None
                 closed[ClosedDay(city_id, local_date, kind, name)] = None
         return NoTimeExplanation(
             NoTimeReason.CLOSED_DAYS, request.id, duration_minutes=request.duration_minutes,

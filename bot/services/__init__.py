@@ -8,10 +8,12 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.ports import NoWakeups, UnitOfWorkFactory, Wakeups
 from bot.services.availability import AvailabilityService
+from bot.services.board import BoardService
 from bot.services.cities import CityService
 from bot.services.delivery import DeliveryService
 from bot.services.health import HealthService
 from bot.services.interests import InterestService
+from bot.services.mail_in import MailInService
 from bot.services.matching import MatchingService
 from bot.services.onboarding import OnboardingService
 from bot.services.people import PeopleService
@@ -39,9 +41,11 @@ class Services:
     matching: MatchingService = field(init=False)
     planning: PlanningService = field(init=False)  # one planning run at a time in this process
     sessions: SessionService = field(init=False)
+    mail_in: MailInService = field(init=False)  # replies by e-mail to the organizer's mailbox
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
+    board: BoardService = field(init=False)  # what the coordinators' board reads
 
     def __post_init__(self) -> None:
         self.people = PeopleService(self)
@@ -52,5 +56,7 @@ class Services:
         self.matching = MatchingService(self)
         self.planning = PlanningService(self)
         self.sessions = SessionService(self)
+        self.mail_in = MailInService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
+        self.board = BoardService(self)

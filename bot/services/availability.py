@@ -147,11 +147,14 @@ class AvailabilityService(ServiceBase):
         self.wakeups.planning_needed()
         return view
 
-    async def remove_day_away(self, *, by: Actor, city_id: int, day: date) -> AwayView:
-        """Remove one day away; removing one already gone changes nothing (a double tap)."""
+    async def remove_day_away(self, *, by: Actor, city_id: int, day: date, until: date | None = None) -> AwayView:
+        """Remove one day away, or every day from ``day`` to ``until``; removing days already gone
+        changes nothing (a double tap)."""
+        last = until if until is not None and until >= day else day
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
-            await uow.cities.remove_days_away(city.id, [day])
+            stored = await uow.cities.days_away(city.id)  # what there is to remove, however wide the range
+            await uow.cities.remove_days_away(city.id, [d for d in stored if day <= d <= last])
             view = await self._away_view(uow, city)
             await uow.commit()
         self.wakeups.planning_needed()

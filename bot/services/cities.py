@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from bot.config import Config
-from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role
+from bot.domain import Actor, City, ConflictError, Contact, InvalidInputError, NotFoundError, Role, excerpt
 from bot.i18n import FALLBACK_LANGUAGE
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
@@ -22,6 +22,7 @@ from bot.services.errors import user_error
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ"})
 _COUNTRIES = frozenset(code for code in Locale("en").territories if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code)) - _NOT_COUNTRIES
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_EMAIL_LENGTH = 254  # RFC 5321's longest path, less its angle brackets
 EDITABLE_FIELDS = ("name", "country", "timezone", "group", "subdivision", "link")
 CSV_COLUMNS = ("name", "country", "timezone", "group")
 
@@ -52,20 +53,20 @@ def check_city_fields(config: Config, name: str, country: str, timezone: str, gr
     country = country.strip().upper()
     if country not in _COUNTRIES:
         raise user_error(
-            InvalidInputError, "\"{country}\" is not a country code; use two letters such as CN, DE or IT.", country=country
+            InvalidInputError, "\"{country}\" is not a country code; use two letters such as CN, DE or IT.", country=excerpt(country)
         )
     timezone = timezone.strip()
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise user_error(
-            InvalidInputError, "\"{zone}\" is not a time zone; use an IANA name such as Europe/Rome.", zone=timezone
+            InvalidInputError, "\"{zone}\" is not a time zone; use an IANA name such as Europe/Rome.", zone=excerpt(timezone)
         ) from None
     group = group.strip()
     groups = config.programme.groups
     if groups and group not in groups:
         raise user_error(
-            InvalidInputError, "\"{group}\" is not a group of this programme; use one of: {groups}.", group=group, groups=", ".join(groups)
+            InvalidInputError, "\"{group}\" is not a group of this programme; use one of: {groups}.", group=excerpt(group), groups=", ".join(groups)
         )
     if not group or len(group) > 40:
         raise user_error(InvalidInputError, "A city needs a group of 1 to 40 characters, such as EU.")
@@ -76,8 +77,8 @@ def check_city_fields(config: Config, name: str, country: str, timezone: str, gr
 class CityService(ServiceBase):
     async def add(self, *, by: Actor, name: str, country: str, timezone: str, group: str, subdivision: str = "") -> City:
         """Add one city (coordinators only)."""
+        self.require_coordinator(by)  # first: a refusal must not depend on (or reveal) the fields
         fields = check_city_fields(self.config, name, country, timezone, group, subdivision)
-        self.require_coordinator(by)
         async with self.uow() as uow:
             if await uow.cities.by_name(fields.name) is not None:
                 raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
@@ -101,30 +102,38 @@ class CityService(ServiceBase):
             return listings
 
     async def edit(self, *, by: Actor, city_name: str, field: str, value: str) -> City:
-        """Change one field of a city; the whole city is validated again."""
+        """Change one field of a city (the chat's /editcity); the whole city is validated again."""
+        self.require_coordinator(by)
         if field not in EDITABLE_FIELDS:
             raise user_error(
-                InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=field, fields=", ".join(EDITABLE_FIELDS)
+                InvalidInputError, "\"{field}\" cannot be changed; choose one of: {fields}.", field=excerpt(field), fields=", ".join(EDITABLE_FIELDS)
             )
-        self.require_coordinator(by)
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
-            if field == "link":
-                link = value.strip() or None
-                if link is not None and not link.startswith("https://"):
-                    raise user_error(InvalidInputError, "A meeting link must start with https://.")
-                updated = await uow.cities.save(replace(city, meeting_link=link))
-            else:
-                current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group, "subdivision": city.subdivision or ""}
-                current[field] = value
-                fields = check_city_fields(self.config, **current)
-                if field == "name":
-                    other = await uow.cities.by_name(fields.name)
-                    if other is not None and other.id != city.id:
-                        raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
-                updated = await uow.cities.save(replace(city, **vars(fields)))
+        current = {"name": city.name, "country": city.country, "timezone": city.timezone, "group": city.group,
+                   "subdivision": city.subdivision or "", "link": city.meeting_link or ""}
+        current[field] = value
+        return await self.update(by=by, city_id=city.id, **current)
+
+    async def update(
+        self, *, by: Actor, city_id: int, name: str, country: str, timezone: str, group: str, subdivision: str = "", link: str = ""
+    ) -> City:
+        """Save all fields of a city at once (the board's form), validated as a new city's are."""
+        self.require_coordinator(by)
+        fields = check_city_fields(self.config, name, country, timezone, group, subdivision)
+        meeting_link = link.strip() or None
+        if meeting_link is not None and not meeting_link.startswith("https://"):
+            raise user_error(InvalidInputError, "A meeting link must start with https://.")
+        async with self.uow() as uow:
+            city = await uow.cities.get(city_id)
+            if city is None:
+                raise user_error(NotFoundError, "That city no longer exists.")
+            other = await uow.cities.by_name(fields.name)
+            if other is not None and other.id != city.id:
+                raise user_error(ConflictError, "There is already a city called {name}.", name=fields.name)
+            updated = await uow.cities.save(replace(city, **vars(fields), meeting_link=meeting_link))
             await uow.commit()
-        if field in ("timezone", "country", "subdivision"):
+        if (city.timezone, city.country, city.subdivision) != (updated.timezone, updated.country, updated.subdivision):
             self.wakeups.planning_needed()
         return updated
 
@@ -134,6 +143,7 @@ class CityService(ServiceBase):
         All or nothing: every bad row is reported with its line number, and if any row is bad
         nothing is imported. ``by=None`` is the command line (whoever may open the database).
         """
+        self.require_coordinator(by)
         rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
         if not rows:
             raise user_error(InvalidInputError, "The file is empty; the first line must be: {header}", header=",".join(CSV_COLUMNS))
@@ -169,7 +179,6 @@ class CityService(ServiceBase):
                 continue
             seen[key] = line_number
             parsed.append(fields)
-        self.require_coordinator(by)
         async with self.uow() as uow:
             for fields in parsed:
                 if await uow.cities.by_name(fields.name) is not None:
@@ -196,13 +205,13 @@ class CityService(ServiceBase):
 
     async def add_email_contact(self, *, by: Actor, city_name: str, name: str, email: str) -> Contact:
         """Record a contact who is reached by e-mail only (Telegram is blocked in mainland China)."""
+        self.require_coordinator(by)
         email = email.strip()
-        if not _EMAIL.fullmatch(email):
-            raise user_error(InvalidInputError, "\"{email}\" is not an e-mail address.", email=email)
+        if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
+            raise user_error(InvalidInputError, "\"{email}\" is not an e-mail address.", email=excerpt(email))
         name = " ".join(name.split())
         if not name:
             raise user_error(InvalidInputError, "An e-mail contact needs a name.")
-        self.require_coordinator(by)
         async with self.uow() as uow:
             city = await self._city_named(uow, city_name)
             contacts: list[Contact] = await uow.contacts.of_city(city.id)
@@ -223,5 +232,5 @@ class CityService(ServiceBase):
     async def _city_named(uow: UnitOfWork, name: str) -> City:
         city: City | None = await uow.cities.by_name(name)
         if city is None:
-            raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=name.strip())
+            raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=excerpt(name.strip()))
         return city

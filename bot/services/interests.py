@@ -46,6 +46,7 @@ class InterestService(ServiceBase):
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             await self._topic(uow, topic_id)
+            await uow.topics.lock([topic_id])  # before the interests are read: see TopicRepository.lock
             new_matches: list[Match] = []
             changed = await uow.interests.add(city.id, topic_id) if chosen else await uow.interests.remove(city.id, topic_id)
             if changed and chosen:
@@ -100,6 +101,7 @@ class InterestService(ServiceBase):
             if not set(notes) <= topics:
                 raise user_error(NotFoundError, "This topic is no longer part of the programme.")
             current = {i.topic_id: i.note for i in await uow.interests.of_city(city.id)}
+            await uow.topics.lock(set(notes) ^ set(current))  # the topics whose interests change
             new_matches: list[Match] = []
             changed = False
             for topic_id in sorted(topics):

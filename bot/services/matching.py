@@ -40,7 +40,12 @@ async def queue_to_city(uow: UnitOfWork, config: Config, city_id: int, kind: Not
 
 
 async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
-    """Create the matches a new interest makes and queue both sides' notices; returns the new ones."""
+    """Create the matches a new interest makes and queue both sides' notices; returns the new ones.
+
+    The caller holds the topic's lock (``uow.topics.lock``) from before the interest was added, so
+    an interest another process adds at the same moment is either seen here or sees this one:
+    every pair that shares the topic gets its match, exactly once, in any number of processes.
+    """
     created: list[Match] = []
     for interest in await uow.interests.of_topic(topic_id):
         partner: City | None = await uow.cities.get(interest.city_id)
@@ -66,7 +71,10 @@ async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, cit
 
 
 async def close_withdrawn(uow: UnitOfWork, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
-    """A city dropped a topic: its live matches on that topic end, and the partners are told."""
+    """A city dropped a topic: its live matches on that topic end, and the partners are told.
+
+    The caller holds the topic's lock, so no match on it is being made from the dropped interest meanwhile.
+    """
     closed = []
     for match in await uow.matches.of_city(city.id):
         if match.topic_id != topic_id or not match.is_live:
@@ -110,6 +118,11 @@ class MatchingService(ServiceBase):
         self.wakeups.outbox_changed(now)
         self.wakeups.planning_needed()
         return declined
+
+    async def end(self, *, by: Actor, match_id: int) -> MatchView:
+        """A coordinator ends a match that has no session (the board): as a decline, both cities are told."""
+        self.require_coordinator(by)
+        return await self.decline(by=by, match_id=match_id)
 
     async def of_my_city(self, *, by: Actor) -> list[MatchView]:
         """Every match of the person's own city (contacts and colleagues), newest first."""

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import Actor, City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role
+from bot.domain import Actor, City, ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, Role, excerpt
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase, telegram_user
 from bot.services.errors import user_error
@@ -46,7 +46,7 @@ class OnboardingService(ServiceBase):
         async with self.uow() as uow:
             city = await uow.cities.by_name(city_name)
             if city is None:
-                raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=city_name.strip())
+                raise user_error(NotFoundError, "There is no city called \"{name}\"; /cities lists them.", name=excerpt(city_name.strip()))
             link = await self._issue(uow, by, city, Role.CONTACT)
             await uow.commit()
             return link

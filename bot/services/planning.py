@@ -131,12 +131,14 @@ class PlanningService(ServiceBase):
 
 
 async def city_calendars(uow: UnitOfWork, cities: list[City]) -> dict[CityId, CityCalendar]:
-    """What the planner knows of each city: zone, country (for holidays), weekly hours, days away.
+    """What the planner knows of each city: zone, country (for holidays and the coordinators'
+    official overrides), weekly hours, days away.
 
-    Two queries for all cities, whatever their number: planning reads every city's calendar.
+    Three queries for all cities, whatever their number: planning reads every city's calendar.
     """
     ids = [city.id for city in cities]
     hours, away = await uow.cities.weekly_hours_of(ids), await uow.cities.days_away_of(ids)
+    overrides = tuple(await uow.day_overrides.list())  # each calendar keeps its own country's
     return {
         city.id: CityCalendar(
             id=city.id,
@@ -145,6 +147,7 @@ async def city_calendars(uow: UnitOfWork, cities: list[City]) -> dict[CityId, Ci
             subdivision=city.subdivision,
             windows=hours.get(city.id, ()),
             days_away=frozenset(away.get(city.id, ())),
+            overrides=overrides,
         )
         for city in cities
     }

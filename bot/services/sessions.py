@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.config import Config
 from bot.domain import (
     Actor,
     Attendance,
@@ -60,6 +61,23 @@ class AlreadyConfirmedError(ConflictError):
         self.msgid, self.values = "Already confirmed by {name}.", {"name": confirmed_by}
 
 
+class SessionChangedError(ConflictError):
+    """A button drawn for an earlier state of the session: it moved or was cancelled since.
+
+    Carries the session as it is now, so the answer can say what happened ("This time was offered
+    before the session moved to …") instead of a vague "someone changed it first".
+    """
+
+    def __init__(self, view: SessionView) -> None:
+        cancelled = view.session.status is SessionStatus.CANCELLED
+        super().__init__("the session was cancelled" if cancelled else f"the session moved to {view.session.start_utc:%Y-%m-%d %H:%M} UTC")
+        self.view, self.cancelled = view, cancelled
+        if cancelled:
+            self.msgid, self.values = "This session was cancelled; nothing changed.", {}
+        else:
+            self.msgid, self.values = "This session was moved since; nothing changed. See /schedule.", {}
+
+
 class SlotTakenError(ConflictError):
     """The slot is no longer on offer (re-planned, or another session took the time)."""
 
@@ -77,7 +95,7 @@ class MySession:
 
     view: SessionView
     answer: Attendance | None  # their answer; None when they are not invited (joined later)
-    can_report: bool  # a contact of the city, and the session has begun
+    can_report: bool  # a contact of the city, and the session is over
     report: RoadmapEntry | None  # what their city said afterwards, if it did
     past: bool
 
@@ -93,6 +111,36 @@ MAX_NEXT_STEPS_LENGTH = 2000
 FOLLOW_UP_AFTER_END = timedelta(minutes=30)
 # Lists of what is coming still show a session that began up to two hours ago (it may be running).
 RECENTLY_BEGUN = timedelta(hours=2)
+
+
+async def record_attendance(
+    uow: UnitOfWork, config: Config, session: Session, contact: Contact, attend: bool, now: datetime,
+    *, answered_sequence: int | None = None,
+) -> bool:
+    """Record one participant's answer and tell the coordinators and the partner city; False if not invited.
+
+    The one way an answer is recorded, whether it came from the chat's buttons, the web page or a
+    calendar's reply by e-mail (``bot.services.mail_in``). A calendar may answer an earlier
+    version of the invitation (``answered_sequence`` below the session's): the answer counts, and
+    the notice says it was given for an earlier time. Telling twice is a no-op (the key).
+    """
+    answer = Attendance.YES if attend else Attendance.NO
+    if not await uow.sessions.answer(session.id, contact.id, answer, now):
+        return False
+    earlier = answered_sequence is not None and answered_sequence < session.sequence
+    informed = [
+        c for c, _ in await uow.sessions.participants(session.id)
+        if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
+    ]
+    payload: dict[str, object] = {"session_id": session.id, "who": contact.id, "answer": answer.value}
+    if earlier:
+        payload["earlier_sequence"] = answered_sequence
+    await queue_notice(
+        uow, NoticeKind.ATTENDANCE, informed,
+        key=f"{NoticeKind.ATTENDANCE.value}:{session.id}:{contact.id}:{answer.value}:{session.sequence}" + (":earlier" if earlier else ""),
+        due_utc=now, payload=payload, email_enabled=config.email.enabled, session_id=session.id,
+    )
+    return True
 
 
 def _next_steps(text: str) -> str:
@@ -145,6 +193,10 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This match no longer exists.")
             if match.status is MatchStatus.CONFIRMED:
                 raise await self._already_confirmed(uow, match)
+            if match.status is MatchStatus.CANCELLED:
+                cancelled = await uow.sessions.of_match(match_id)
+                if cancelled is not None:  # confirmed, then cancelled: say so, not "no longer on offer"
+                    raise SessionChangedError(await self._session_view(uow, cancelled))
             offered = [start for start, _ in await uow.matches.proposals(match_id)]
             if match.status is not MatchStatus.PLANNED or start_utc not in offered:
                 raise user_error(SlotTakenError, "This time is no longer on offer; see /pending for the current ones.")
@@ -197,8 +249,10 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             current = await uow.sessions.get(session_id)
-            if current is None or current.status is SessionStatus.CANCELLED:
+            if current is None:
                 raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            if current.status is SessionStatus.CANCELLED or current.sequence != expected_sequence:
+                raise SessionChangedError(await self._session_view(uow, current))  # the button is older than the session
             if start_utc == current.start_utc:
                 raise user_error(SlotTakenError, "The session is already at this time.")
             match = await uow.matches.get(current.match_id)
@@ -207,8 +261,11 @@ class SessionService(ServiceBase):
             session = await uow.sessions.reschedule(
                 session_id, expected_sequence=expected_sequence, start_utc=start_utc, now_utc=now
             )
-            if session is None:
-                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            if session is None:  # changed between our read and our write: say how it is now
+                changed = await uow.sessions.get(session_id)
+                if changed is None:
+                    raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+                raise SessionChangedError(await self._session_view(uow, changed))
             participants = [c for c, _ in await uow.sessions.participants(session_id)]
             await self._withdraw(uow, session_id, "rescheduled")
             await self._announce(uow, session, match, participants, now)
@@ -223,8 +280,10 @@ class SessionService(ServiceBase):
         self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
-            if session is None or session.status is SessionStatus.CANCELLED:
+            if session is None:
                 raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            if session.status is SessionStatus.CANCELLED:
+                raise SessionChangedError(await self._session_view(uow, session))
             view = await self._session_view(uow, session)
             problem = await planning_problem(uow, self.config, self.now(), exclude_session_id=session_id)
         slots = candidate_slots(
@@ -239,8 +298,10 @@ class SessionService(ServiceBase):
         self.require_coordinator(by)
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
-            if session is None or session.status is SessionStatus.CANCELLED:
+            if session is None:
                 raise user_error(ConflictError, "This session is already cancelled.")
+            if session.status is SessionStatus.CANCELLED:
+                raise SessionChangedError(await self._session_view(uow, session))
             await self.wait(uow, by, CANCEL_REASON_STEP, {"session_id": session_id})
             await uow.commit()
 
@@ -287,17 +348,31 @@ class SessionService(ServiceBase):
                 raise user_error(NotFoundError, "This session no longer exists.")
             if session.status is SessionStatus.CANCELLED:
                 raise user_error(ConflictError, "This session was cancelled.")
-            answer = Attendance.YES if attend else Attendance.NO
-            if not await uow.sessions.answer(session_id, contact.id, answer, now):
+            if not await record_attendance(uow, self.config, session, contact, attend, now):
                 raise user_error(PermissionDeniedError, "You are not invited to this session.")
-            informed = [
-                c for c, _ in await uow.sessions.participants(session_id)
-                if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
-            ]
+            view = await self._session_view(uow, session)
+            await uow.commit()
+        self.wakeups.outbox_changed(now)
+        return view
+
+    async def decline_counter(self, session_id: int, contact_id: int, *, by: Actor, expected_sequence: int) -> SessionView:
+        """Keep the session's time after a participant's calendar proposed another (``COUNTER``):
+        their calendar gets the organizer's ``DECLINECOUNTER`` by e-mail."""
+        self.require_coordinator(by)
+        now = self.now()
+        async with self.uow() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.status is SessionStatus.CANCELLED:
+                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
+            if session.sequence != expected_sequence:
+                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            proposer = next((c for c, _ in await uow.sessions.participants(session_id) if c.id == contact_id), None)
+            if proposer is None:
+                raise user_error(NotFoundError, "This person is no longer invited to the session.")
             await queue_notice(
-                uow, NoticeKind.ATTENDANCE, informed,
-                key=f"{NoticeKind.ATTENDANCE.value}:{session_id}:{contact.id}:{answer.value}:{session.sequence}", due_utc=now,
-                payload={"session_id": session_id, "who": contact.id, "answer": answer.value},
+                uow, NoticeKind.COUNTER_DECLINED, [proposer],
+                key=f"{NoticeKind.COUNTER_DECLINED.value}:{session_id}:{session.sequence}", due_utc=now,
+                payload={"session_id": session_id, "sequence": session.sequence},
                 email_enabled=self.config.email.enabled, session_id=session_id,
             )
             view = await self._session_view(uow, session)
@@ -317,6 +392,7 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             view, contact = await self._session_of_own_city(uow, session_id, by)
+            self._require_ended(view, now)
             await self._report(uow, view, contact, took_place, steps, now)
             if steps is None:
                 await self.wait(uow, by, NEXT_STEPS_STEP, {"session_id": session_id, "took_place": took_place})
@@ -330,6 +406,7 @@ class SessionService(ServiceBase):
         async with self.uow() as uow:
             payload = await self.awaited_text(uow, by, NEXT_STEPS_STEP, "session_id", "I was not waiting for next steps.")
             view, contact = await self._session_of_own_city(uow, whole_number(payload, "session_id"), by)
+            self._require_ended(view, now)  # the session may have been moved since the question
             await self._report(uow, view, contact, bool(payload.get("took_place")), next_steps, now)
             await self.wait(uow, by, None)
             await uow.commit()
@@ -362,7 +439,7 @@ class SessionService(ServiceBase):
             MySession(
                 view=view,
                 answer=answers.get(view.session.id),
-                can_report=person.role is Role.CONTACT and view.session.start_utc <= now,
+                can_report=person.role is Role.CONTACT and view.session.end_utc <= now,
                 report=reports.get(view.session.id),
                 past=view.session.end_utc <= now,
             )
@@ -394,6 +471,16 @@ class SessionService(ServiceBase):
         if contact is None or contact.role is not Role.CONTACT or not view.match.involves(contact.city_id):
             raise user_error(PermissionDeniedError, "Only the contacts of the two cities can say how their session went.")
         return view, contact
+
+    @staticmethod
+    def _require_ended(view: SessionView, now: datetime) -> None:
+        """How a session went can be told once it is over, not before (a forged or kept follow-up
+        button, or a session moved to later after the question was asked)."""
+        if now < view.session.end_utc:
+            raise user_error(
+                ConflictError, "Session #{id} has not ended yet, so there is nothing to report; nothing was recorded. Tell how it went once it is over.",
+                id=view.session.id,
+            )
 
     @staticmethod
     async def _report(uow: UnitOfWork, view: SessionView, contact: Contact, took_place: bool, next_steps: str | None, now: datetime) -> None:
@@ -465,8 +552,11 @@ class SessionService(ServiceBase):
             return user_error(SlotTakenError, "This match is no longer waiting for confirmation.")
         confirmer = "Tandem"  # confirmed automatically ([scheduling] auto_confirm)
         if session.confirmed_by is not None:
+            # Their name as the programme knows it: their own in the chat, else the configuration's.
             person = await uow.contacts.by_telegram_user(session.confirmed_by)
-            confirmer = person.display_name if person else str(session.confirmed_by)
+            coordinator = self.config.programme.coordinator(Actor.telegram(session.confirmed_by))
+            configured = coordinator.name if coordinator is not None and coordinator.name else str(session.confirmed_by)
+            confirmer = person.display_name if person else configured
         return AlreadyConfirmedError(await self._session_view(uow, session), confirmer)
 
     @staticmethod

@@ -14,7 +14,9 @@ contact joins, brings a colleague, sets the city's hours (and days away) and cho
 matches appear and both sides are told; the planning job proposes times; the coordinator confirms
 every match with one tap; invitations go out by Telegram (and by e-mail to an e-mail-only
 contact in Panjin, where Telegram is blocked); participants answer; one session is moved and one
-cancelled; the clock runs to the end of the horizon and the reminders go out; afterwards each
+cancelled; the e-mail-only contact in Panjin declines one session from her calendar (its iTIP
+REPLY lands in a local Maildir, read by the same reader ``tandem run`` runs on IMAP), and the
+coordinators hear of it; the clock runs to the end of the horizon and the reminders go out; afterwards each
 city's contact says how its first session went and what comes next, and the coordinator reads
 the programme's roadmap.
 """
@@ -28,17 +30,23 @@ import shutil
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from mailbox import Maildir
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
+
+import icalendar
 
 from bot import callback_data
 from bot.clock import ManualClock
 from bot.config import DatabaseConfig, EmailConfig, Secret, TelegramConfig, WebConfig
 from bot.domain import Role, SessionStatus
 from bot.i18n import Place, format_instant
+from bot.mailboxes import MaildirMailbox
 from bot.services import Services
 from bot.services.delivery import DeliveryService
 from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
@@ -68,6 +76,7 @@ class DemoResult:
     web_actions: list[str] = field(default_factory=list)  # what the e-mail-only contact did on the pages
     sign_in_links: dict[str, str] = field(default_factory=dict)  # --serve: a link per person
     email_subjects: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject), as sent
+    declined_by_email_uid: str | None = None  # the session the e-mail-only contact declined from her calendar
 
 
 class Demo:
@@ -199,6 +208,11 @@ class Demo:
         await self.say(coordinator, "The partner city's delegation is travelling that week; we will plan again.")
         await self.run_jobs()
 
+        # 6b. Wang Fang (e-mail only) declines one session in her calendar: the REPLY reaches the
+        # programme's mailbox, Tandem reads it, and the coordinator and the partner city are told.
+        await self.decline_from_the_calendar()
+        await self.run_jobs()
+
         # 7. The clock runs to the end of the horizon; reminders go out when they fall due.
         end = scenario.now_utc + scenario.scheduling.horizon + timedelta(days=1)
         while True:
@@ -220,6 +234,31 @@ class Demo:
         await self.say(coordinator, "/roadmap")
         await self.collect()
         return self.result
+
+    async def decline_from_the_calendar(self) -> None:
+        """Wang Fang's calendar answers the newest invitation she got by e-mail with Decline.
+
+        Her calendar sends an iTIP REPLY to the organizer; it is delivered to the programme's
+        mailbox, here a Maildir under the output folder (the demo has no IMAP server), and read by
+        the same reader and service as ``tandem run``'s IMAP mailbox.
+        """
+        _, _, address = EMAIL_ONLY_CONTACT
+        async with self.services.uow_factory() as uow:
+            for raw in reversed(self.mail):
+                invitation = _calendar_of(raw, "REQUEST")
+                if invitation is None:
+                    continue
+                [event] = invitation.walk("VEVENT")
+                session = await uow.sessions.by_uid(str(event["UID"]))
+                if session is not None and session.status is SessionStatus.CONFIRMED and session.sequence == int(str(event["SEQUENCE"])):
+                    break
+            else:
+                return
+        mailbox_folder = self.out_dir / "mailbox"
+        Maildir(mailbox_folder, create=True).add(calendar_reply(invitation, address, "DECLINED", self.clock.now()))
+        reader = MaildirMailbox(mailbox_folder)
+        await self.services.mail_in.read_pass(reader, owner="tandem-demo")
+        self.result.declined_by_email_uid = session.ical_uid
 
     async def on_the_web(self, city: ScenarioCity) -> None:
         """Wang Fang signs in with the link from her e-mail and sets the city's hours and topics on the pages."""
@@ -338,6 +377,44 @@ def _deep_link_code(text: str) -> str:
     if marker not in text:
         raise RuntimeError(f"expected an invite link, got: {text!r}")
     return text.split(marker, 1)[1].split()[0]
+
+
+def _calendar_of(raw: bytes, method: str) -> icalendar.Calendar | None:
+    """The iTIP file of an e-mail Tandem sent, if it is of ``method``."""
+    email = message_from_bytes(raw, policy=policy.default)
+    for part in email.walk():
+        if part.get_content_type() == "text/calendar" and str(part.get_param("method", "")).upper() == method:
+            payload = part.get_payload(decode=True)
+            return icalendar.Calendar.from_ical(payload) if isinstance(payload, bytes) else None
+    return None
+
+
+def calendar_reply(invitation: icalendar.Calendar, address: str, partstat: str, now_utc: datetime) -> bytes:
+    """The reply a calendar (here shaped as Foxmail's: the .ics as an attachment) e-mails to the organizer."""
+    [event] = invitation.walk("VEVENT")
+    reply = icalendar.Calendar()
+    reply.add("prodid", "-//Tencent Corporation//Foxmail 7.2//ZH")
+    reply.add("version", "2.0")
+    reply.add("method", "REPLY")
+    answer = icalendar.Event()
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "ORGANIZER"):
+        answer[name] = event[name]
+    answer.add("dtstamp", now_utc)
+    attendee = icalendar.vCalAddress(f"MAILTO:{address}")
+    attendee.params["PARTSTAT"] = partstat
+    answer.add("attendee", attendee)
+    reply.add_component(answer)
+    for timezone_part in invitation.walk("VTIMEZONE"):
+        reply.add_component(timezone_part)
+    mail = EmailMessage()
+    mail["From"] = address
+    mail["To"] = str(event["ORGANIZER"]).removeprefix("mailto:")
+    mail["Subject"] = f"拒绝: {event['SUMMARY']}"
+    mail["Date"] = format_datetime(now_utc)
+    mail["Message-ID"] = make_msgid(domain=address.rpartition("@")[2])
+    mail.set_content("该时间我方另有安排。", charset="utf-8", cte="base64")
+    mail.add_attachment(reply.to_ical(), maintype="application", subtype="octet-stream", filename="invite.ics")
+    return bytes(mail)
 
 
 def _buttons(message: SentMessage, action: callback_data.ButtonAction[Any]) -> list[str]:

@@ -8,13 +8,34 @@ from pathlib import Path
 import pytest
 
 from bot import callback_data
-from bot.i18n import gettext
 from offline_bot_api import FakeUser, SentMessage
 from tests.conversation.harness import COORDINATOR_ID, Harness, invite_code, start_harness, stop_harness
 
 WETLANDS = {"en": "Ecological protection of wetlands", "zh": "湿地生态保护", "de": "Ökologischer Schutz von Feuchtgebieten"}
 # A word each language's welcome must contain: proof the catalog, not the English fallback, answered.
 WELCOME_WORD = {"en": "Welcome", "zh": "欢迎", "de": "Willkommen"}
+# The expected texts, written out per language (not rebuilt with the catalogs under test).
+COORDINATE = {"en": "You coordinate Panjin – EU pilot cities.", "zh": "您是 Panjin – EU pilot cities 的协调人。", "de": "Sie koordinieren Panjin – EU pilot cities."}
+NEW_PARTNER = {  # (own city, partner): the notice's first line
+    "en": {
+        "Panjin": "New partner for Panjin: Ravenna (IT) is also interested in “Ecological protection of wetlands”.",
+        "Ravenna": "New partner for Ravenna: Panjin (CN) is also interested in “Ecological protection of wetlands”.",
+    },
+    "zh": {
+        "Panjin": "Panjin 有新的合作伙伴：Ravenna（IT）也对“湿地生态保护”感兴趣。",
+        "Ravenna": "Ravenna 有新的合作伙伴：Panjin（CN）也对“湿地生态保护”感兴趣。",
+    },
+    "de": {
+        "Panjin": "Neue Partnerstadt für Panjin: Ravenna (IT) interessiert sich ebenfalls für „Ökologischer Schutz von Feuchtgebieten“.",
+        "Ravenna": "Neue Partnerstadt für Ravenna: Panjin (CN) interessiert sich ebenfalls für „Ökologischer Schutz von Feuchtgebieten“.",
+    },
+}
+YES, DECLINE = {"en": "Yes, let's meet", "zh": "好的，会谈", "de": "Ja, treffen wir uns"}, {"en": "Decline", "zh": "谢绝", "de": "Ablehnen"}
+DECLINED = {
+    "en": "Ravenna has declined the meeting on “Ecological protection of wetlands”. Nothing more is planned for this pair.",
+    "zh": "Ravenna 已谢绝关于“湿地生态保护”的会谈。此配对不再安排会议。",
+    "de": "Ravenna hat das Treffen zu „Ökologischer Schutz von Feuchtgebieten“ abgelehnt. Für dieses Paar wird nichts weiter geplant.",
+}
 
 
 async def add_city_and_invite(h: Harness, coordinator: FakeUser, city: str) -> str:
@@ -42,7 +63,7 @@ async def test_invite_link_to_match_notice_in_each_language(tmp_path: Path, lang
         paola = FakeUser(3001, "Paola", language_code=language)
 
         [hello] = await h.send(coordinator, "/start")
-        assert gettext(language, "You coordinate {programme}.", programme="Panjin – EU pilot cities") in hello.text
+        assert COORDINATE[language] in hello.text
         panjin_code = await add_city_and_invite(h, coordinator, "/addcity Panjin; CN; Asia/Shanghai; China")
         ravenna_code = await add_city_and_invite(h, coordinator, "/addcity Ravenna; IT; Europe/Rome; EU")
 
@@ -59,24 +80,17 @@ async def test_invite_link_to_match_notice_in_each_language(tmp_path: Path, lang
         assert await h.deliver() == 2
         [notice_li] = [m for m in h.api.sent_to(li) if "Ravenna" in (m.text or "")]
         [notice_paola] = [m for m in h.api.sent_to(paola) if "Panjin" in (m.text or "")]
-        for notice, own, partner in ((notice_li, "Panjin", "Ravenna"), (notice_paola, "Ravenna", "Panjin")):
-            expected_first_line = gettext(
-                language, "New partner for {city}: {partner} ({country}) is also interested in “{topic}”.",
-                city=own, partner=partner, country="IT" if partner == "Ravenna" else "CN", topic=WETLANDS[language],
-            )
-            assert notice.text.splitlines()[0] == expected_first_line
-            assert notice.button_texts() == [gettext(language, "Yes, let's meet"), gettext(language, "Decline")]
+        for notice, own in ((notice_li, "Panjin"), (notice_paola, "Ravenna")):
+            assert notice.text.splitlines()[0] == NEW_PARTNER[language][own]
+            assert notice.button_texts() == [YES[language], DECLINE[language]]
 
-        await h.tap(li, notice_li, notice_li.button(gettext(language, "Yes, let's meet")).callback_data)
+        await h.tap(li, notice_li, notice_li.button(YES[language]).callback_data)
         assert h.current(li, notice_li).buttons == []
-        await h.tap(paola, notice_paola, notice_paola.button(gettext(language, "Decline")).callback_data)
+        await h.tap(paola, notice_paola, notice_paola.button(DECLINE[language]).callback_data)
         assert "Panjin" in h.current(paola, notice_paola).text
         assert await h.deliver() == 1
         told = h.api.last_sent_to(li).text
-        assert told == gettext(
-            language, "{partner} has declined the meeting on “{topic}”. Nothing more is planned for this pair.",
-            partner="Ravenna", topic=WETLANDS[language],
-        )
+        assert told == DECLINED[language]
     finally:
         await stop_harness(h)
 

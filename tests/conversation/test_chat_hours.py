@@ -44,9 +44,20 @@ async def test_malformed_hours_are_explained_and_nothing_is_saved(harness: Harne
 async def test_days_away_are_added_listed_and_removed(harness: Harness, coordinator: FakeUser) -> None:
     await setup(harness, coordinator)
     [listing] = await harness.send(PAOLA, "/away 2027-04-01, 2027-04-06..2027-04-07")
-    assert len(listing.buttons) == 4  # three days and "add"
-    await harness.tap(PAOLA, listing, listing.buttons[0][0].callback_data)
-    await harness.tap(PAOLA, listing, listing.buttons[0][0].callback_data)  # the second tap removes nothing more
-    assert len(harness.current(PAOLA, listing).buttons) == 3
+    assert listing.text == "Abwesenheiten von Ravenna: 1. Apr. 2027, 6.–7. Apr. 2027 (2 Tage). Tippen Sie auf eine, um sie zu entfernen."
+    assert listing.button_texts() == ["🗑 1. Apr. 2027", "🗑 6.–7. Apr. 2027", "Abwesenheitstage hinzufügen"]
+    await harness.tap(PAOLA, listing, listing.buttons[1][0].callback_data)  # the two days of April 6-7
+    await harness.tap(PAOLA, listing, listing.buttons[1][0].callback_data)  # the second tap removes nothing more
+    assert harness.current(PAOLA, listing).button_texts() == ["🗑 1. Apr. 2027", "Abwesenheitstage hinzufügen"]
     [past] = await harness.send(PAOLA, "/away 2027-01-01")
     assert past.text == "2027-01-01 liegt in der Vergangenheit; es wurde nichts gespeichert."
+
+
+async def test_a_long_absence_is_one_period_not_a_list_of_every_day(harness: Harness, coordinator: FakeUser) -> None:
+    await setup(harness, coordinator)
+    [listing] = await harness.send(LI, "/away 2027-04-05..2027-12-31")
+    # CLDR's interval pattern puts thin spaces (U+2009) around the dash.
+    assert listing.text == "Panjin 的不在日期：2027年4月5日\u2009–\u200912月31日（共 271 天）。点击其中一项即可删除。"
+    assert listing.button_texts()[0] == "🗑 2027年4月5日\u2009–\u200912月31日"
+    await harness.tap(LI, listing, listing.buttons[0][0].callback_data)
+    assert harness.current(LI, listing).text == "Panjin 没有不在日期。公共假日会自动排除。"

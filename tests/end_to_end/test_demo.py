@@ -108,6 +108,12 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     coordinator = (out / "transcripts" / next(n for n in transcripts if n.startswith("1001-"))).read_text(encoding="utf-8")
     roadmap = coordinator[coordinator.rindex("/roadmap"):]
     assert roadmap.count("exchange of experts and a study visit") == 6
+    # Wang Fang declined one session from her calendar: its REPLY reached the programme's mailbox
+    # (a Maildir here), was read and filed as processed, and the coordinator was told.
+    declined = next(s for s in result.sessions if s["uid"] == result.declined_by_email_uid)
+    assert "Panjin" in (declined["city_a"].name, declined["city_b"].name) and declined["status"] == "confirmed"
+    assert f"Wang Fang cannot attend the session {declined['city_a'].name} – {declined['city_b'].name}" in coordinator
+    assert [p.parent.parent.name for p in (out / "mailbox").rglob("new/*")] == [".Tandem-Processed"]
 
     # The e-mail-only Panjin contact signed in with the link from her e-mail and set the city's
     # hours (on the week grid) and topics on the pages; every e-mail sent is kept as an .eml.

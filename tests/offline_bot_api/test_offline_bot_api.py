@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -57,6 +57,18 @@ from offline_bot_api import (
 NOW_UTC = datetime(2027, 3, 29, 7, 30, tzinfo=UTC)
 ALICE = FakeUser(id=1001, first_name="Alice", language_code="de", username="alice_lisboa")
 BOB = FakeUser(id=2002, first_name="Bo", language_code="zh")
+# Waiting is for events, with a ceiling far above what the work takes on a loaded machine.
+CEILING = 60.0
+LONG_POLL = 600  # a poll that would still wait long after the ceiling: an early return is the event
+
+
+async def eventually(condition: Callable[[], bool], ceiling: float = CEILING) -> None:
+    """Return as soon as ``condition()`` holds; fail after ``ceiling`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ceiling
+    while not condition():
+        assert loop.time() < deadline, f"not within {ceiling} s"
+        await asyncio.sleep(0.01)
 
 YES_NO = InlineKeyboardMarkup(
     [
@@ -375,11 +387,11 @@ async def test_get_updates_confirms_everything_before_the_offset(
 async def test_long_poll_returns_as_soon_as_an_update_is_queued(
     bot: Bot, api: FakeBotApi
 ) -> None:
-    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    poll = asyncio.create_task(bot.get_updates(timeout=LONG_POLL))
     await asyncio.sleep(0)  # let the poll start waiting
     assert not poll.done()
     api.queue_update(api.user_sends(ALICE, "/help"))
-    updates = await asyncio.wait_for(poll, 2)  # far below the 30 s long-poll timeout
+    updates = await asyncio.wait_for(poll, CEILING)  # a generous ceiling, still far below the long poll
     assert [u.message.text for u in updates] == ["/help"]
 
 
@@ -392,13 +404,13 @@ async def test_long_poll_with_nothing_queued_answers_empty_after_the_timeout(
 async def test_a_second_poller_terminates_the_first_with_conflict(
     bot: Bot, api: FakeBotApi
 ) -> None:
-    first = asyncio.create_task(bot.get_updates(timeout=30))
+    first = asyncio.create_task(bot.get_updates(timeout=LONG_POLL))
     await asyncio.sleep(0)
-    second = asyncio.create_task(bot.get_updates(timeout=30))
+    second = asyncio.create_task(bot.get_updates(timeout=LONG_POLL))
     with pytest.raises(Conflict, match="terminated by other getUpdates request"):
-        await asyncio.wait_for(first, 2)
+        await asyncio.wait_for(first, CEILING)
     api.queue_update(api.user_sends(ALICE, "hallo"))
-    assert len(await asyncio.wait_for(second, 2)) == 1
+    assert len(await asyncio.wait_for(second, CEILING)) == 1
 
 
 # ---- the simulated users through a real Application -----------------------------------------
@@ -500,10 +512,7 @@ async def test_webhook_updates_are_pushed_with_the_secret_token(api: FakeBotApi)
         status = await api.push_to_webhook(
             api.user_sends(ALICE, "/start HOOK"), f"http://127.0.0.1:{port}/hook"
         )
-        for _ in range(200):  # bounded: at most ~2 s
-            if api.sent_to(ALICE):
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: bool(api.sent_to(ALICE)))
         await application.updater.stop()
         await application.stop()
 
@@ -519,10 +528,7 @@ async def test_updates_fetched_by_polling_are_processed(api: FakeBotApi) -> None
     async with application:
         await application.updater.start_polling(poll_interval=0, timeout=10)
         await application.start()
-        for _ in range(200):  # bounded: at most ~2 s, usually a few loop iterations
-            if api.sent_to(BOB):
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: bool(api.sent_to(BOB)))
         await application.updater.stop()
         await application.stop()
 
@@ -734,7 +740,9 @@ async def test_http_endpoint_answers_a_real_bot_over_httpx(api: FakeBotApi) -> N
 
 
 async def test_http_endpoint_faults_reach_the_bot_as_ptb_exceptions(api: FakeBotApi) -> None:
-    request = HTTPXRequest(read_timeout=0.2)  # shorter than the endpoint holds a timed-out call
+    # Generous timeouts for every call that gets an answer; the timed-out call is held until the
+    # server stops, so it times out whatever the machine's load, after its own short read timeout.
+    request = HTTPXRequest(read_timeout=CEILING, connect_timeout=CEILING)
     async with serve_bot_api(api) as base_url:
         async with Bot(api.token, base_url=base_url, request=request) as bot:
             api.fail_next("sendMessage", kind=Fault.RETRY_AFTER, retry_after=3)
@@ -744,9 +752,9 @@ async def test_http_endpoint_faults_reach_the_bot_as_ptb_exceptions(api: FakeBot
             with pytest.raises(NetworkError) as dropped:
                 await bot.send_message(ALICE.id, "x")
             assert not isinstance(dropped.value, TimedOut)
-            api.fail_next("sendMessage", kind=Fault.TIMEOUT, hold_seconds=1.0)
+            api.fail_next("sendMessage", kind=Fault.TIMEOUT, hold_seconds=3600)  # never answered
             with pytest.raises(TimedOut):
-                await bot.send_message(ALICE.id, "x")
+                await bot.send_message(ALICE.id, "x", read_timeout=0.5)
             await bot.send_message(ALICE.id, "endlich")
         with pytest.raises(InvalidToken):
             await Bot("987:WRONG", base_url=base_url).get_me()

@@ -2,7 +2,8 @@
 
 Telegram when the person has a reachable chat; e-mail when they have an address and e-mail is on;
 a calendar file (invitation, update, cancellation) on every channel they have; a sign-in link
-(asked for by address on the web's sign-in page) by e-mail only; everything else on Telegram when
+(asked for by address on the web's sign-in page) and the answer to a time proposed from a
+calendar (iTIP DECLINECOUNTER) by e-mail only; everything else on Telegram when
 reachable, else by e-mail.
 """
 
@@ -59,7 +60,7 @@ def test_calendar_files_are_the_invitation_the_update_and_the_cancellation() -> 
 def test_each_kind_goes_to_each_person_on_the_channels_of_the_one_rule(kind: NoticeKind, shape: str, email_enabled: bool) -> None:
     calendar, other = EXPECTED[shape][email_enabled]
     expected = calendar if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION) else other
-    if kind is NoticeKind.SIGN_IN_LINK:
+    if kind in (NoticeKind.SIGN_IN_LINK, NoticeKind.COUNTER_DECLINED):
         expected = SIGN_IN_LINK[shape][email_enabled]
     assert person(shape).channels_for(kind, email_enabled=email_enabled) == expected
 

@@ -32,6 +32,7 @@ OTHER_BOT_TOKEN = "987654321:AAH-another-bots-token-abcdefghijk"
 SECRET = "test-secret-of-the-web-app-0123456789abcdef"
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)  # a Monday
 COORDINATOR = 1001
+OTHER_COORDINATOR = 1002
 HAMBURG_CONTACT = 3001
 LISBON_CONTACT = 4001
 STRANGER = 9999
@@ -55,7 +56,10 @@ def web_config(database_url: str, email: bool = True, **web: Any) -> Config:
                     {"key": "tourism", "en": "Tourism planning", "zh": "旅游规划", "de": "Tourismusplanung"},
                     {"key": "agriculture", "en": "Modern agriculture", "zh": "现代农业", "de": "Moderne Landwirtschaft"},
                 ],
-                "coordinators": [{"telegram_id": COORDINATOR, "name": "Coordinator", "email": "team@example.org"}],
+                "coordinators": [
+                    {"telegram_id": COORDINATOR, "name": "Coordinator", "email": "team@example.org"},
+                    {"telegram_id": OTHER_COORDINATOR, "name": "Other coordinator", "language": "de"},
+                ],
             },
             "web": {"enabled": True, "secret": SECRET, **web},
         },
@@ -128,6 +132,13 @@ class WebClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+async def sign_in_by_mini_app(client: WebClient, user_id: int, *, now: datetime) -> httpx.Response:
+    """Sign in as a Telegram user (a coordinator, say) the way the Mini App does: initData posted to /app."""
+    page = await client.get("/app")
+    init_data = mini_app_init_data(user_id, auth_utc=now, language="en")
+    return await client.http.post("/app", data={"csrf": csrf_of(page.text), "init_data": init_data, "next": "/"})
 
 
 def mini_app_init_data(user_id: int, *, auth_utc: datetime, token: str = TOKEN, first_name: str = "Ana", language: str = "de") -> str:

@@ -107,6 +107,13 @@ class Oracle:
             return None
         spans = self.spans[city_id]
         weekday = day.weekday()
+        # The coordinators' overrides win over the package; a subdivision's over its country's.
+        overrides = [o for o in calendar.overrides if o.day == day]
+        if overrides:
+            override = max(overrides, key=lambda o: o.subdivision is not None)
+            if override.works_as_weekday is None:
+                return None
+            return spans.get(weekday) or spans.get(override.works_as_weekday, [])
         if calendar.country is not None:
             official = official_holidays(calendar.country, calendar.subdivision, day.year)
             if day in official:
