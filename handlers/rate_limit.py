@@ -20,9 +20,9 @@ admits them one at a time within those limits:
   immediately before the HTTP call (never again on a retry): the delivery service stamps the
   outbox row there, so a row marked "handed over" has really gone to the network, and a sender
   that stops while a message waits here gives it back unsent.
-* **429 anyway** (another process on the same token, Telegram's own view of time): every call
-  waits ``retry_after`` + 0.1 s as told, then the refused call is retried, at most
-  ``max_retries`` times; after that ``RetryAfter`` reaches the caller.
+* **429 anyway** (another process on the same token, Telegram's own view of time): the chat
+  that was refused waits ``retry_after`` + 0.1 s as told (every call, for a call without a
+  chat), other chats go on within the limits, and the refused call is retried, at most ``max_retries`` times; after that ``RetryAfter`` reaches the caller.
 
 Several processes on one token share Telegram's limits: give each ``[telegram]
 messages_per_second`` = 30 / the number of processes.
@@ -118,7 +118,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
         self.speed = speed
         self.max_retries = max_retries
         self.per_chat_interval = per_chat_interval / speed
-        burst = max(1.0, messages_per_second * 2 / 3)  # below Telegram's burst of a second's worth: jitter on the way
+        burst = max(1.0, messages_per_second)  # a second's worth at once, as Telegram's own bucket allows
         self._overall = _Bucket(messages_per_second * speed, burst)
         self._background_limit = max(1.0, burst * background_share)
         self._group_rate = group_messages_per_minute / 60.0 * speed
@@ -166,6 +166,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
                 await self._admit(chat, background=background is not None)
             elif self._paused_until > self._now():
                 await asyncio.sleep(self._paused_until - self._now())
+            wait_after = 0.0
             try:
                 if handing_over is not None:
                     await handing_over()
@@ -175,11 +176,13 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
                 if attempt == self.max_retries:
                     raise
                 seconds = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-                log.info("Telegram asked to wait %.1f s (429); every call waits", seconds)
-                self._paused_until = max(self._paused_until, self._now() + (seconds + 0.1) / self.speed)
+                wait_after = (seconds + 0.1) / self.speed
+                log.info("Telegram asked to wait %.1f s (429) for chat %s", seconds, chat)
+                if chat is None:
+                    self._paused_until = max(self._paused_until, self._now() + wait_after)
             finally:
                 if paced:
-                    self._release(chat)
+                    self._release(chat, wait_after)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ---- admission ----------------------------------------------------------------------------
@@ -204,10 +207,10 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
             self._changed.set()
             raise
 
-    def _release(self, chat: int | str | None) -> None:
+    def _release(self, chat: int | str | None, wait_after: float = 0.0) -> None:
         if chat is not None:
             self._chat_busy.discard(chat)
-            self._chat_free_at[chat] = self._now() + self.per_chat_interval
+            self._chat_free_at[chat] = self._now() + max(self.per_chat_interval, wait_after)
             self._forget_idle_chats()
         self._changed.set()
 

@@ -179,13 +179,13 @@ class RoundRobinForwarder:
 
 
 @asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
+async def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> AsyncIterator[str]:
     """A fresh PostgreSQL database migrated to the newest schema; dropped afterwards."""
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"tandem_proc_{uuid.uuid4().hex[:12]}"
     async with admin.connect() as connection:
         await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         await upgrade_async(url)
         yield url
