@@ -28,7 +28,7 @@ from bot.ports import MessageChannel
 from bot.services import Services
 from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
-from handlers.jobs import JobQueueWakeups, start_jobs
+from handlers.jobs import DELIVERY_LOOP_KEY, DeliveryLoop, JobQueueWakeups, start_jobs, stop_jobs
 from handlers.notifier import TelegramChannel
 from handlers.outgoing import LimitedBot
 from handlers.rate_limit import TelegramRateLimiter
@@ -95,7 +95,9 @@ async def _post_init(application: TandemApplication) -> None:
     clock: Clock = application.bot_data["clock"]
     uow_factory = UnitOfWorkFactory(create_session_factory(engine))
     assert application.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
-    wakeups = JobQueueWakeups(application.job_queue, clock, planning_debounce=config.scheduling.planning_debounce)
+    delivery_loop = DeliveryLoop(clock, sweep=config.delivery.claim_lease / 2)
+    application.bot_data[DELIVERY_LOOP_KEY] = delivery_loop
+    wakeups = JobQueueWakeups(application.job_queue, clock, delivery_loop, planning_debounce=config.scheduling.planning_debounce)
     application.bot_data[SERVICES_KEY] = Services(
         config=config,
         clock=clock,
@@ -157,7 +159,8 @@ def _channels(application: TandemApplication, config: Config, clock: Clock) -> d
 
 
 async def _post_shutdown(application: TandemApplication) -> None:
-    """Return unsent claims to the queue (SIGTERM), then close the database."""
+    """Stop delivery (sends in flight finish, unsent claims go back to the queue) and the jobs
+    still running, then close the database."""
     reading = application.bot_data.pop(MAIL_IN_KEY, None)
     if reading is not None:  # the reader finishes the message in hand, files it, and gives the mailbox back
         task, stop = reading
@@ -166,9 +169,7 @@ async def _post_shutdown(application: TandemApplication) -> None:
             await asyncio.wait_for(task, timeout=60)
         except Exception:
             log.exception("the reply reader did not stop cleanly")
-    services: Services | None = application.bot_data.get(SERVICES_KEY)
-    if services is not None and services.delivery is not None:
-        await services.delivery.shutdown()
+    await stop_jobs(application)
     engine = application.bot_data.pop(ENGINE_KEY, None)
     if engine is not None:
         await engine.dispose()
