@@ -913,18 +913,26 @@ class OutboxRepository(_Repository):
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
 
-        PostgreSQL: the inner ``SELECT … FOR UPDATE SKIP LOCKED`` makes concurrent claimers take
-        disjoint rows without waiting. SQLite: ignores the locking clause, but runs one writer at a
-        time, and the ``status = 'pending'`` condition of the UPDATE is re-checked by the writer
-        that goes second, so it claims nothing twice.
+        One message per recipient at a time, across every worker: the earliest due message of
+        each recipient who has none claimed. Telegram takes one message a second per chat, so a
+        recipient with a backlog (a coordinator's notices) must not fill every sending slot while
+        the others wait; it also keeps two processes from sending to one chat at once.
+
+        The conditional ``UPDATE … WHERE status = 'pending'`` decides between concurrent claimers:
+        PostgreSQL re-checks the condition on a row another transaction changed (READ COMMITTED),
+        SQLite runs one writer at a time; either way the second claims nothing twice.
         """
-        due = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc)
-            .order_by(OutboxRow.due_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        busy = select(OutboxRow.contact_id).where(OutboxRow.status == OutboxStatus.CLAIMED.value)
+        first_of_each = (
+            select(
+                OutboxRow.id,
+                OutboxRow.due_at,
+                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(OutboxRow.due_at, OutboxRow.id)).label("place"),
+            )
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc, OutboxRow.contact_id.not_in(busy))
+            .subquery()
         )
+        due = select(first_of_each.c.id).where(first_of_each.c.place == 1).order_by(first_of_each.c.due_at, first_of_each.c.id).limit(limit)
         ids = list(await self.db.scalars(due))
         if not ids:
             return []

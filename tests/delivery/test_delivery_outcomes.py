@@ -176,7 +176,7 @@ async def test_a_crashed_senders_claims_come_back_after_the_lease_and_only_hande
     programme: Programme, caplog: pytest.LogCaptureFixture
 ) -> None:
     never_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
-    maybe_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 2)
+    maybe_sent = await ping(programme.uow_factory, programme.panjin_contact.id, 2)
     async with programme.uow_factory() as uow:  # the dead process: claimed both, handed one over, then died
         assert len(await uow.outbox.claim_due(now_utc=NOW, worker="dead:1", limit=10)) == 2
         assert await uow.outbox.hand_over(maybe_sent, worker="dead:1", now_utc=NOW)
