@@ -6,7 +6,7 @@ core never imports the storage package.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -178,7 +178,8 @@ class OutboxRepository(Protocol):
     async def settle(self, message_id: int, *, worker: str, status: OutboxStatus, now_utc: datetime, error: str | None = None) -> bool: ...
     async def give_back(self, message_id: int, *, worker: str, due_utc: datetime, error: str | None = None) -> bool: ...
     async def release_unsent_claims(self, *, worker: str) -> int: ...
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]: ...
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int: ...
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]: ...
     async def next_due(self) -> datetime | None: ...
     async def get(self, message_id: int) -> OutgoingMessage | None: ...
     async def list(self, *, status: OutboxStatus | None = None) -> list[OutgoingMessage]: ...
@@ -360,10 +361,25 @@ class Notification:
     email: EmailMessage | None = None  # the whole e-mail, for the e-mail channel
 
 
-class MessageChannel(Protocol):
-    """Sends one rendered notification to one contact, or raises a ``SendError``."""
+HandOver = Callable[[], Awaitable[None]]
+"""Awaited by a channel once, after any pacing and immediately before its first network call: the
+delivery service records there that the message may now reach the recipient. It raises
+:class:`NotHandedOver` when the message must not go out after all (the sender is stopping, or
+lost its claim); the channel then sends nothing and lets the exception through."""
 
-    async def send(self, recipient: Contact, notification: Notification) -> None: ...
+
+class NotHandedOver(Exception):
+    """The delivery service withdrew a message at the hand-over; nothing was sent."""
+
+
+class MessageChannel(Protocol):
+    """Sends one rendered notification to one contact, or raises a ``SendError``.
+
+    ``handing_over`` is awaited exactly once, right before the first byte leaves for the network
+    (not at all if the channel refuses the message before that).
+    """
+
+    async def send(self, recipient: Contact, notification: Notification, *, handing_over: HandOver) -> None: ...
 
 
 class EmailSender(Protocol):

@@ -969,18 +969,26 @@ class OutboxRepository(_Repository):
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
 
-        PostgreSQL: the inner ``SELECT … FOR UPDATE SKIP LOCKED`` makes concurrent claimers take
-        disjoint rows without waiting. SQLite: ignores the locking clause, but runs one writer at a
-        time, and the ``status = 'pending'`` condition of the UPDATE is re-checked by the writer
-        that goes second, so it claims nothing twice.
+        One message per recipient at a time, across every worker: the earliest due message of
+        each recipient who has none claimed. Telegram takes one message a second per chat, so a
+        recipient with a backlog (a coordinator's notices) must not fill every sending slot while
+        the others wait; it also keeps two processes from sending to one chat at once.
+
+        The conditional ``UPDATE … WHERE status = 'pending'`` decides between concurrent claimers:
+        PostgreSQL re-checks the condition on a row another transaction changed (READ COMMITTED),
+        SQLite runs one writer at a time; either way the second claims nothing twice.
         """
-        due = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc)
-            .order_by(OutboxRow.due_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        busy = select(OutboxRow.contact_id).where(OutboxRow.status == OutboxStatus.CLAIMED.value)
+        first_of_each = (
+            select(
+                OutboxRow.id,
+                OutboxRow.due_at,
+                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(OutboxRow.due_at, OutboxRow.id)).label("place"),
+            )
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc, OutboxRow.contact_id.not_in(busy))
+            .subquery()
         )
+        due = select(first_of_each.c.id).where(first_of_each.c.place == 1).order_by(first_of_each.c.due_at, first_of_each.c.id).limit(limit)
         ids = list(await self.db.scalars(due))
         if not ids:
             return []
@@ -1081,29 +1089,33 @@ class OutboxRepository(_Repository):
         )
         return _rowcount(result)
 
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
-        """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int:
+        """The heartbeat of a live sender: its claims are fresh as of ``now_utc``."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_by == worker)
+            .values(claimed_at=now_utc)
+        )
+        return _rowcount(result)
+
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]:
+        """Return claims not renewed since ``claimed_before_utc`` (their sender died) to the queue;
+        ``None``: every claim (the only process, at start).
 
         Gives ``(message id, was handed over)`` for each: a message that was handed over may have
         been delivered before its sender died. The row locks keep two recovering processes from
         reporting the same message.
         """
-        stale = (
-            select(OutboxRow.id, OutboxRow.handed_over_at)
-            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_at < claimed_before_utc)
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
-        )
+        expired = [OutboxRow.status == OutboxStatus.CLAIMED.value]
+        if claimed_before_utc is not None:
+            expired.append(OutboxRow.claimed_at < claimed_before_utc)
+        stale = select(OutboxRow.id, OutboxRow.handed_over_at).where(*expired).order_by(OutboxRow.id).with_for_update(skip_locked=True)
         found = {row.id: row.handed_over_at is not None for row in await self.db.execute(stale)}
         if not found:
             return []
         result = await self.db.execute(
             update(OutboxRow)
-            .where(
-                OutboxRow.id.in_(list(found)),
-                OutboxRow.status == OutboxStatus.CLAIMED.value,
-                OutboxRow.claimed_at < claimed_before_utc,
-            )
+            .where(OutboxRow.id.in_(list(found)), *expired)
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None, handed_over_at=None)
             .returning(OutboxRow.id)
         )
