@@ -133,7 +133,7 @@ async def test_every_kind_of_e_mail_ends_with_one_fresh_sign_in_link_and_the_sig
         NoticeKind.CALENDAR_GUESS: {"country": "CN", "year": 2027, "city_ids": [programme.panjin], "start": "2027-03-22"},
         NoticeKind.COUNTER_PROPOSAL: {**session, "who": programme.hamburg_contact, "start_utc": (now + timedelta(days=9)).isoformat(), "comment": "Later?"},
         NoticeKind.COUNTER_DECLINED: session,
-        NoticeKind.MAIL_FORWARDED: {"who": programme.hamburg_contact, "subject": "Hello", "text": "A reply in words."},
+        NoticeKind.MAIL_FORWARDED: {"who": programme.hamburg_contact, "subject": "Re: Invitation", "text": "We will be there."},
     }
     assert set(payloads) == set(NoticeKind) == set(RENDERERS)
 

@@ -1,7 +1,7 @@
 """Which countries' holiday calendars the coordinators were told are still a guess, per year.
 
-Revision ID: 0008_calendar_warnings
-Revises: 0007_day_overrides
+Revision ID: 0009_calendar_warnings
+Revises: 0008_calendar_feeds
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_calendar_warnings"
-down_revision = "0007_day_overrides"
+revision = "0009_calendar_warnings"
+down_revision = "0008_calendar_feeds"
 branch_labels = None
 depends_on = None
 
