@@ -27,6 +27,7 @@ from bot.domain import (
     Channel,
     City,
     ClosedDay,
+    ConflictError,
     Contact,
     Conversation,
     DayOverride,
@@ -314,8 +315,8 @@ class DayOverrideRepository(_Repository):
     async def put(self, override: DayOverride, *, now_utc: datetime) -> tuple[DayOverride, DayOverride | None]:
         """Store ``override``, replacing the one of the same place and date; (stored, replaced or None).
 
-        The old row is locked first, so two coordinators entering one date take turns; two first
-        entries at once meet at the unique key, and the second one's transaction fails there.
+        The old row is locked first, so two coordinators entering one date take turns; of two first
+        entries at once the unique key keeps one, and the other gets ``ConflictError`` (nothing stored).
         """
         place = (
             DayOverrideRow.country == override.country.upper(),
@@ -332,8 +333,13 @@ class DayOverrideRepository(_Repository):
             kind=override.kind.value, works_as_weekday=override.works_as_weekday, name=override.name[:200],
             added_by=override.added_by[:200] if override.added_by else None, added_at=now_utc,
         )
-        self.db.add(row)
-        await self.db.flush()
+        try:
+            async with self.db.begin_nested():
+                self.db.add(row)
+        except IntegrityError:
+            raise ConflictError(
+                f"another coordinator entered {override.country} {override.day.isoformat()} at the same moment; send it again"
+            ) from None
         return _day_override(row), replaced
 
     async def remove(self, country: str, day: date, subdivision: str | None = None) -> DayOverride | None:

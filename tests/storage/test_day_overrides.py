@@ -67,3 +67,31 @@ async def test_two_first_entries_of_one_date_meet_at_the_unique_key(uow_factory:
         db.add(DayOverrideRow(country="CN", subdivision="", day=date(2027, 2, 10), kind="off", name="again", added_at=NOW))
         with pytest.raises(IntegrityError):
             await db.flush()
+
+
+async def test_coordinators_entering_one_date_at_once_leave_one_override_and_lose_nothing_silently(uow_factory: UnitOfWorkFactory) -> None:
+    """Real concurrent transactions: on PostgreSQL the first entries meet at the unique key (the
+    losers are told, nothing half-stored); on SQLite writers take turns and each replaces the last."""
+    import asyncio
+
+    from bot.domain import ConflictError
+
+    start = asyncio.Event()
+
+    async def writer(i: int) -> str | None:
+        await start.wait()
+        async with uow_factory() as uow:
+            try:
+                await uow.day_overrides.put(DayOverride("CN", date(2027, 2, 10), DayOverrideKind.DAY_OFF, f"writer {i}"), now_utc=NOW)
+            except ConflictError:
+                return None
+            await uow.commit()
+            return f"writer {i}"
+
+    tasks = [asyncio.create_task(writer(i)) for i in range(8)]
+    start.set()
+    stored = [name for name in await asyncio.gather(*tasks) if name is not None]
+    assert stored
+    async with uow_factory() as uow:
+        [kept] = await uow.day_overrides.list()
+    assert kept.name in stored
