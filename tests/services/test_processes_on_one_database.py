@@ -17,7 +17,7 @@ from bot.domain import Actor, NoticeKind
 from bot.services import Services
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
-from tests.services.conftest import NOW, PROGRAMME, RecordedWakeups, add_city, join_city
+from tests.services.conftest import NOW, PROGRAMME, add_city, job_queue_wakeups, join_city
 
 ROUNDS = 50
 PANJIN_CONTACT, LISBON_CONTACT = 2001, 4001
@@ -26,7 +26,8 @@ postgresql_only = pytest.mark.parametrize("empty_database_url", ["postgresql"], 
 
 
 def _services(engine: AsyncEngine, config: Config) -> Services:
-    return Services(config=config, clock=ManualClock(NOW), uow_factory=UnitOfWorkFactory(create_session_factory(engine)), wakeups=RecordedWakeups())
+    clock = ManualClock(NOW)
+    return Services(config=config, clock=clock, uow_factory=UnitOfWorkFactory(create_session_factory(engine)), wakeups=job_queue_wakeups(clock))
 
 
 @pytest.fixture
