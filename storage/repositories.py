@@ -10,11 +10,13 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +47,7 @@ from bot.domain import (
     SessionView,
     Topic,
     WeeklyWindow,
+    utc,
 )
 from storage.models import (
     CityRow,
@@ -254,6 +257,10 @@ class CityRepository(_Repository):
     async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
         return (await self.weekly_hours_of([city_id])).get(city_id, ())
 
+    async def ids_with_hours(self) -> set[int]:
+        """The cities that have weekly hours, in one query (the board's to-dos)."""
+        return set(await self.db.scalars(select(WeeklyHoursRow.city_id).distinct()))
+
     async def weekly_hours_of(self, city_ids: Iterable[int]) -> dict[int, tuple[WeeklyWindow, ...]]:
         """The hours of many cities in one query (planning reads every city's)."""
         rows = await self.db.scalars(
@@ -403,6 +410,10 @@ class ContactRepository(_Repository):
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
 
+    async def city_ids_with_role(self, role: Role) -> set[int]:
+        """The cities that have someone of ``role`` (a contact, say), in one query."""
+        return set(await self.db.scalars(select(ContactRow.city_id).where(ContactRow.role == role.value, ContactRow.city_id.is_not(None)).distinct()))
+
     async def of_cities(self, city_ids: Iterable[int] | None = None) -> dict[int, builtins.list[Contact]]:
         """The people of many cities (all cities: None), by city, in one query."""
         query = select(ContactRow).where(ContactRow.city_id.is_not(None)).order_by(ContactRow.id)
@@ -493,15 +504,23 @@ class JoinLinkRepository(_Repository):
 
 class TopicRepository(_Repository):
     async def sync(self, topics: Sequence[tuple[str, dict[str, str]]]) -> None:
-        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config)."""
-        rows = {r.key: r for r in await self.db.scalars(select(TopicRow))}
+        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config).
+
+        Idempotent when several processes start at once on a fresh database: each inserts the
+        missing keys with ``ON CONFLICT DO NOTHING`` (the second waits on the first's uncommitted
+        key and then inserts nothing), then sets titles and order, which every process sets alike.
+        """
+        if not topics:
+            return
+        dialect = self.db.get_bind().dialect.name
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await self.db.execute(
+            dialect_insert(TopicRow)
+            .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
+            .on_conflict_do_nothing(index_elements=[TopicRow.key])
+        )
         for position, (key, titles) in enumerate(topics):
-            row = rows.get(key)
-            if row is None:
-                self.db.add(TopicRow(key=key, titles=dict(titles), position=position))
-            else:
-                row.titles, row.position = dict(titles), position
-        await self.db.flush()
+            await self.db.execute(update(TopicRow).where(TopicRow.key == key).values(titles=dict(titles), position=position))
 
     async def lock(self, topic_ids: Iterable[int]) -> None:
         """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
@@ -628,11 +647,28 @@ class MatchRepository(_Repository):
         return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
-        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
-        self.db.add_all(
-            ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)
-        )
-        await self.db.flush()
+        await self.set_proposals_of({match_id: slots})
+
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None:
+        """Replace the offered slots of these matches (three statements, whatever their number).
+
+        The match rows are locked first, in id order (PostgreSQL; SQLite has one writer anyway):
+        two writers that both deleted and then inserted ranks 0, 1, 2 would collide on (match_id,
+        rank). With the lock the second waits, and its DELETE, a new statement, sees and removes
+        the first's rows.
+        """
+        if not slots_by_match:
+            return
+        ids = sorted(slots_by_match)
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id.in_(ids)).order_by(MatchRow.id).with_for_update())
+        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id.in_(ids)))
+        rows = [
+            {"match_id": match_id, "rank": rank, "start_utc": start, "comfort": comfort}
+            for match_id in ids
+            for rank, (start, comfort) in enumerate(slots_by_match[match_id])
+        ]
+        if rows:
+            await self.db.execute(insert(ProposedSlotRow), rows)
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
         return (await self.proposals_of([match_id])).get(match_id, [])
@@ -776,11 +812,13 @@ class SessionRepository(_Repository):
         after_utc: datetime | None = None,
         city_id: int | None = None,
         before_utc: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[SessionView]:
         """Sessions with their match, cities and topic, earliest first, in one query.
 
         All, or those with ``ids``, ``statuses``, starting from ``after_utc`` and before
-        ``before_utc``, of ``city_id``.
+        ``before_utc``, of ``city_id``; ``offset`` and ``limit`` give one page of them.
         """
         city_a, city_b = aliased(CityRow), aliased(CityRow)
         query = (
@@ -801,8 +839,21 @@ class SessionRepository(_Repository):
             query = query.where(SessionRow.start_utc < before_utc)
         if city_id is not None:
             query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         rows = await self.db.execute(query)
         return [SessionView(_session(s), _match(m), _city(a), _city(b), _topic(t)) for s, m, a, b, t in rows]
+
+    async def count(self, *, statuses: Iterable[SessionStatus], after_utc: datetime | None = None, before_utc: datetime | None = None) -> int:
+        """How many sessions ``views`` would give with these filters, in one query."""
+        query = select(func.count()).select_from(SessionRow).where(SessionRow.status.in_([s.value for s in statuses]))
+        if after_utc is not None:
+            query = query.where(SessionRow.start_utc >= after_utc)
+        if before_utc is not None:
+            query = query.where(SessionRow.start_utc < before_utc)
+        return int(await self.db.scalar(query) or 0)
 
     async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
         """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
@@ -891,24 +942,29 @@ class OutboxRepository(_Repository):
         payload: dict[str, Any],
         session_id: int | None = None,
     ) -> OutgoingMessage | None:
-        """Queue a message once; None if one with this key is queued already."""
-        row = OutboxRow(
-            dedupe_key=dedupe_key,
-            kind=kind,
-            channel=channel.value,
-            contact_id=contact_id,
-            session_id=session_id,
-            payload=payload,
-            due_at=due_utc,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
+        """Queue a message once; None if one with this key is queued already.
+
+        One ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` (SQLite and PostgreSQL
+        alike): the database says whether the key was new, with no savepoint and no ORM object,
+        which is most of the cost of acting on a reply (``benchmarks/mail_in``).
+        """
+        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxRow)
+            .values(
+                dedupe_key=dedupe_key, kind=kind, channel=channel.value, contact_id=contact_id, session_id=session_id,
+                payload=payload, due_at=due_utc, status=OutboxStatus.PENDING.value, attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
+            .returning(OutboxRow.id)
         )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(row)
-        except IntegrityError:
+        new_id = (await self.db.execute(statement)).scalar_one_or_none()
+        if new_id is None:
             return None
-        return _message(row)
+        return OutgoingMessage(
+            id=int(new_id), kind=kind, channel=channel, contact_id=contact_id, due_utc=utc(due_utc),
+            status=OutboxStatus.PENDING, payload=dict(payload), session_id=session_id, attempts=0,
+        )
 
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
@@ -1104,9 +1160,12 @@ class RoadmapRepository(_Repository):
         )
         await self.db.flush()
 
-    async def list(self) -> list[RoadmapEntry]:
-        """Every entry, in the order they were reported."""
-        rows = await self.db.scalars(select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id))
+    async def list(self, *, session_ids: Iterable[int] | None = None) -> list[RoadmapEntry]:
+        """Every entry (or those of ``session_ids``), in the order they were reported."""
+        query = select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id)
+        if session_ids is not None:
+            query = query.where(RoadmapEntryRow.session_id.in_(list(session_ids)))
+        rows = await self.db.scalars(query)
         return [
             RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
         ]

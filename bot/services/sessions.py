@@ -115,7 +115,7 @@ RECENTLY_BEGUN = timedelta(hours=2)
 
 async def record_attendance(
     uow: UnitOfWork, config: Config, session: Session, contact: Contact, attend: bool, now: datetime,
-    *, answered_sequence: int | None = None,
+    *, answered_sequence: int | None = None, participants: list[Contact] | None = None,
 ) -> bool:
     """Record one participant's answer and tell the coordinators and the partner city; False if not invited.
 
@@ -123,13 +123,16 @@ async def record_attendance(
     calendar's reply by e-mail (``bot.services.mail_in``). A calendar may answer an earlier
     version of the invitation (``answered_sequence`` below the session's): the answer counts, and
     the notice says it was given for an earlier time. Telling twice is a no-op (the key).
+    ``participants``: the session's, when the caller has just read them.
     """
     answer = Attendance.YES if attend else Attendance.NO
     if not await uow.sessions.answer(session.id, contact.id, answer, now):
         return False
     earlier = answered_sequence is not None and answered_sequence < session.sequence
+    if participants is None:
+        participants = [c for c, _ in await uow.sessions.participants(session.id)]
     informed = [
-        c for c, _ in await uow.sessions.participants(session.id)
+        c for c in participants
         if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
     ]
     payload: dict[str, object] = {"session_id": session.id, "who": contact.id, "answer": answer.value}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 from telegram.ext import ApplicationBuilder
@@ -13,6 +14,8 @@ from bot.clock import ManualClock
 from bot.services.planning import PlanningReport, PlanningService
 from handlers.jobs import PLANNING_JOB, DeliveryLoop, JobQueueWakeups, _next_run, planning_job
 from offline_bot_api import DEFAULT_TOKEN
+from storage.db import create_engine, create_session_factory
+from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW
 
 
@@ -58,7 +61,7 @@ def test_each_planning_request_pushes_the_debounced_run_back() -> None:
     assert second >= first and len(w.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1
 
 
-async def test_planning_runs_never_overlap_in_one_process() -> None:
+async def test_planning_runs_never_overlap_in_one_process(tmp_path: Path) -> None:
     """The debounced job and the interval job both go through the planning service's one lock."""
     running, overlaps, runs = 0, 0, 0
 
@@ -71,8 +74,12 @@ async def test_planning_runs_never_overlap_in_one_process() -> None:
         running -= 1
         return PlanningReport(0, 0, 0, 0), []
 
-    planning = PlanningService(root=None)  # type: ignore[arg-type]  # the lock is all this test needs
+    # The locks are all this test needs: the process's own, and the database's (SQLite: always granted).
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3")
+    root = SimpleNamespace(uow_factory=UnitOfWorkFactory(create_session_factory(engine)))
+    planning = PlanningService(root=root)  # type: ignore[arg-type]
     planning._plan = slow_plan  # type: ignore[method-assign]
     context = SimpleNamespace(services=SimpleNamespace(planning=planning))
     await asyncio.gather(*(planning_job(context) for _ in range(4)))  # type: ignore[arg-type]
+    await engine.dispose()
     assert runs == 4 and overlaps == 0

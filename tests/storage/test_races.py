@@ -175,3 +175,27 @@ async def test_one_invite_code_binds_one_person_even_when_two_open_it_at_once(uo
             return used
 
     assert (await asyncio.gather(*(open_link(p.id) for p in people))).count(True) == 1
+
+
+async def test_concurrent_writers_of_one_matchs_proposals_leave_one_whole_set(uow_factory: UnitOfWorkFactory) -> None:
+    """Two planning runs writing the same match's offered slots: no duplicate rank, one writer's set wins whole."""
+    panjin, lisbon, topic = await two_cities_and_a_topic(uow_factory)
+    async with uow_factory() as uow:
+        match = await uow.matches.create(panjin, lisbon, topic, NOW)
+        assert match is not None
+        await uow.commit()
+    start = asyncio.Event()
+
+    async def planner(i: int) -> None:
+        await start.wait()
+        async with uow_factory() as uow:
+            await uow.matches.set_proposals(match.id, [(NOW + timedelta(days=i, hours=h), 1.0) for h in range(3)])
+            await asyncio.sleep(0)  # let the others reach their writes before this one commits
+            await uow.commit()
+
+    tasks = [asyncio.create_task(planner(i)) for i in range(WRITERS)]
+    start.set()
+    await asyncio.gather(*tasks)  # none raises IntegrityError on (match_id, rank)
+    async with uow_factory() as uow:
+        slots = await uow.matches.proposals(match.id)
+    assert len(slots) == 3 and len({start.date() for start, _ in slots}) == 1
