@@ -47,6 +47,7 @@ from bot.domain import (
     SessionView,
     Topic,
     WeeklyWindow,
+    utc,
 )
 from storage.models import (
     CityRow,
@@ -256,6 +257,10 @@ class CityRepository(_Repository):
     async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
         return (await self.weekly_hours_of([city_id])).get(city_id, ())
 
+    async def ids_with_hours(self) -> set[int]:
+        """The cities that have weekly hours, in one query (the board's to-dos)."""
+        return set(await self.db.scalars(select(WeeklyHoursRow.city_id).distinct()))
+
     async def weekly_hours_of(self, city_ids: Iterable[int]) -> dict[int, tuple[WeeklyWindow, ...]]:
         """The hours of many cities in one query (planning reads every city's)."""
         rows = await self.db.scalars(
@@ -404,6 +409,10 @@ class ContactRepository(_Repository):
     async def with_role(self, role: Role) -> list[Contact]:
         rows = await self.db.scalars(select(ContactRow).where(ContactRow.role == role.value).order_by(ContactRow.id))
         return [_contact(r) for r in rows]
+
+    async def city_ids_with_role(self, role: Role) -> set[int]:
+        """The cities that have someone of ``role`` (a contact, say), in one query."""
+        return set(await self.db.scalars(select(ContactRow.city_id).where(ContactRow.role == role.value, ContactRow.city_id.is_not(None)).distinct()))
 
     async def of_cities(self, city_ids: Iterable[int] | None = None) -> dict[int, builtins.list[Contact]]:
         """The people of many cities (all cities: None), by city, in one query."""
@@ -803,11 +812,13 @@ class SessionRepository(_Repository):
         after_utc: datetime | None = None,
         city_id: int | None = None,
         before_utc: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[SessionView]:
         """Sessions with their match, cities and topic, earliest first, in one query.
 
         All, or those with ``ids``, ``statuses``, starting from ``after_utc`` and before
-        ``before_utc``, of ``city_id``.
+        ``before_utc``, of ``city_id``; ``offset`` and ``limit`` give one page of them.
         """
         city_a, city_b = aliased(CityRow), aliased(CityRow)
         query = (
@@ -828,8 +839,21 @@ class SessionRepository(_Repository):
             query = query.where(SessionRow.start_utc < before_utc)
         if city_id is not None:
             query = query.where(or_(MatchRow.city_a_id == city_id, MatchRow.city_b_id == city_id))
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         rows = await self.db.execute(query)
         return [SessionView(_session(s), _match(m), _city(a), _city(b), _topic(t)) for s, m, a, b, t in rows]
+
+    async def count(self, *, statuses: Iterable[SessionStatus], after_utc: datetime | None = None, before_utc: datetime | None = None) -> int:
+        """How many sessions ``views`` would give with these filters, in one query."""
+        query = select(func.count()).select_from(SessionRow).where(SessionRow.status.in_([s.value for s in statuses]))
+        if after_utc is not None:
+            query = query.where(SessionRow.start_utc >= after_utc)
+        if before_utc is not None:
+            query = query.where(SessionRow.start_utc < before_utc)
+        return int(await self.db.scalar(query) or 0)
 
     async def upcoming_with_cities(self, *, after_utc: datetime) -> list[tuple[Session, int, int]]:
         """Confirmed sessions from ``after_utc`` with their two cities, in one query (the planner's busy time)."""
@@ -918,40 +942,53 @@ class OutboxRepository(_Repository):
         payload: dict[str, Any],
         session_id: int | None = None,
     ) -> OutgoingMessage | None:
-        """Queue a message once; None if one with this key is queued already."""
-        row = OutboxRow(
-            dedupe_key=dedupe_key,
-            kind=kind,
-            channel=channel.value,
-            contact_id=contact_id,
-            session_id=session_id,
-            payload=payload,
-            due_at=due_utc,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
+        """Queue a message once; None if one with this key is queued already.
+
+        One ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` (SQLite and PostgreSQL
+        alike): the database says whether the key was new, with no savepoint and no ORM object,
+        which is most of the cost of acting on a reply (``benchmarks/mail_in``).
+        """
+        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxRow)
+            .values(
+                dedupe_key=dedupe_key, kind=kind, channel=channel.value, contact_id=contact_id, session_id=session_id,
+                payload=payload, due_at=due_utc, status=OutboxStatus.PENDING.value, attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
+            .returning(OutboxRow.id)
         )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(row)
-        except IntegrityError:
+        new_id = (await self.db.execute(statement)).scalar_one_or_none()
+        if new_id is None:
             return None
-        return _message(row)
+        return OutgoingMessage(
+            id=int(new_id), kind=kind, channel=channel, contact_id=contact_id, due_utc=utc(due_utc),
+            status=OutboxStatus.PENDING, payload=dict(payload), session_id=session_id, attempts=0,
+        )
 
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
 
-        PostgreSQL: the inner ``SELECT … FOR UPDATE SKIP LOCKED`` makes concurrent claimers take
-        disjoint rows without waiting. SQLite: ignores the locking clause, but runs one writer at a
-        time, and the ``status = 'pending'`` condition of the UPDATE is re-checked by the writer
-        that goes second, so it claims nothing twice.
+        One message per recipient at a time, across every worker: the earliest due message of
+        each recipient who has none claimed. Telegram takes one message a second per chat, so a
+        recipient with a backlog (a coordinator's notices) must not fill every sending slot while
+        the others wait; it also keeps two processes from sending to one chat at once.
+
+        The conditional ``UPDATE … WHERE status = 'pending'`` decides between concurrent claimers:
+        PostgreSQL re-checks the condition on a row another transaction changed (READ COMMITTED),
+        SQLite runs one writer at a time; either way the second claims nothing twice.
         """
-        due = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc)
-            .order_by(OutboxRow.due_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        busy = select(OutboxRow.contact_id).where(OutboxRow.status == OutboxStatus.CLAIMED.value)
+        first_of_each = (
+            select(
+                OutboxRow.id,
+                OutboxRow.due_at,
+                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(OutboxRow.due_at, OutboxRow.id)).label("place"),
+            )
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc, OutboxRow.contact_id.not_in(busy))
+            .subquery()
         )
+        due = select(first_of_each.c.id).where(first_of_each.c.place == 1).order_by(first_of_each.c.due_at, first_of_each.c.id).limit(limit)
         ids = list(await self.db.scalars(due))
         if not ids:
             return []
@@ -1052,29 +1089,33 @@ class OutboxRepository(_Repository):
         )
         return _rowcount(result)
 
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
-        """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int:
+        """The heartbeat of a live sender: its claims are fresh as of ``now_utc``."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_by == worker)
+            .values(claimed_at=now_utc)
+        )
+        return _rowcount(result)
+
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]:
+        """Return claims not renewed since ``claimed_before_utc`` (their sender died) to the queue;
+        ``None``: every claim (the only process, at start).
 
         Gives ``(message id, was handed over)`` for each: a message that was handed over may have
         been delivered before its sender died. The row locks keep two recovering processes from
         reporting the same message.
         """
-        stale = (
-            select(OutboxRow.id, OutboxRow.handed_over_at)
-            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_at < claimed_before_utc)
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
-        )
+        expired = [OutboxRow.status == OutboxStatus.CLAIMED.value]
+        if claimed_before_utc is not None:
+            expired.append(OutboxRow.claimed_at < claimed_before_utc)
+        stale = select(OutboxRow.id, OutboxRow.handed_over_at).where(*expired).order_by(OutboxRow.id).with_for_update(skip_locked=True)
         found = {row.id: row.handed_over_at is not None for row in await self.db.execute(stale)}
         if not found:
             return []
         result = await self.db.execute(
             update(OutboxRow)
-            .where(
-                OutboxRow.id.in_(list(found)),
-                OutboxRow.status == OutboxStatus.CLAIMED.value,
-                OutboxRow.claimed_at < claimed_before_utc,
-            )
+            .where(OutboxRow.id.in_(list(found)), *expired)
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None, handed_over_at=None)
             .returning(OutboxRow.id)
         )
@@ -1119,9 +1160,12 @@ class RoadmapRepository(_Repository):
         )
         await self.db.flush()
 
-    async def list(self) -> list[RoadmapEntry]:
-        """Every entry, in the order they were reported."""
-        rows = await self.db.scalars(select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id))
+    async def list(self, *, session_ids: Iterable[int] | None = None) -> list[RoadmapEntry]:
+        """Every entry (or those of ``session_ids``), in the order they were reported."""
+        query = select(RoadmapEntryRow).order_by(RoadmapEntryRow.reported_at, RoadmapEntryRow.id)
+        if session_ids is not None:
+            query = query.where(RoadmapEntryRow.session_id.in_(list(session_ids)))
+        rows = await self.db.scalars(query)
         return [
             RoadmapEntry(r.match_id, r.session_id, r.city_id, r.reported_by, r.took_place, r.next_steps, r.reported_at) for r in rows
         ]

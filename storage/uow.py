@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.calendar_feeds import CalendarFeedRepository
 from storage.mail_in import MailInRepository
 from storage.repositories import (
     CityRepository,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     roadmap: RoadmapRepository
     mail_in: MailInRepository
     day_overrides: DayOverrideRepository
+    calendar_feeds: CalendarFeedRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.roadmap = RoadmapRepository(db)
         self.mail_in = MailInRepository(db)
         self.day_overrides = DayOverrideRepository(db)
+        self.calendar_feeds = CalendarFeedRepository(db)
         return self
 
     async def __aexit__(

@@ -84,8 +84,12 @@ async def test_concurrent_confirmations_of_one_match_have_one_winner_and_one_ses
 async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factory: UnitOfWorkFactory) -> None:
     panjin, _, _ = await two_cities_and_a_topic(uow_factory)
     async with uow_factory() as uow:
-        contact = await uow.contacts.add(display_name="Li Wei", role=Role.CONTACT, language="zh", now_utc=NOW, city_id=panjin)
-        for i in range(60):
+        contacts = [
+            await uow.contacts.add(display_name=f"Li Wei {n}", role=Role.CONTACT, language="zh", now_utc=NOW, city_id=panjin)
+            for n in range(20)
+        ]
+        for i in range(60):  # three for each contact
+            contact = contacts[i % 20]
             await uow.outbox.enqueue(
                 dedupe_key=f"reminder:{i}",
                 kind="reminder",
@@ -111,7 +115,13 @@ async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factor
                 await uow.commit()
             if not claimed:
                 return taken
+            busy = [m.contact_id for m in claimed]
+            assert len(set(busy)) == len(busy)  # one message per recipient at a time
             taken.extend(m.id for m in claimed)
+            async with uow_factory() as uow:  # sent: the recipient's next message may be claimed
+                for m in claimed:
+                    assert await uow.outbox.settle(m.id, worker=worker, status=OutboxStatus.SENT, now_utc=NOW)
+                await uow.commit()
             await asyncio.sleep(0)
 
     tasks = [asyncio.create_task(sender(f"worker-{i}")) for i in range(4)]
@@ -121,7 +131,7 @@ async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factor
     assert len(every_claim) == 60
     assert len(set(every_claim)) == 60
     async with uow_factory() as uow:
-        assert len(await uow.outbox.list(status=OutboxStatus.CLAIMED)) == 60
+        assert len(await uow.outbox.list(status=OutboxStatus.SENT)) == 60
         assert len(await uow.outbox.list(status=OutboxStatus.PENDING)) == 1
 
 
