@@ -152,6 +152,8 @@ class NoticeKind(str, enum.Enum):
     COUNTER_PROPOSAL = "counter_proposal"  # a participant's calendar proposed another time, to coordinators
     COUNTER_DECLINED = "counter_declined"  # the coordinators keep the time: iTIP DECLINECOUNTER to the proposer
     MAIL_FORWARDED = "mail_forwarded"  # a reply in words to Tandem's mailbox, to coordinators
+    SESSION_ON_DAY_OFF = "session_on_day_off"  # a new official day off falls on a confirmed session, to coordinators
+    CALENDAR_GUESS = "calendar_guess"  # the holiday calendar of a country and year is not official yet, to coordinators
 
     @property
     def carries_calendar(self) -> bool:

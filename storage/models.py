@@ -193,6 +193,18 @@ class DayOverrideRow(Base):
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CalendarWarningRow(Base):
+    """That the coordinators were told the holiday calendar of a country and year is a guess: once."""
+
+    __tablename__ = "calendar_warnings"
+    __table_args__ = (UniqueConstraint("country", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    warned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MatchRow(Base):
     """Mutual interest of two cities in one topic. One row per pair and topic, ever: its status moves."""
 

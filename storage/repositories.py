@@ -50,6 +50,7 @@ from bot.domain import (
     utc,
 )
 from storage.models import (
+    CalendarWarningRow,
     CityRow,
     ContactRow,
     ConversationRow,
@@ -350,6 +351,16 @@ class DayOverrideRepository(_Repository):
         await self.db.delete(row)
         await self.db.flush()
         return removed
+
+    async def warn_once(self, country: str, year: int, *, now_utc: datetime) -> bool:
+        """Note that the coordinators are told ``country``'s calendar of ``year`` is a guess; False if
+        they were before. The unique key decides between two planning runs at once."""
+        try:
+            async with self.db.begin_nested():
+                self.db.add(CalendarWarningRow(country=country.upper(), year=year, warned_at=now_utc))
+        except IntegrityError:
+            return False
+        return True
 
     async def list(self, country: str | None = None) -> builtins.list[DayOverride]:
         """Every override (of one country), by country, date and subdivision."""

@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.callback_data import ForgedButtonError
@@ -25,7 +25,7 @@ from bot.notices.outbox import queue_notice
 from bot.notices.planning import digest_page
 from bot.notices.rendering import RenderContext
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
-from bot.planner.calendar import CityId
+from bot.planner.calendar import CityId, calendar_is_a_guess
 from bot.planner.queries import every_alternative, every_explanation
 from bot.ports import Notification, UnitOfWork
 from bot.services.base import ServiceBase
@@ -175,6 +175,7 @@ class PlanningService(ServiceBase):
                 or await planning_problem(uow, self.config, now) != snapshot.calendars
             ):
                 return None
+            await self._warn_about_guesses(uow, snapshot.calendars, snapshot.coordinators, now)
             auto_confirm: list[int] = []
             proposals: dict[int, list[tuple[datetime, float]]] = {}
             planned = unschedulable = 0
@@ -230,6 +231,28 @@ class PlanningService(ServiceBase):
             uow, NoticeKind.PLANNING_DIGEST, coordinators, key=f"{NoticeKind.PLANNING_DIGEST.value}:{key}", due_utc=now,
             payload={"planned": " ".join(map(str, planned)), "unschedulable": " ".join(map(str, unschedulable))}, email_enabled=self.config.email.enabled,
         )
+
+    async def _warn_about_guesses(self, uow: UnitOfWork, problem: PlanningProblem, coordinators: Sequence[Contact], now: datetime) -> None:
+        """Tell the coordinators, once per country and year (the database remembers), when the
+        horizon reaches a year whose holidays the ``holidays`` package only guesses for a country
+        of the programme. Also when some official days of that year are entered already: one
+        mourning day entered says nothing of whether the whole arrangement is."""
+        cities_of: dict[str, list[CityId]] = {}
+        for calendar in problem.cities.values():
+            if calendar.country is not None:
+                cities_of.setdefault(calendar.country.upper(), []).append(calendar.id)
+        for country, city_ids in sorted(cities_of.items()):
+            for year in range(problem.horizon_start.year, problem.horizon_end.year + 1):
+                if not calendar_is_a_guess(country, year):
+                    continue
+                if not await uow.day_overrides.warn_once(country, year, now_utc=now):
+                    continue
+                start = max(problem.horizon_start, date(year, 1, 1))
+                await queue_notice(
+                    uow, NoticeKind.CALENDAR_GUESS, coordinators, key=f"{NoticeKind.CALENDAR_GUESS.value}:{country}:{year}", due_utc=now,
+                    payload={"country": country, "year": year, "city_ids": sorted(city_ids, key=str), "start": start.isoformat()},
+                    email_enabled=self.config.email.enabled,
+                )
 
     async def _tell(self, uow: UnitOfWork, coordinators: Sequence[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
         await queue_notice(
