@@ -158,7 +158,10 @@ async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factor
         NoTimeReason.WINDOWS_NEVER_OVERLAP, NoTimeReason.OVERLAP_TOO_SHORT, NoTimeReason.NOT_AFTER_NOTICE
     }
     assert all(m.no_time is not None and m.reason is None for m in lisbon)
-    assert any(q.kind == "unschedulable_match" for q in queued)
+    # The coordinators are told why: one message per match, or (more than three) one digest listing them.
+    told = {q.payload.get("match_id") for q in queued if q.kind == "unschedulable_match"}
+    told |= {int(i) for q in queued if q.kind == "planning_digest" for i in str(q.payload["unschedulable"]).split()}
+    assert {m.id for m in lisbon} <= told
 
 
 async def test_a_time_taken_by_another_confirmed_session_of_the_city_cannot_be_confirmed(uow_factory: UnitOfWorkFactory) -> None:

@@ -123,7 +123,12 @@ async def test_one_planning_run_at_a_time_across_processes_the_others_skip_and_a
     assert not all(report.skipped for report in reports)
     async with one.uow_factory() as uow:
         proposals = await uow.matches.proposals_of([m.id for m in await uow.matches.with_status(MatchStatus.PLANNED)])
-        planned_notices = Counter((m.contact_id, m.payload["match_id"]) for m in await uow.outbox.list() if m.kind == NoticeKind.PLANNED_MATCH.value)
+        told = Counter(
+            (m.contact_id, int(match_id))
+            for m in await uow.outbox.list() if m.kind == NoticeKind.PLANNING_DIGEST.value
+            for match_id in str(m.payload["planned"]).split()
+        )
     assert len(proposals) == scenario.expected_matches
     assert all(len(slots) == one.config.scheduling.slots_offered for slots in proposals.values())
-    assert set(planned_notices.values()) == {1}  # the second run found the same best slots: nothing new to tell
+    assert len(told) == scenario.expected_matches * len(one.config.programme.coordinators)
+    assert set(told.values()) == {1}  # the later runs found the same best slots: nothing new to tell
