@@ -365,10 +365,10 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
-            if session is None or session.status is SessionStatus.CANCELLED:
-                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
-            if session.sequence != expected_sequence:
-                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            if session is None:
+                raise user_error(NotFoundError, "This session no longer exists.")
+            if session.sequence != expected_sequence or session.status is SessionStatus.CANCELLED:
+                raise SessionChangedError(await self._session_view(uow, session))  # moved or cancelled since the proposal
             proposer = next((c for c, _ in await uow.sessions.participants(session_id) if c.id == contact_id), None)
             if proposer is None:
                 raise user_error(NotFoundError, "This person is no longer invited to the session.")
