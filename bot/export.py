@@ -6,6 +6,10 @@ lists every row it is given with its status, so a cancelled session stays visibl
 programme's records. Both are sorted by start, then UID, so two exports of the same data are
 identical.
 
+The official days off and working days the coordinators entered go to a CSV of their own, in the
+form ``tandem holidays import`` reads (so it moves them to another installation as they are), with
+who entered each and when.
+
 The CSV is text with RFC 4180 line ends (CRLF); write it as ``utf-8-sig`` so that Excel reads
 Chinese city names and topics right.
 """
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain import SessionStatus, utc
+from bot.domain import DayOverride, DayOverrideKind, SessionStatus, utc
 from bot.i18n import normalize_language
 from bot.invites import InviteCity, InviteEvent, build_schedule
 
@@ -89,6 +93,24 @@ def schedule_csv(rows: Iterable[ExportRow]) -> str:
             start.astimezone(ZoneInfo(row.city_a_zone)).isoformat(),
             start.astimezone(ZoneInfo(row.city_b_zone)).isoformat(),
             row.meeting_link, row.sequence,
+        ))
+    return buffer.getvalue()
+
+
+OFFICIAL_DAY_COLUMNS = ("country", "date", "kind", "weekday", "name", "subdivision", "added_by", "added_at_utc")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def official_days_csv(overrides: Iterable[DayOverride]) -> str:
+    """The entered official days, by date: the columns ``tandem holidays import`` reads, then who and when."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(OFFICIAL_DAY_COLUMNS)
+    for o in sorted(overrides, key=lambda o: (o.day, o.country, o.subdivision or "")):
+        writer.writerow((
+            o.country, o.day.isoformat(), o.kind.value,
+            _WEEKDAYS[o.works_as_weekday] if o.kind is DayOverrideKind.WORKING_DAY and o.works_as_weekday is not None else "",
+            o.name, o.subdivision or "", o.added_by or "", _iso_utc(o.added_at) if o.added_at else "",
         ))
     return buffer.getvalue()
 

@@ -6,16 +6,18 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import callback_data as buttons
-from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics, web_app
+from handlers import admin, errors, fallback, help, hours, language, matches, official_days, people, sessions, start, topics, web_app
 from handlers.context import TandemApplication
 
-IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
+IDENTIFY = -2  # resolves the sender once per update, before any handler of group 0 runs
+STORABLE = -1  # then refuses an update carrying text no database can keep, before anyone stores it
 
 
 def register(application: TandemApplication) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)
+    application.add_handler(TypeHandler(Update, people.refuse_unstorable_text), group=STORABLE)
     for handler in [
         # Everyone
         CommandHandler("start", start.start, filters=private),
@@ -48,6 +50,8 @@ def register(application: TandemApplication) -> None:
         CommandHandler("invite", admin.invite, filters=private),
         CommandHandler("act", admin.act_for_city, filters=private),
         CommandHandler("addemail", admin.add_email_contact, filters=private),
+        CommandHandler("holiday", official_days.change_official_day, filters=private),
+        CommandHandler("holidays", official_days.list_official_days, filters=private),
         CommandHandler("pending", sessions.list_pending, filters=private),
         CommandHandler("schedule", sessions.list_schedule, filters=private),
         CommandHandler("roadmap", sessions.show_roadmap, filters=private),

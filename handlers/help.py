@@ -38,6 +38,8 @@ COORDINATOR = (
     ("invite", "Invite link for a city's contact"),
     ("act", "Act for a city (topics, hours, days away)"),
     ("addemail", "Add an e-mail contact: city; name; address"),
+    ("holiday", "Official day off or working day: CN 2027-02-10 off Name"),
+    ("holidays", "Official days entered, per country"),
     ("topics", "Topics of the city you act for"),
     ("hours", "Hours of the city you act for"),
     ("away", "Days away of the city you act for"),

@@ -10,7 +10,7 @@ from babel.dates import format_interval, format_skeleton, get_day_names
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.domain import InvalidInputError, Payload, WeeklyWindow
+from bot.domain import DayOverrideKind, InvalidInputError, Payload, WeeklyWindow
 from bot.i18n import normalize_language
 from bot.services.availability import HOURS_PRESETS, AwayView, HoursView
 from handlers import keyboards
@@ -52,6 +52,18 @@ def hours_text(view: HoursView, language: str) -> str:
             lines.append(t(language, "With {partner} ({zone}) you have no common hours.", partner=overlap.partner.name, zone=overlap.partner.timezone))
     if len(view.overlaps) > MAX_OVERLAPS_SHOWN:
         lines.append(t(language, "… and {count} more partner cities.", count=len(view.overlaps) - MAX_OVERLAPS_SHOWN))
+    if view.official_days:
+        lines.append(t(language, "Official days ahead, entered by the coordinators:"))
+        day_names = get_day_names("abbreviated", locale=normalize_language(language))
+        for official in view.official_days[:MAX_OVERLAPS_SHOWN]:
+            o, cities = official.override, ", ".join(official.cities)
+            if o.kind is DayOverrideKind.DAY_OFF:
+                lines.append(t(language, "{day}, {cities}: day off – {name}", day=o.day.isoformat(), cities=cities, name=o.name))
+            else:
+                lines.append(t(
+                    language, "{day}, {cities}: working day with {weekday}'s hours",
+                    day=o.day.isoformat(), cities=cities, weekday=day_names[o.works_as_weekday or 0],
+                ))
     return "\n".join(lines)
 
 

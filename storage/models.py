@@ -193,6 +193,18 @@ class DayOverrideRow(Base):
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class CalendarWarningRow(Base):
+    """That the coordinators were told the holiday calendar of a country and year is a guess: once."""
+
+    __tablename__ = "calendar_warnings"
+    __table_args__ = (UniqueConstraint("country", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    warned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class MatchRow(Base):
     """Mutual interest of two cities in one topic. One row per pair and topic, ever: its status moves."""
 
@@ -381,3 +393,15 @@ class MailInMessageRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # "processed" or "unmatched"
     detail: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CalendarFeedRow(Base):
+    """A coordinator's subscribable calendar URL. Only its token's SHA-256 is kept; revoked, it is dead."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the coordinator (the configuration's id)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

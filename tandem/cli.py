@@ -51,13 +51,30 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the planner's solution of a batch instance (JSON, planner-format.md) as JSON")
     plan.add_argument("instance", metavar="INSTANCE.json", help="a schedbench-instance file")
 
-    export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV")
+    export = commands.add_parser("export", help="write all confirmed sessions as .ics (METHOD:PUBLISH) and CSV, and the official days entered as CSV")
     _config_option(export)
     export.add_argument("--out", metavar="DIR", type=Path, default=Path("tandem-export"), help="output folder (default: ./tandem-export)")
 
     import_ = commands.add_parser("import", help="import cities from a CSV file (name,country,timezone,group[,subdivision])")
     _config_option(import_)
     import_.add_argument("csv_file", metavar="CITIES.csv", type=Path, help="UTF-8 CSV with a header row; nothing is imported if any row is bad")
+
+    holidays = commands.add_parser("holidays", help="official days off and working days that take precedence over the holidays package")
+    holiday_commands = holidays.add_subparsers(dest="holidays_command", metavar="ACTION", required=True)
+    holidays_import = holiday_commands.add_parser(
+        "import",
+        help="import official days from a CSV file (country,date,kind,weekday,name[,subdivision]) or an iCalendar feed (.ics)",
+    )
+    _config_option(holidays_import)
+    holidays_import.add_argument(
+        "days_file", metavar="FILE", type=Path,
+        help="UTF-8 CSV with a header row (kind: off or work; weekday: whose hours a working day has, e.g. Mon), "
+        "or an iCalendar feed of all-day events (a summary or category with 班/补班/上班/workday marks a working day, "
+        "with Monday's hours on a weekend); nothing is imported if any row or event is bad",
+    )
+    holidays_import.add_argument(
+        "--country", metavar="CODE", default=None, help="whose days an iCalendar feed lists: CN, or DE-BY for a subdivision (CSV files name it per row)"
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -90,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(_load(args.config))
         if args.command == "import":
             return _import_cities(_load(args.config), args.csv_file)
+        if args.command == "holidays" and args.holidays_command == "import":
+            return _import_official_days(_load(args.config), args.days_file, args.country)
         if args.command == "plan":
             from bot.planner.instance import plan_command
 
@@ -164,6 +183,7 @@ def _export(config: Config, out_dir: Path) -> int:
         async with _offline_services(config) as services:
             files = await export_schedule(config, services.clock, services.uow_factory, out_dir)
         print(f"{files.sessions} confirmed sessions written to {files.ics} and {files.csv}")
+        print(f"{files.official_days} official days entered by the coordinators written to {files.official_days_csv}")
         return EXIT_OK
 
     try:
@@ -190,6 +210,32 @@ def _import_cities(config: Config, path: Path) -> int:
 
     try:
         return asyncio.run(import_cities())
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    except TandemError as exc:
+        raise CliError(f"{path}: {exc}") from None
+
+
+def _import_official_days(config: Config, path: Path, country: str | None) -> int:
+    """Add the official days of a CSV or iCalendar file; every bad row is one line, and then none is added."""
+    from bot.domain import TandemError
+    from storage.db import DatabaseError
+
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+
+    async def import_days() -> int:
+        async with _offline_services(config) as services:
+            change = await services.official_days.import_file(content, path.name, by=None, country=country)
+        print(f"{len(change.overrides)} official days imported from {path} ({len(change.replaced)} replaced what was entered before)")
+        if change.sessions_reported:
+            print(f"{change.sessions_reported} confirmed sessions now fall on a day off; the coordinators are told, each with a one-tap move")
+        return EXIT_OK
+
+    try:
+        return asyncio.run(import_days())
     except DatabaseError as exc:
         raise CliError(str(exc)) from None
     except TandemError as exc:

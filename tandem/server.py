@@ -85,6 +85,14 @@ class _Server(uvicorn.Server):
         yield
 
 
+def _username(application: Application[Any, Any, Any, Any, Any, Any]) -> str | None:
+    """The bot's username, once ``getMe`` has answered (the application is initialised); else None."""
+    try:
+        return str(application.bot.username)
+    except RuntimeError:
+        return None
+
+
 def build_server(application: Application[Any, Any, Any, Any, Any, Any], config: Config, sock: socket.socket) -> _Server:
     routes = [webhook_route(application, config)] if config.telegram.mode == "webhook" else []
     app = create_app(
@@ -93,6 +101,7 @@ def build_server(application: Application[Any, Any, Any, Any, Any, Any], config:
         bot_token=str(config.telegram.token),
         extra_routes=routes,
         pages=config.web.enabled,
+        bot_username=lambda: _username(application),
     )
     uvicorn_config = uvicorn.Config(
         app,

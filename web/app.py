@@ -3,7 +3,7 @@
 ``create_app`` is called by the composition root (``tandem/server.py``), which serves it with
 uvicorn beside the bot and may add routes of its own (the Telegram webhook). Pages follow one
 shape (``web/visit.py``): read the request, call one service with ``by=``, render a template that
-extends ``base.html``. To add a page (the coordinators' board will): a module with its handlers,
+extends ``base.html``. To add a page (as the coordinators' board, ``web/board_*.py``, did): a module with its handlers,
 its routes added to ``ROUTES`` below, POST handlers wrapped in ``csrf_protected``, a template
 that extends ``base.html``, texts in ``bot/locales/*/LC_MESSAGES/web.po``.
 """
@@ -24,8 +24,8 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
-from web import away, board_matches, health, hours, matches, me, sessions, sign_in, topics
-from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
+from web import away, board_calendar, board_cities, board_exports, board_matches, board_matrix, health, hours, matches, me, sessions, sign_in, topics
+from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec, UnstorableFormError
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,23 @@ PAGE_ROUTES: list[BaseRoute] = [
     Route("/board/sessions/{session_id:int}/move", board_matches.show_move, methods=["GET"]),
     Route("/board/sessions/{session_id:int}/move", board_matches.move, methods=["POST"]),
     Route("/board/sessions/{session_id:int}/cancel", board_matches.cancel, methods=["POST"]),
+    Route("/board/matrix", board_matrix.show_matrix, methods=["GET"]),
+    Route("/board/cities", board_cities.show_cities_page, methods=["GET"]),
+    Route("/board/cities", board_cities.add_city, methods=["POST"]),
+    Route("/board/cities/import", board_cities.import_cities, methods=["POST"]),
+    Route("/board/cities/{city_id:int}", board_cities.show_city, methods=["GET"]),
+    Route("/board/cities/{city_id:int}", board_cities.save_city, methods=["POST"]),
+    Route("/board/cities/{city_id:int}/invite", board_cities.create_invite, methods=["POST"]),
+    Route("/board/cities/{city_id:int}/email", board_cities.add_email_contact, methods=["POST"]),
+    Route("/board/calendar", board_calendar.show_week, methods=["GET"]),
+    Route("/board/roadmap", board_exports.show_roadmap, methods=["GET"]),
+    Route("/board/roadmap.csv", board_exports.roadmap_csv, methods=["GET"]),
+    Route("/board/exports", board_exports.show_exports, methods=["GET"]),
+    Route("/board/exports/schedule.csv", board_exports.schedule_csv, methods=["GET"]),
+    Route("/board/exports/calendar", board_exports.new_feed, methods=["POST"]),
+    Route("/board/exports/calendar/revoke", board_exports.revoke_feed, methods=["POST"]),
+    # A coordinator's subscribed calendar: no session, the secret token in the path is the key
+    Route("/calendar/{token}.ics", board_exports.calendar_feed, methods=["GET"]),
     # Everyone's own data
     Route("/me", me.show_me, methods=["GET"]),
     Route("/me/data.json", me.download_my_data, methods=["GET"]),
@@ -107,6 +124,12 @@ async def _csrf_error(request: Request, error: Exception) -> Response:
     return visit.render("error.html", status_code=403, error=None, message=msgid("This form has expired. Please go back, reload the page and try again."))
 
 
+async def _unstorable_form(request: Request, error: Exception) -> Response:
+    visit = await Visit.of(request)
+    message = msgid("The form contains a character that cannot be saved (U+0000 or a broken character). Nothing was changed; please go back and remove it.")
+    return visit.render("error.html", status_code=400, error=None, message=message)
+
+
 async def _too_many(request: Request, error: Exception) -> Response:
     visit = await Visit.of(request)
     response = visit.render("error.html", status_code=429, error=None, message=msgid("Too many attempts. Please wait a minute and try again."))
@@ -130,8 +153,12 @@ def create_app(
     bot_token: str,
     extra_routes: Sequence[BaseRoute] = (),
     pages: bool = True,
+    bot_username: Callable[[], str | None] = lambda: None,
 ) -> Starlette:
     """The web app for ``config``; ``services`` gives the services once the bot has opened the database.
+
+    ``bot_username`` gives the bot's username once it is known (the board's invite links are
+    ``https://t.me/<username>?start=<code>``); None: the board shows the code to send instead.
 
     ``pages=False`` serves only ``/healthz`` (and ``extra_routes``): webhook mode without the web app.
     """
@@ -145,6 +172,7 @@ def create_app(
             TandemError: _tandem_error,
             SignInRequired: _sign_in_required,
             CsrfError: _csrf_error,
+            UnstorableFormError: _unstorable_form,
             sign_in.TooManyAttempts: _too_many,
             HTTPException: _http_error,
         },
@@ -152,6 +180,7 @@ def create_app(
     app.state.config = config
     app.state.services = services
     app.state.bot_token = bot_token
+    app.state.bot_username = bot_username
     app.state.sessions = SessionCodec(config.web)
     app.state.sign_in_limiter = RateLimiter(config.web.sign_in_attempts_per_minute, 60.0)
     return app

@@ -28,6 +28,8 @@ sign_in_link          sign-in (web page): whoever has the address  e-mail only
 counter_proposal      mail_in (a calendar's COUNTER): coordinators Telegram, else e-mail
 counter_declined      sessions (keep the time): the proposer       e-mail only (iTIP DECLINECOUNTER)
 mail_forwarded        mail_in (a reply in words): coordinators     Telegram, else e-mail
+session_on_day_off    official days: the coordinators              Telegram, else e-mail
+calendar_guess        planning (a guessed year): coordinators      Telegram, else e-mail
 ====================  ==========================================  ==============================
 """
 
@@ -37,6 +39,7 @@ from collections.abc import Mapping
 
 from bot.domain import NoticeKind
 from bot.notices.matches import render_match_ended, render_match_notice
+from bot.notices.official_days import render_calendar_guess, render_session_on_day_off
 from bot.notices.people import render_city_unreachable, render_contact_unreachable
 from bot.notices.planning import render_planned_match, render_unschedulable_match
 from bot.notices.reminders import render_reminder
@@ -62,6 +65,8 @@ RENDERERS: Mapping[str, Renderer] = {
     NoticeKind.COUNTER_PROPOSAL: render_counter_proposal,
     NoticeKind.COUNTER_DECLINED: render_counter_declined,
     NoticeKind.MAIL_FORWARDED: render_mail_forwarded,
+    NoticeKind.SESSION_ON_DAY_OFF: render_session_on_day_off,
+    NoticeKind.CALENDAR_GUESS: render_calendar_guess,
 }
 
 __all__ = ["RENDERERS", "RenderContext", "Renderer"]

@@ -10,6 +10,7 @@ time (``open_windows``). Everything later works on those windows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -91,6 +92,31 @@ def public_holidays(country: str, subdivision: str | None, year: int) -> holiday
         if subdivision is not None and "subdivision" in str(error):
             raise InvalidInputError(f'unknown subdivision "{subdivision}" of country "{country}"') from None
         raise InvalidInputError(f'unknown country "{country}" (expected an ISO code such as CN)') from None
+
+
+# Countries that publish official weekend working days (调休) every year: a year for which
+# ``holidays`` lists none is one whose arrangement it does not know yet.
+MAKE_UP_DAY_COUNTRIES = frozenset({"CN"})
+
+
+@lru_cache(maxsize=1024)
+def calendar_is_a_guess(country: str, year: int) -> bool:
+    """Whether ``holidays`` only guesses the official days off of ``country`` in ``year``.
+
+    True outside the years it covers, when it marks a day as estimated (Islamic holidays read from
+    a computed lunar calendar), and for a country that always has make-up working days (China)
+    when it lists none that year: the government has not published, or the package has not
+    caught up. Example (holidays 0.109): China 2026 is official, China 2027 a guess.
+    """
+    official = public_holidays(country, None, year)
+    if not official.start_year <= year <= official.end_year:
+        return True
+    label = getattr(official, "estimated_label", None)
+    if label:
+        estimated = re.compile(re.escape(official.tr(label)).replace(re.escape("%s"), ".*"))
+        if any(estimated.search(str(name)) for day, name in official.items() if day.year == year):
+            return True
+    return country.upper() in MAKE_UP_DAY_COUNTRIES and not any(day.year == year for day in official.weekend_workdays)
 
 
 class DayKind:

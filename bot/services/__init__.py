@@ -15,6 +15,7 @@ from bot.services.health import HealthService
 from bot.services.interests import InterestService
 from bot.services.mail_in import MailInService
 from bot.services.matching import MatchingService
+from bot.services.official_days import OfficialDaysService
 from bot.services.onboarding import OnboardingService
 from bot.services.people import PeopleService
 from bot.services.planning import PlanningService
@@ -42,6 +43,7 @@ class Services:
     planning: PlanningService = field(init=False)  # one planning run at a time in this process
     sessions: SessionService = field(init=False)
     mail_in: MailInService = field(init=False)  # replies by e-mail to the organizer's mailbox
+    official_days: OfficialDaysService = field(init=False)  # days off and working days the coordinators enter
     # The web app's own: signing in, and whether this process is healthy.
     sign_in: SignInService = field(init=False)
     health: HealthService = field(init=False)
@@ -57,6 +59,7 @@ class Services:
         self.planning = PlanningService(self)
         self.sessions = SessionService(self)
         self.mail_in = MailInService(self)
+        self.official_days = OfficialDaysService(self)
         self.sign_in = SignInService(self)
         self.health = HealthService(self)
         self.board = BoardService(self)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import Actor, City, InvalidInputError, WeeklyWindow
+from bot.domain import Actor, City, DayOverride, InvalidInputError, WeeklyWindow
+from bot.planner import CityCalendar
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
@@ -30,11 +32,21 @@ class Overlap:
 
 
 @dataclass(frozen=True)
+class OfficialDay:
+    """An official day off or working day the coordinators entered, ahead within the planning
+    horizon, for the city or partners it overlaps with: what the usual week does not show."""
+
+    override: DayOverride
+    cities: tuple[str, ...]  # the names of the cities it applies to, the viewing city first
+
+
+@dataclass(frozen=True)
 class HoursView:
     city: City
     windows: tuple[WeeklyWindow, ...]
     text: str  # the canonical text form, e.g. "Mon-Fri 09:00-12:00, 14:00-17:30"
     overlaps: tuple[Overlap, ...]
+    official_days: tuple[OfficialDay, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,4 +260,18 @@ class AvailabilityService(ServiceBase):
                     continue
                 shared = weekly_overlap(mine, theirs, week_start)
                 overlaps.append(Overlap(partner, tuple(WeeklyWindow(day, start, end) for day, start, end in shared)))
-        return HoursView(city, own, render_weekly_hours(own) if own else "", tuple(overlaps))
+            official = self._official_days(
+                today, [city, *(o.partner for o in overlaps if o.windows)], calendars,
+            )
+            return HoursView(city, own, render_weekly_hours(own), tuple(overlaps), official)
+        return HoursView(city, own, "", tuple(overlaps))
+
+    def _official_days(self, today: date, cities: list[City], calendars: Mapping[object, CityCalendar]) -> tuple[OfficialDay, ...]:
+        """The entered official days from today to the end of the planning horizon, per override."""
+        last = today + self.config.scheduling.horizon
+        found: dict[DayOverride, list[str]] = {}
+        for city in cities:
+            for override in calendars[city.id].overrides:
+                if today <= override.day <= last:
+                    found.setdefault(override, []).append(city.name)
+        return tuple(OfficialDay(o, tuple(names)) for o, names in sorted(found.items(), key=lambda item: (item[0].day, item[0].country)))

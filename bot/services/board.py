@@ -13,7 +13,9 @@ pages of ``PAGE_SIZE``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -29,6 +31,7 @@ from bot.domain import (
     MatchView,
     NotFoundError,
     NoticeKind,
+    PermissionDeniedError,
     RoadmapEntry,
     Role,
     Session,
@@ -36,11 +39,15 @@ from bot.domain import (
     SessionView,
     Topic,
 )
-from bot.planner.calendar import public_holidays
+from bot.export import schedule_csv, schedule_ics
+from bot.planner.calendar import holiday_name
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
+from bot.services.planning import city_calendars
+from bot.services.schedule_export import export_rows
 
 PAGE_SIZE = 50
+CALENDAR_PAGE_SIZE = 150  # sessions of one week on one page (a week of a large programme holds thousands)
 # A pair counts as matching on a topic while its match is alive or has led to a session.
 MATCHING_STATUSES = (*LIVE_MATCH_STATUSES, MatchStatus.CONFIRMED)
 TODO_CONTACT, TODO_HOURS, TODO_TOPIC = "contact", "hours", "topic"
@@ -149,6 +156,17 @@ class CalendarWeek:
     zone: str
     monday: date
     days: tuple[CalendarDay, ...]
+    total: int  # sessions in the week; a busy week is shown CALENDAR_PAGE_SIZE sessions at a time
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class RoadmapPage:
+    rows: tuple[RoadmapRow, ...]
+    total: int
+    page: int
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -157,6 +175,10 @@ class RoadmapRow:
 
     view: SessionView
     reports: tuple[RoadmapEntry | None, RoadmapEntry | None]  # city a's, city b's
+
+
+def _roadmap_row(view: SessionView, reports: dict[tuple[int, int], RoadmapEntry]) -> RoadmapRow:
+    return RoadmapRow(view, (reports.get((view.session.id, view.city_a.id)), reports.get((view.session.id, view.city_b.id))))
 
 
 def _unreachable(people: Iterable[Contact], email_enabled: bool) -> tuple[Contact, ...]:
@@ -205,8 +227,8 @@ class BoardService(ServiceBase):
             cities = await uow.cities.list()
             topics = await uow.topics.list()
             interests = await uow.interests.of_cities()
-            people = await uow.contacts.of_cities()
-            hours = await uow.cities.weekly_hours_of([c.id for c in cities])
+            with_contact = await uow.contacts.city_ids_with_role(Role.CONTACT)
+            with_hours = await uow.cities.ids_with_hours()
             counted = await uow.matches.counts()
         chosen: dict[int, dict[int, str | None]] = {}
         for interest in interests:
@@ -214,9 +236,9 @@ class BoardService(ServiceBase):
         rows = []
         for city in cities:
             todos = []
-            if not any(c.role is Role.CONTACT for c in people.get(city.id, ())):
+            if city.id not in with_contact:
                 todos.append(TODO_CONTACT)
-            if not hours.get(city.id):
+            if city.id not in with_hours:
                 todos.append(TODO_HOURS)
             if not chosen.get(city.id):
                 todos.append(TODO_TOPIC)
@@ -271,9 +293,9 @@ class BoardService(ServiceBase):
 
     # ------------------------------------------------------------------------------ calendar
 
-    async def week(self, *, by: Actor, day: date | None = None) -> CalendarWeek:
+    async def week(self, *, by: Actor, day: date | None = None, page: int = 1) -> CalendarWeek:
         """The confirmed sessions of the week holding ``day`` (today), in the coordinators' zone, with the
-        public holidays and days away of the cities they bring together (three queries)."""
+        public holidays (and the coordinators' days off) and days away of the cities they bring together (six queries)."""
         self.require_coordinator(by)
         zone = self.config.programme.timezone
         tz = ZoneInfo(zone)
@@ -283,36 +305,58 @@ class BoardService(ServiceBase):
         start = datetime.combine(monday, time(0), tzinfo=tz)
         end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
         async with self.uow() as uow:
-            views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=start, before_utc=end)
-            shown = {c.id: c for v in views for c in (v.city_a, v.city_b)}
-            away = await uow.cities.days_away_of(list(shown))
+            confirmed = [SessionStatus.CONFIRMED]
+            total = await uow.sessions.count(statuses=confirmed, after_utc=start, before_utc=end)
+            pages = max(1, -(-total // CALENDAR_PAGE_SIZE))
+            page = min(max(page, 1), pages)
+            views = await uow.sessions.views(
+                statuses=confirmed, after_utc=start, before_utc=end, offset=(page - 1) * CALENDAR_PAGE_SIZE, limit=CALENDAR_PAGE_SIZE
+            )
+            shown = sorted({c.id: c for v in views for c in (v.city_a, v.city_b)}.values(), key=lambda c: c.name.lower())
+            calendars = await city_calendars(uow, shown)  # the planner's own view: holidays, overrides, days away
         by_day: dict[date, list[SessionView]] = {d: [] for d in days}
         for view in views:
             by_day[view.session.start_utc.astimezone(tz).date()].append(view)
-        cities = sorted(shown.values(), key=lambda c: c.name.lower())
         calendar = []
+        names: dict[tuple[str, str | None, date], str | None] = {}  # cities of one country share their holidays
         for d in days:
             holidays = []
-            for city in cities:
-                try:
-                    name = public_holidays(city.country, city.subdivision, d.year).get(d)
-                except InvalidInputError:  # a country the holidays library does not know
-                    name = None
-                if name:
-                    holidays.append((city, str(name)))
-            calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), tuple(c for c in cities if d in away.get(c.id, ()))))
-        return CalendarWeek(zone, monday, tuple(calendar))
+            for city in shown:
+                key = (city.country, city.subdivision, d)
+                if key not in names:
+                    try:
+                        names[key] = holiday_name(calendars[city.id], d)
+                    except InvalidInputError:  # a country the holidays library does not know
+                        names[key] = None
+                if names[key]:
+                    holidays.append((city, str(names[key])))
+            away = tuple(c for c in shown if d in calendars[c.id].days_away)
+            calendar.append(CalendarDay(d, tuple(by_day[d]), tuple(holidays), away))
+        return CalendarWeek(zone, monday, tuple(calendar), total, page, pages)
 
     # ------------------------------------------------------------------------------ roadmap
 
     async def roadmap(self, *, by: Actor) -> list[RoadmapRow]:
-        """Per pair and topic, each session and what both cities said after it (two queries)."""
+        """Per pair and topic, each session that began and what both cities said after it (two queries)."""
         self.require_coordinator(by)
         async with self.uow() as uow:
-            reports: dict[tuple[int, int], RoadmapEntry] = {(e.session_id, e.city_id): e for e in await uow.roadmap.list()}
+            reports = {(e.session_id, e.city_id): e for e in await uow.roadmap.list()}
             views = await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], before_utc=self.now())
-        rows = [RoadmapRow(v, (reports.get((v.session.id, v.city_a.id)), reports.get((v.session.id, v.city_b.id)))) for v in views]
+        rows = [_roadmap_row(v, reports) for v in views]
         return sorted(rows, key=lambda r: (r.view.city_a.name.lower(), r.view.city_b.name.lower(), r.view.topic.key, r.view.session.start_utc))
+
+    async def roadmap_page(self, *, by: Actor, page: int = 1) -> RoadmapPage:
+        """One page of the roadmap, the latest sessions first (three queries, whatever the programme's size)."""
+        self.require_coordinator(by)
+        now, confirmed = self.now(), [SessionStatus.CONFIRMED]
+        async with self.uow() as uow:
+            total = await uow.sessions.count(statuses=confirmed, before_utc=now)
+            page = _page_number(page, total)
+            # Earliest first in the database; the page counts from the latest.
+            first = max(total - page * PAGE_SIZE, 0)
+            views = await uow.sessions.views(statuses=confirmed, before_utc=now, offset=first, limit=total - (page - 1) * PAGE_SIZE - first)
+            reports = {(e.session_id, e.city_id): e for e in await uow.roadmap.list(session_ids=[v.session.id for v in views])}
+        return RoadmapPage(tuple(_roadmap_row(v, reports) for v in reversed(views)), total, page, _pages(total))
 
     async def roadmap_csv(self, *, by: Actor, language: str) -> str:
         """The roadmap as CSV: one line per session and city (RFC 4180 line ends; write it as utf-8-sig)."""
@@ -329,3 +373,64 @@ class BoardService(ServiceBase):
                     report.reported_at_utc.isoformat() if report else "",
                 ))
         return buffer.getvalue()
+
+    # ------------------------------------------------------------------------------ exports
+
+    async def schedule_csv(self, *, by: Actor, language: str) -> str:
+        """Every confirmed session as ``tandem export`` writes it (``bot.export.schedule_csv``)."""
+        self.require_coordinator(by)
+        return schedule_csv(await export_rows(self.root.uow_factory, language))
+
+    async def new_calendar_feed(self, *, by: Actor) -> str:
+        """A new secret calendar URL token for the coordinator; their previous one stops working.
+
+        Only the token's SHA-256 is stored, so the URL is shown once, and reading the database
+        subscribes nobody.
+        """
+        self.require_coordinator(by)
+        coordinator = by.telegram_user_id
+        assert coordinator is not None  # coordinators are Telegram users (the configuration's ids)
+        token = secrets.token_urlsafe(32)
+        now = self.now()
+        async with self.uow() as uow:
+            await uow.calendar_feeds.revoke(coordinator, now_utc=now)
+            await uow.calendar_feeds.add(token_hash=_feed_hash(token), telegram_user_id=coordinator, now_utc=now)
+            await uow.commit()
+        return token
+
+    async def revoke_calendar_feed(self, *, by: Actor) -> bool:
+        """Stop the coordinator's calendar URL; False when there was none."""
+        self.require_coordinator(by)
+        assert by.telegram_user_id is not None
+        async with self.uow() as uow:
+            revoked = await uow.calendar_feeds.revoke(by.telegram_user_id, now_utc=self.now())
+            await uow.commit()
+        return revoked > 0
+
+    async def calendar_feed_since(self, *, by: Actor) -> datetime | None:
+        """When the coordinator's live calendar URL was made (None: they have none)."""
+        self.require_coordinator(by)
+        assert by.telegram_user_id is not None
+        async with self.uow() as uow:
+            return await uow.calendar_feeds.live_since(by.telegram_user_id)
+
+    async def calendar_feed(self, *, token: str) -> bytes:
+        """The programme's schedule for a calendar that subscribed with ``token`` (no session: the token is the key).
+
+        Refused once the URL is revoked, or once its coordinator is no longer in the configuration.
+        """
+        async with self.uow() as uow:
+            owner = await uow.calendar_feeds.owner(_feed_hash(token)) if 20 <= len(token) <= 100 else None
+        coordinator = self.config.programme.coordinator(Actor.telegram(owner)) if owner is not None else None
+        if coordinator is None:
+            raise user_error(PermissionDeniedError, "This calendar address is not valid (any more).")
+        programme = self.config.programme
+        return schedule_ics(
+            await export_rows(self.root.uow_factory, coordinator.language), self.now(),
+            organizer_name=programme.organizer_name, organizer_email=programme.organizer_email,
+            language=coordinator.language, zone=programme.timezone,
+        )
+
+
+def _feed_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

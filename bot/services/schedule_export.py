@@ -1,4 +1,5 @@
-"""The schedule export behind ``tandem export``: every confirmed session as .ics (PUBLISH) and CSV."""
+"""The schedule export behind ``tandem export``: every confirmed session as .ics (PUBLISH) and CSV,
+and the official days the coordinators entered as a CSV ``tandem holidays import`` reads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import SessionStatus
-from bot.export import ExportRow, schedule_csv, schedule_ics
+from bot.export import ExportRow, official_days_csv, schedule_csv, schedule_ics
 from bot.ports import UnitOfWorkFactory
 
 
@@ -17,6 +18,8 @@ class ExportedFiles:
     ics: Path
     csv: Path
     sessions: int
+    official_days_csv: Path
+    official_days: int
 
 
 async def export_rows(uow_factory: UnitOfWorkFactory, language: str = "en") -> list[ExportRow]:
@@ -42,9 +45,11 @@ async def export_rows(uow_factory: UnitOfWorkFactory, language: str = "en") -> l
 
 
 async def export_schedule(config: Config, clock: Clock, uow_factory: UnitOfWorkFactory, out_dir: Path) -> ExportedFiles:
-    """Write ``tandem-schedule.ics`` and ``tandem-schedule.csv`` into ``out_dir``."""
+    """Write ``tandem-schedule.ics``, ``tandem-schedule.csv`` and ``tandem-official-days.csv`` into ``out_dir``."""
     language = config.programme.default_language
     rows = await export_rows(uow_factory, language)
+    async with uow_factory() as uow:
+        overrides = await uow.day_overrides.list()
     out_dir.mkdir(parents=True, exist_ok=True)
     ics_path, csv_path = out_dir / "tandem-schedule.ics", out_dir / "tandem-schedule.csv"
     ics_path.write_bytes(
@@ -59,4 +64,6 @@ async def export_schedule(config: Config, clock: Clock, uow_factory: UnitOfWorkF
     )
     # utf-8-sig: Excel reads the Chinese city and topic names right only with the BOM.
     csv_path.write_text(schedule_csv(rows), encoding="utf-8-sig", newline="")
-    return ExportedFiles(ics_path, csv_path, len(rows))
+    days_path = out_dir / "tandem-official-days.csv"
+    days_path.write_text(official_days_csv(overrides), encoding="utf-8-sig", newline="")
+    return ExportedFiles(ics_path, csv_path, len(rows), days_path, len(overrides))

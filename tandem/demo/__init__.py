@@ -9,7 +9,8 @@ jumps forward to each moment something falls due, so reminders go out at their r
 Like ``tandem/app.py`` and ``tandem/cli.py`` this module is part of the composition root: it sees the
 Telegram side (the simulated people, driven by ``offline_bot_api.ChatDriver``) as well as the core.
 
-What happens, in order: the coordinator adds the cities and creates invite links; each city's
+What happens, in order: the coordinator adds the cities and creates invite links, and enters an
+official day off in China that the ``holidays`` package does not know; each city's
 contact joins, brings a colleague, sets the city's hours (and days away) and chooses topics;
 matches appear and both sides are told; the planning job proposes times; the coordinator confirms
 every match with one tap; invitations go out by Telegram (and by e-mail to an e-mail-only
@@ -30,7 +31,7 @@ import shutil
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -49,7 +50,8 @@ from bot.i18n import Place, format_instant
 from bot.mailboxes import MaildirMailbox
 from bot.services import Services
 from bot.services.delivery import DeliveryService
-from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
+from handlers.jobs import PLANNING_JOB
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
 from tandem.app import SERVICES_KEY, build_application
@@ -57,6 +59,10 @@ from tandem.demo.scenario import EMBEDDED, Scenario, ScenarioCity, load_scenario
 from tandem.server import build_server, listening_socket
 
 EMAIL_ONLY_CONTACT = ("Panjin", "Wang Fang", "wang.fang@panjin.example.cn")
+# An official day off in China that the ``holidays`` package does not know (an example: a notice
+# published after its release). The coordinator enters it before planning; without it the planner
+# puts two of Panjin's sessions on that Wednesday.
+OFFICIAL_DAY_OFF = ("CN", date(2027, 3, 31), "Official day off (example of a late government notice)")
 
 
 @dataclass
@@ -75,6 +81,7 @@ class DemoResult:
     web_actions: list[str] = field(default_factory=list)  # what the e-mail-only contact did on the pages
     sign_in_links: dict[str, str] = field(default_factory=dict)  # --serve: a link per person
     email_subjects: list[tuple[str, str]] = field(default_factory=list)  # (recipient, subject), as sent
+    official_day_off: tuple[str, date] | None = None  # (country, date) the coordinator entered
     declined_by_email_uid: str | None = None  # the session the e-mail-only contact declined from her calendar
 
 
@@ -117,17 +124,16 @@ class Demo:
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
 
-        The scheduler runs for real (delivery jobs fire by themselves); the demo only skips the
-        waiting: a debounced planning run starts at once, and the minute-by-minute delivery sweep
-        runs whenever the demo's clock has jumped.
+        The scheduler and the delivery loop run for real; the demo only skips the waiting: a
+        debounced planning run starts at once, and a delivery pass runs whenever the demo's clock
+        has jumped (the loop sleeps on the real clock).
         """
         queue = self.application.job_queue
         for job in queue.get_jobs_by_name(PLANNING_JOB):
             job.schedule_removal()
             await job.run(self.application)
         while True:
-            for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
-                await job.run(self.application)
+            await self.delivery.deliver_due()
             due = await self.delivery.next_due()
             if due is None or due > self.clock.now():
                 return
@@ -148,6 +154,9 @@ class Demo:
             links[city.name] = _deep_link_code(answer.text or "")
         name, person, address = EMAIL_ONLY_CONTACT
         await self.say(coordinator, f"/addemail {name}; {person}; {address}")
+        country, day, reason = OFFICIAL_DAY_OFF
+        await self.say(coordinator, f"/holiday {country} {day.isoformat()} off {reason}")
+        self.result.official_day_off = (country, day)
 
         # 2. Contacts join; a colleague joins through the contact's link; hours, days away, topics.
         for city in scenario.cities:
@@ -478,7 +487,7 @@ async def run_demo(
             web=WebConfig(enabled=True, base_url=base_url, secret=Secret(secrets.token_urlsafe(32))),
         )
         demo.application = build_application(
-            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
+            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, rate_limiter=TelegramRateLimiter(speed=1000)
         )
         demo._driver = ChatDriver(demo.api, demo.application)
         async with demo.application:

@@ -18,6 +18,7 @@ from tandem.demo import DemoResult, run_demo
 from tandem.demo.scenario import load_scenario
 
 QINGMING = date(2027, 4, 5)
+OFFICIAL_DAY_OFF = date(2027, 3, 31)  # a plain Wednesday for holidays 0.109: the demo's planning used it before
 
 
 def calendars_under(folder: Path) -> list[tuple[Path, icalendar.Calendar]]:
@@ -43,6 +44,7 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     away = {c.name: set(c.away) for c in scenario.cities}
 
     assert result.matches_planned == 11 and result.matches_confirmed == 11
+    assert result.official_day_off == ("CN", OFFICIAL_DAY_OFF)
     assert len(result.sessions) == 11
     for session in result.sessions:
         start, end = session["start_utc"], session["end_utc"]
@@ -55,6 +57,7 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
             assert local_start.date() not in away[city.name]
             if city.name == "Panjin":
                 assert local_start.date() != QINGMING
+                assert local_start.date() != OFFICIAL_DAY_OFF  # entered by the coordinator, unknown to holidays
             if city.name == "Lisbon":
                 assert start >= datetime(2027, 3, 29, tzinfo=timezone.utc)
 
@@ -107,6 +110,9 @@ async def test_the_demo_plays_the_programme_and_keeps_every_fact_of_the_scenario
     # Afterwards: every city reported on a session, and the coordinator's roadmap shows it.
     coordinator = (out / "transcripts" / next(n for n in transcripts if n.startswith("1001-"))).read_text(encoding="utf-8")
     roadmap = coordinator[coordinator.rindex("/roadmap"):]
+    # The coordinator entered the official day off, and was told once that China's 2027 is a guess.
+    assert "2027-03-31 CN: day off – Official day off" in coordinator
+    assert coordinator.count("China's official holiday arrangement for 2027 is not known yet") == 1
     assert roadmap.count("exchange of experts and a study visit") == 6
     # Wang Fang declined one session from her calendar: its REPLY reached the programme's mailbox
     # (a Maildir here), was read and filed as processed, and the coordinator was told.

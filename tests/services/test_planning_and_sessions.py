@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
 from storage.uow import UnitOfWorkFactory
 from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
-from tests.services.conftest import RecordedWakeups
+from tests.services.conftest import job_queue_wakeups
 
 # The programme's shared folder lies outside the repository, beside the checkout or a few folders up
 # (a worktree sits deeper than the main checkout); a checkout without it skips the comparison.
@@ -44,7 +44,8 @@ async def programme_services(uow_factory: UnitOfWorkFactory, scenario: Scenario,
         coordinators=scenario.programme.coordinators + (CoordinatorConfig(SECOND_COORDINATOR, "Second coordinator"),),
     )
     config = Config(programme=programme, scheduling=replace(scenario.scheduling, **scheduling))
-    services = Services(config=config, clock=ManualClock(scenario.now_utc), uow_factory=uow_factory, wakeups=RecordedWakeups())
+    clock = ManualClock(scenario.now_utc)
+    services = Services(config=config, clock=clock, uow_factory=uow_factory, wakeups=job_queue_wakeups(clock))
     await services.interests.sync_topics()
     ids: dict[str, int] = {}
     async with uow_factory() as uow:

@@ -54,3 +54,31 @@ async def test_export_writes_only_confirmed_sessions_at_their_utc_instant(uow_fa
     assert "Panjin" in row_text and "Lisbon" in row_text and "Smart city operation" in row_text
     # 08:30 UTC is 16:30 in Panjin and 09:30 in Lisbon (summer time began on 28 March).
     assert "16:30" in row_text and "09:30" in row_text
+
+
+async def test_export_lists_the_official_days_in_the_form_the_import_reads(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> None:
+    from bot.domain import DayOverride, DayOverrideKind
+    from bot.services import Services
+
+    async with uow_factory() as uow:
+        await uow.day_overrides.put(DayOverride("CN", datetime(2027, 2, 20).date(), DayOverrideKind.WORKING_DAY, "调休", works_as_weekday=4, added_by="Ana"), now_utc=NOW)
+        await uow.day_overrides.put(DayOverride("DE", datetime(2027, 3, 24).date(), DayOverrideKind.DAY_OFF, "Trauertag", subdivision="BY"), now_utc=NOW)
+        await uow.commit()
+    files = await export_schedule(Config(), ManualClock(NOW), uow_factory, tmp_path)
+    assert files.official_days == 2
+    text = files.official_days_csv.read_bytes().decode("utf-8-sig")
+    assert text.splitlines() == [
+        "country,date,kind,weekday,name,subdivision,added_by,added_at_utc",
+        "CN,2027-02-20,work,Fri,调休,,Ana,2027-03-22T08:00:00Z",
+        "DE,2027-03-24,off,,Trauertag,BY,,2027-03-22T08:00:00Z",
+    ]
+    # Imported again (another installation), the same days come back.
+    async with uow_factory() as uow:
+        for o in await uow.day_overrides.list():
+            await uow.day_overrides.remove(o.country, o.day, o.subdivision)
+        await uow.commit()
+    services = Services(config=Config(), clock=ManualClock(NOW), uow_factory=uow_factory)
+    change = await services.official_days.import_file(files.official_days_csv.read_bytes(), "tandem-official-days.csv", by=None)
+    assert [(o.country, o.subdivision, o.day.isoformat(), o.kind.value, o.works_as_weekday, o.name) for o in change.overrides] == [
+        ("CN", None, "2027-02-20", "work", 4, "调休"), ("DE", "BY", "2027-03-24", "off", None, "Trauertag"),
+    ]

@@ -27,10 +27,12 @@ def write_config(tmp_path: Path, database: Path, extra: str = "") -> Path:
 
 def test_help_lists_every_command() -> None:
     result = subprocess.run([sys.executable, "-m", "tandem.cli", "--help"], capture_output=True, text=True, check=True)
-    for command in ("run", "db"):
+    for command in ("run", "db", "holidays"):
         assert command in result.stdout
     upgrade = subprocess.run([sys.executable, "-m", "tandem.cli", "db", "upgrade", "--help"], capture_output=True, text=True, check=True)
     assert "--config" in upgrade.stdout
+    holidays = subprocess.run([sys.executable, "-m", "tandem.cli", "holidays", "import", "--help"], capture_output=True, text=True, check=True)
+    assert "--country" in holidays.stdout and "--config" in holidays.stdout
 
 
 def test_run_without_a_token_says_how_to_get_one_and_points_to_the_demo(

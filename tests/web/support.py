@@ -155,8 +155,13 @@ class LiveServer:
     ``call`` runs a coroutine (a service call) in the server's loop and returns its result.
     """
 
-    def __init__(self, config_for: Callable[[str], Config], database_url: str) -> None:
+    def __init__(
+        self, config_for: Callable[[str], Config], database_url: str,
+        build: Callable[[Config, UnitOfWorkFactory], Awaitable[Any]] | None = None,
+    ) -> None:
+        """``build`` makes the programme on the fresh database (the test programme by default)."""
         self.config_for, self.database_url = config_for, database_url
+        self.build = build or make_programme
         self.ready = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.url = ""
@@ -190,7 +195,7 @@ class LiveServer:
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         config = self.config_for(self.url)
-        self.programme = await make_programme(config, UnitOfWorkFactory(create_session_factory(engine)))
+        self.programme = await self.build(config, UnitOfWorkFactory(create_session_factory(engine)))
         app = create_app(config, lambda: self.programme.services, bot_token=TOKEN)  # type: ignore[union-attr]
 
         class Server(uvicorn.Server):

@@ -14,16 +14,24 @@ import pytest
 
 from bot.domain import Actor, PermissionDeniedError
 from bot.services.board import MatchFilter
-from tests.web.support import HAMBURG_CONTACT, STRANGER, Programme, WebClient, confirmed_session
+from tests.web.support import HAMBURG_CONTACT, STRANGER, Programme, WebClient, confirmed_session, csrf_of
 from tests.web.test_permissions import sign_in, snapshot
 
 # Every GET page of the board, and every POST action with a plausible form ({match} / {session}: real ids).
-BOARD_PAGES = ["/board", "/board/sessions/{session}/move"]
+BOARD_PAGES = ["/board", "/board/sessions/{session}/move", "/board/matrix", "/board/cities", "/board/cities/{city}", "/board/calendar",
+               "/board/roadmap", "/board/roadmap.csv", "/board/exports", "/board/exports/schedule.csv"]
 BOARD_ACTIONS = {
     "/board/matches/{match}/confirm": {"start": "2027-03-30T08:00:00+00:00"},
     "/board/matches/{match}/end": {},
     "/board/sessions/{session}/move": {"start": "2027-03-30T08:00:00+00:00", "sequence": "0"},
     "/board/sessions/{session}/cancel": {"reason": "forged"},
+    "/board/cities": {"name": "Forged", "country": "CN", "timezone": "Asia/Shanghai", "group": "China"},
+    "/board/cities/import": {"file": "name,country,timezone,group"},
+    "/board/cities/{city}": {"name": "Forged", "country": "CN", "timezone": "Asia/Shanghai", "group": "China"},
+    "/board/cities/{city}/invite": {},
+    "/board/cities/{city}/email": {"name": "X", "email": "x@example.org"},
+    "/board/exports/calendar": {},
+    "/board/exports/calendar/revoke": {},
 }
 
 
@@ -38,7 +46,12 @@ def service_calls(programme: Programme, match_id: int, session_id: int) -> dict[
         "board.city": lambda by: s.board.city(by=by, city_id=programme.panjin),
         "board.week": lambda by: s.board.week(by=by, day=date(2027, 3, 29)),
         "board.roadmap": lambda by: s.board.roadmap(by=by),
+        "board.roadmap_page": lambda by: s.board.roadmap_page(by=by),
         "board.roadmap_csv": lambda by: s.board.roadmap_csv(by=by, language="en"),
+        "board.schedule_csv": lambda by: s.board.schedule_csv(by=by, language="en"),
+        "board.new_calendar_feed": lambda by: s.board.new_calendar_feed(by=by),
+        "board.revoke_calendar_feed": lambda by: s.board.revoke_calendar_feed(by=by),
+        "board.calendar_feed_since": lambda by: s.board.calendar_feed_since(by=by),
         "matching.end": lambda by: s.matching.end(by=by, match_id=match_id),
         "sessions.confirm": lambda by: s.sessions.confirm(match_id, start, by=by),
         "sessions.reschedule_options": lambda by: s.sessions.reschedule_options(session_id, by=by),
@@ -69,10 +82,15 @@ async def test_a_contact_signed_in_is_refused_every_board_page_and_action(progra
     await sign_in(programme, client, programme.wang_fang)
     before = await snapshot(programme)
     for path in BOARD_PAGES:
-        answer = await client.get(path.format(match=match_id, session=session_id))
+        answer = await client.get(path.format(match=match_id, session=session_id, city=programme.panjin))
         assert answer.status_code == 403 and "That did not work" in answer.text, path
     for path, data in BOARD_ACTIONS.items():
-        answer = await client.post(path.format(match=match_id, session=session_id), data, form_page="/matches")
+        url = path.format(match=match_id, session=session_id, city=programme.panjin)
+        if "file" in data:  # an upload, as the browser sends it
+            token = csrf_of((await client.get("/matches")).text)
+            answer = await client.http.post(url, data={"csrf": token}, files={"file": ("cities.csv", f"{data['file']}\nForged,CN,Asia/Shanghai,China\n".encode())})
+        else:
+            answer = await client.post(url, data, form_page="/matches")
         assert answer.status_code == 403, path
     assert await snapshot(programme) == before
 
@@ -81,10 +99,10 @@ async def test_a_stranger_is_sent_to_sign_in_from_every_board_page_and_action(pr
     match_id, session_id = await confirmed_session(programme)
     before = await snapshot(programme)
     for path in BOARD_PAGES:
-        answer = await client.get(path.format(match=match_id, session=session_id))
+        answer = await client.get(path.format(match=match_id, session=session_id, city=programme.panjin))
         assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in"), path
     token = (await client.get("/sign-in")).text.split('name="csrf" value="')[1].split('"')[0]
     for path, data in BOARD_ACTIONS.items():
-        answer = await client.http.post(path.format(match=match_id, session=session_id), data={"csrf": token, **data})
+        answer = await client.http.post(path.format(match=match_id, session=session_id, city=programme.panjin), data={"csrf": token, **data})
         assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in"), path
     assert await snapshot(programme) == before

@@ -127,3 +127,19 @@ def test_the_override_of_a_subdivision_wins_over_its_countrys_on_the_same_day() 
     hamburg = with_overrides(HAMBURG, *munich.overrides, work("DE", saturday, 0))
     assert open_windows(munich, saturday, saturday) == []
     assert [w.local_date for w in open_windows(hamburg, saturday, saturday)] == [saturday]
+
+
+@pytest.mark.parametrize(
+    ("country", "year", "guess"),
+    [
+        ("CN", 2026, False),  # holidays 0.109 knows 2026's make-up working days
+        ("CN", 2027, True),  # ... and none of 2027's: the arrangement is not published (or not caught up with)
+        ("DE", 2027, False),
+        ("ID", 2040, True),  # Eid al-Fitr "(estimated)"
+        ("DE", 2150, True),  # beyond the years the package covers
+    ],
+)
+def test_a_year_the_library_only_guesses_is_known_as_a_guess(country: str, year: int, guess: bool) -> None:
+    from bot.planner.calendar import calendar_is_a_guess
+
+    assert calendar_is_a_guess(country, year) is guess
