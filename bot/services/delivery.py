@@ -329,6 +329,9 @@ class DeliveryService:
                 await uow.commit()
                 report.given_back.append(message.id)
                 return None
+            # What the renderer wrote must exist when the message arrives: the hash of the sign-in
+            # link an e-mail carries (an unsent one only expires unused).
+            await uow.commit()
         assert contact is not None and notification is not None and channel is not None
         return contact, notification, channel
 
