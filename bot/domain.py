@@ -507,6 +507,19 @@ class RoadmapEntry:
 
 
 @dataclass(frozen=True)
+class OutgoingRequest:
+    """A message to queue (``OutboxRepository.enqueue_many``): queued once per ``dedupe_key``."""
+
+    dedupe_key: str
+    kind: str
+    channel: Channel
+    contact_id: int
+    due_utc: datetime
+    payload: Payload
+    session_id: int | None = None
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     id: int
     kind: str  # a NoticeKind's value (tests and benchmarks add kinds of their own)
