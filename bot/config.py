@@ -63,6 +63,7 @@ class TelegramConfig:
     webhook_port: int = 8443
     webhook_secret: Secret = field(default=Secret(""), repr=False)
     admin_chat_id: int | None = None  # where unexpected errors are reported
+    messages_per_second: float = 30.0  # this process's share of Telegram's 30/s (30 / processes)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,13 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    # How long a claimed outgoing message stays with its sender without a heartbeat: a sender
+    # that dies (kill -9, power cut) loses its claims this long after its last heartbeat.
+    claim_lease: timedelta = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -195,6 +203,7 @@ class Config:
     invites: InvitesConfig = field(default_factory=InvitesConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     source: str = "<defaults>"  # where it was read from, for messages
 
 
@@ -297,8 +306,11 @@ def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
         webhook_port=r.positive_int("webhook_port", 8443),
         webhook_secret=Secret(r.overridable("webhook_secret", env, "TANDEM_WEBHOOK_SECRET", "")),
         admin_chat_id=admin,
+        messages_per_second=float(r.get("messages_per_second", (int, float), 30.0)),
     )
     r.finish()
+    if not 0 < config.messages_per_second <= 30:
+        raise r.fail("messages_per_second", "must be more than 0 and at most 30 (Telegram's limit for a bot)")
     if config.token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", config.token):
         raise r.fail("token", "does not look like a token from @BotFather (digits, a colon, then letters)")
     if config.mode == "webhook":
@@ -506,6 +518,14 @@ def _web(r: _Reader, env: Mapping[str, str]) -> WebConfig:
     return config
 
 
+def _delivery(r: _Reader) -> DeliveryConfig:
+    config = DeliveryConfig(claim_lease=r.duration("claim_lease", DeliveryConfig.claim_lease))
+    r.finish()
+    if config.claim_lease < timedelta(seconds=3):
+        raise r.fail("claim_lease", "must be at least 3s (the heartbeat renews it every third of it)")
+    return config
+
+
 def config_from_mapping(data: Mapping[str, Any], source: str = "<config>", env: Mapping[str, str] | None = None) -> Config:
     """Validate a parsed TOML document; raises ConfigError naming the first bad key."""
     env = os.environ if env is None else env
@@ -520,6 +540,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<config>", env: 
         invites=_invites(top.sub("invites")),
         email=_email(top.sub("email"), env),
         web=_web(top.sub("web"), env),
+        delivery=_delivery(top.sub("delivery")),
         source=source,
     )
     top.finish()

@@ -52,6 +52,22 @@ def excerpt(text: str, limit: int = QUOTE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def storable(text: str) -> bool:
+    """Whether a database can keep ``text`` as it is.
+
+    PostgreSQL refuses the NUL character in text ("invalid byte sequence for encoding UTF8:
+    0x00"); a lone surrogate (a forged update can carry one) has no UTF-8 form, so both backends
+    refuse it. SQLite would keep a NUL, but the two backends must answer alike, so neither does.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def excerpt_at(text: str, column: int, limit: int = QUOTE_LIMIT) -> str:
     """An excerpt of ``text`` around ``column`` (1-based), where a parser found the mistake."""
     if len(text) <= limit:

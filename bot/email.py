@@ -47,7 +47,7 @@ from bot.invites import (
     invite_summary,
     invite_text,
 )
-from bot.ports import EmailSender, Notification, RejectedError, TransientSendError
+from bot.ports import EmailSender, HandOver, Notification, RejectedError, TransientSendError
 
 Security = Literal["starttls", "tls", "none"]
 SECURITY_MODES: tuple[str, ...] = ("starttls", "tls", "none")
@@ -257,7 +257,7 @@ class EmailChannel:
         self.from_name = from_name
         self.clock = clock
 
-    async def send(self, recipient: Contact, notification: Notification) -> None:
+    async def send(self, recipient: Contact, notification: Notification, *, handing_over: HandOver) -> None:
         email = notification.email
         if email is None:
             raise RejectedError("the renderer made no e-mail for the e-mail channel")
@@ -269,6 +269,7 @@ class EmailChannel:
             email["Date"] = format_datetime(self.clock.now())
         if email["Message-ID"] is None:
             email["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2] or None)
+        await handing_over()
         try:
             await self.sender.send(email)
         except DeliveryError as exc:  # the mailer says whether retrying can help

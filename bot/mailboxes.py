@@ -68,8 +68,13 @@ class ImapMailbox:
         return await self._call(self._open)
 
     async def uids_after(self, last_uid: int) -> list[int]:
+        def search() -> Any:
+            # From here on, an EXISTS the server sends is mail this search may not have seen (_idle).
+            self._pending().pop("EXISTS", None)
+            return self._client.search(["UID", f"{last_uid + 1}:*"])
+
+        found = await self._call(search)
         # "n:*" always names the highest UID, even below n (RFC 3501 6.4.8): filter it out.
-        found = await self._call(lambda: self._client.search(["UID", f"{last_uid + 1}:*"]))
         return sorted(int(uid) for uid in found if int(uid) > last_uid)
 
     async def fetch(self, uid: int) -> bytes | None:
@@ -116,7 +121,11 @@ class ImapMailbox:
             client.login(self.username, self._password)
             for folder in (self.processed_folder, self.unmatched_folder):
                 if not client.folder_exists(folder):
-                    client.create_folder(folder)
+                    try:
+                        client.create_folder(folder)
+                    except IMAPClientError:
+                        if not client.folder_exists(folder):  # else another client made it a moment ago
+                            raise
             self._can_idle = bool(client.has_capability("IDLE"))
             self._can_move = bool(client.has_capability("MOVE"))
             self._uidplus = bool(client.has_capability("UIDPLUS"))
@@ -135,8 +144,17 @@ class ImapMailbox:
         else:
             self._client.expunge()
 
+    def _pending(self) -> dict[str, Any]:
+        """What the server said between commands (imaplib keeps it; IMAPClient has no public view of it)."""
+        pending: dict[str, Any] = self._client._imap.untagged_responses
+        return pending
+
     def _idle(self, timeout: float) -> None:
         client = self._client  # close() may drop it from the loop's thread meanwhile
+        # Mail that arrived while the last pass ran was announced then (an EXISTS among the
+        # answers to SEARCH, FETCH or MOVE), not again when IDLE starts: look again at once.
+        if self._pending().pop("EXISTS", None):
+            return
         client.idle()
         try:
             client.idle_check(timeout=timeout)

@@ -6,7 +6,8 @@ core never imports the storage package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -129,6 +130,7 @@ class MatchRepository(Protocol):
         reason: str | None = None, no_time: NoTimeExplanation | None = None,
     ) -> bool: ...
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None: ...
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None: ...
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]: ...
     async def proposals_of(self, match_ids: Iterable[int]) -> dict[int, list[tuple[datetime, float]]]: ...
     async def view(self, match_id: int) -> MatchView | None: ...
@@ -176,7 +178,8 @@ class OutboxRepository(Protocol):
     async def settle(self, message_id: int, *, worker: str, status: OutboxStatus, now_utc: datetime, error: str | None = None) -> bool: ...
     async def give_back(self, message_id: int, *, worker: str, due_utc: datetime, error: str | None = None) -> bool: ...
     async def release_unsent_claims(self, *, worker: str) -> int: ...
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]: ...
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int: ...
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]: ...
     async def next_due(self) -> datetime | None: ...
     async def get(self, message_id: int) -> OutgoingMessage | None: ...
     async def list(self, *, status: OutboxStatus | None = None) -> list[OutgoingMessage]: ...
@@ -265,7 +268,16 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work per call; also the one lock on work that runs across transactions."""
+
+    def __call__(self) -> UnitOfWork: ...
+
+    def exclusively(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """``async with factory.exclusively("planning") as mine:`` -- ``mine`` is True in at most one
+        process at a time and False, at once, in the others (which then skip the work). The hold
+        ends with the block, or when the process dies."""
+        ...
 
 
 class Wakeups(Protocol):
@@ -349,10 +361,25 @@ class Notification:
     email: EmailMessage | None = None  # the whole e-mail, for the e-mail channel
 
 
-class MessageChannel(Protocol):
-    """Sends one rendered notification to one contact, or raises a ``SendError``."""
+HandOver = Callable[[], Awaitable[None]]
+"""Awaited by a channel once, after any pacing and immediately before its first network call: the
+delivery service records there that the message may now reach the recipient. It raises
+:class:`NotHandedOver` when the message must not go out after all (the sender is stopping, or
+lost its claim); the channel then sends nothing and lets the exception through."""
 
-    async def send(self, recipient: Contact, notification: Notification) -> None: ...
+
+class NotHandedOver(Exception):
+    """The delivery service withdrew a message at the hand-over; nothing was sent."""
+
+
+class MessageChannel(Protocol):
+    """Sends one rendered notification to one contact, or raises a ``SendError``.
+
+    ``handing_over`` is awaited exactly once, right before the first byte leaves for the network
+    (not at all if the channel refuses the message before that).
+    """
+
+    async def send(self, recipient: Contact, notification: Notification, *, handing_over: HandOver) -> None: ...
 
 
 class EmailSender(Protocol):

@@ -9,13 +9,15 @@ from bot import callback_data as buttons
 from handlers import admin, errors, fallback, help, hours, language, matches, people, sessions, start, topics, web_app
 from handlers.context import TandemApplication
 
-IDENTIFY = -1  # resolves the sender once per update, before any handler of group 0 runs
+IDENTIFY = -2  # resolves the sender once per update, before any handler of group 0 runs
+STORABLE = -1  # then refuses an update carrying text no database can keep, before anyone stores it
 
 
 def register(application: TandemApplication) -> None:
     """Wire every handler; groups run in order, the first matching handler of a group wins."""
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, people.identify), group=IDENTIFY)
+    application.add_handler(TypeHandler(Update, people.refuse_unstorable_text), group=STORABLE)
     for handler in [
         # Everyone
         CommandHandler("start", start.start, filters=private),

@@ -11,13 +11,22 @@ log = logging.getLogger(__name__)
 
 
 async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log an unexpected error, then report it to the configured admin chat."""
-    log.error("unexpected error while handling an update", exc_info=context.error)
+    """Log an unexpected error, then report it to the configured admin chat.
+
+    PTB sends errors of updates and of jobs here alike; a job's has no update and names the job,
+    and is reported as that job's, so whoever reads the log looks in the right place.
+    """
+    job = getattr(context, "job", None)
+    where = f"in the job {job.name!r}" if update is None and job is not None else "while handling an update"
+    log.error("unexpected error %s", where, exc_info=context.error)
     config = context.bot_data.get("config")
     admin_chat = getattr(getattr(config, "telegram", None), "admin_chat_id", None)
     if admin_chat is None:
         return
-    text = f"Tandem hit an unexpected error: <code>{html.escape(type(context.error).__name__)}: {html.escape(str(context.error))[:500]}</code>"
+    text = (
+        f"Tandem hit an unexpected error {html.escape(where)}: "
+        f"<code>{html.escape(type(context.error).__name__)}: {html.escape(str(context.error))[:500]}</code>"
+    )
     try:
         await context.bot.send_message(admin_chat, text, parse_mode="HTML")
     except Exception:  # noqa: BLE001 - the report is best effort; the log already has the error

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot import callback_data
-from bot.domain import Actor
+from bot.domain import Actor, storable
 from handlers import keyboards
 from handlers.context import TandemContext
-from handlers.texts import replies_to_errors, t
+from handlers.texts import CALLBACK_ANSWER_LIMIT, replies_to_errors, t
 
 
 async def identify(update: Update, context: TandemContext) -> None:
@@ -18,6 +20,34 @@ async def identify(update: Update, context: TandemContext) -> None:
     user = update.effective_user
     if user is not None:
         context.person = await context.services.people.who(Actor.telegram(user.id), language_code=user.language_code)
+
+
+async def refuse_unstorable_text(update: Update, context: TandemContext) -> None:
+    """The one guard for text from Telegram that no database can keep (``bot.domain.storable``).
+
+    Anything of the update may end up stored (a message, a note, a city name, a person's name),
+    so every string in it is checked; the sender is told why and nothing else handles it.
+    """
+    if all(storable(text) for text in _strings(update.to_dict())):
+        return
+    answer = t(context.language, "Your message contains a character that cannot be saved (U+0000 or a broken character). Nothing was changed; please send it again without it.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(answer[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(answer)
+    raise ApplicationHandlerStop
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 @replies_to_errors

@@ -41,6 +41,7 @@ class FloodGuard:
     tolerance: float = 0.1
     time_source: Callable[[], float] = time.monotonic
     _levels: dict[object, tuple[float, float]] = field(default_factory=dict, repr=False)
+    refused: int = 0  # messages answered 429 by this guard (injected faults are not counted)
 
     def admit(self, chat_id: int | str | None) -> int | None:
         """Count one message; ``None`` if admitted, else the ``retry_after`` seconds to answer."""
@@ -59,6 +60,7 @@ class FloodGuard:
             if level + 1 > burst * (1 + self.tolerance) + 1e-9:  # 1e-9: float drift
                 waits.append((level + 1 - burst) / rate)
         if waits:
+            self.refused += 1
             return max(1, math.ceil(max(waits)))
         for key, rate, _burst in buckets:
             self._levels[key] = (self._level(key, rate, now) + 1, now)

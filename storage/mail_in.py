@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,13 +78,15 @@ class MailInRepository:
         return outcome
 
     async def record(self, message_key: str, *, outcome: str, detail: str, now_utc: datetime) -> bool:
-        """Note a message as taken in; False if it was already (then the caller rolls back)."""
-        try:
-            async with self.db.begin_nested():
-                self.db.add(MailInMessageRow(message_key=message_key, outcome=outcome, detail=detail[:2000], received_at=now_utc))
-        except IntegrityError:
-            return False
-        return True
+        """Note a message as taken in; False if it was already (the database decides, in one statement)."""
+        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(MailInMessageRow)
+            .values(message_key=message_key, outcome=outcome, detail=detail[:2000], received_at=now_utc)
+            .on_conflict_do_nothing(index_elements=[MailInMessageRow.message_key])
+            .returning(MailInMessageRow.id)
+        )
+        return (await self.db.execute(statement)).scalar_one_or_none() is not None
 
     async def count(self) -> int:
         """How many messages were taken in (the benchmark and the tests read it)."""

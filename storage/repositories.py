@@ -10,11 +10,13 @@ and on SQLite (one writer at a time, so the second conditional update sees the f
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +47,7 @@ from bot.domain import (
     SessionView,
     Topic,
     WeeklyWindow,
+    utc,
 )
 from storage.models import (
     CityRow,
@@ -501,15 +504,23 @@ class JoinLinkRepository(_Repository):
 
 class TopicRepository(_Repository):
     async def sync(self, topics: Sequence[tuple[str, dict[str, str]]]) -> None:
-        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config)."""
-        rows = {r.key: r for r in await self.db.scalars(select(TopicRow))}
+        """Make the topic table hold the configured topics (keys are kept; titles and order follow the config).
+
+        Idempotent when several processes start at once on a fresh database: each inserts the
+        missing keys with ``ON CONFLICT DO NOTHING`` (the second waits on the first's uncommitted
+        key and then inserts nothing), then sets titles and order, which every process sets alike.
+        """
+        if not topics:
+            return
+        dialect = self.db.get_bind().dialect.name
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await self.db.execute(
+            dialect_insert(TopicRow)
+            .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
+            .on_conflict_do_nothing(index_elements=[TopicRow.key])
+        )
         for position, (key, titles) in enumerate(topics):
-            row = rows.get(key)
-            if row is None:
-                self.db.add(TopicRow(key=key, titles=dict(titles), position=position))
-            else:
-                row.titles, row.position = dict(titles), position
-        await self.db.flush()
+            await self.db.execute(update(TopicRow).where(TopicRow.key == key).values(titles=dict(titles), position=position))
 
     async def lock(self, topic_ids: Iterable[int]) -> None:
         """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
@@ -636,11 +647,28 @@ class MatchRepository(_Repository):
         return _rowcount(result) == 1
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
-        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id == match_id))
-        self.db.add_all(
-            ProposedSlotRow(match_id=match_id, rank=i, start_utc=start, comfort=comfort) for i, (start, comfort) in enumerate(slots)
-        )
-        await self.db.flush()
+        await self.set_proposals_of({match_id: slots})
+
+    async def set_proposals_of(self, slots_by_match: Mapping[int, Sequence[tuple[datetime, float]]]) -> None:
+        """Replace the offered slots of these matches (three statements, whatever their number).
+
+        The match rows are locked first, in id order (PostgreSQL; SQLite has one writer anyway):
+        two writers that both deleted and then inserted ranks 0, 1, 2 would collide on (match_id,
+        rank). With the lock the second waits, and its DELETE, a new statement, sees and removes
+        the first's rows.
+        """
+        if not slots_by_match:
+            return
+        ids = sorted(slots_by_match)
+        await self.db.execute(select(MatchRow.id).where(MatchRow.id.in_(ids)).order_by(MatchRow.id).with_for_update())
+        await self.db.execute(delete(ProposedSlotRow).where(ProposedSlotRow.match_id.in_(ids)))
+        rows = [
+            {"match_id": match_id, "rank": rank, "start_utc": start, "comfort": comfort}
+            for match_id in ids
+            for rank, (start, comfort) in enumerate(slots_by_match[match_id])
+        ]
+        if rows:
+            await self.db.execute(insert(ProposedSlotRow), rows)
 
     async def proposals(self, match_id: int) -> list[tuple[datetime, float]]:
         return (await self.proposals_of([match_id])).get(match_id, [])
@@ -914,40 +942,53 @@ class OutboxRepository(_Repository):
         payload: dict[str, Any],
         session_id: int | None = None,
     ) -> OutgoingMessage | None:
-        """Queue a message once; None if one with this key is queued already."""
-        row = OutboxRow(
-            dedupe_key=dedupe_key,
-            kind=kind,
-            channel=channel.value,
-            contact_id=contact_id,
-            session_id=session_id,
-            payload=payload,
-            due_at=due_utc,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
+        """Queue a message once; None if one with this key is queued already.
+
+        One ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` (SQLite and PostgreSQL
+        alike): the database says whether the key was new, with no savepoint and no ORM object,
+        which is most of the cost of acting on a reply (``benchmarks/mail_in``).
+        """
+        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(OutboxRow)
+            .values(
+                dedupe_key=dedupe_key, kind=kind, channel=channel.value, contact_id=contact_id, session_id=session_id,
+                payload=payload, due_at=due_utc, status=OutboxStatus.PENDING.value, attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
+            .returning(OutboxRow.id)
         )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(row)
-        except IntegrityError:
+        new_id = (await self.db.execute(statement)).scalar_one_or_none()
+        if new_id is None:
             return None
-        return _message(row)
+        return OutgoingMessage(
+            id=int(new_id), kind=kind, channel=channel, contact_id=contact_id, due_utc=utc(due_utc),
+            status=OutboxStatus.PENDING, payload=dict(payload), session_id=session_id, attempts=0,
+        )
 
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.
 
-        PostgreSQL: the inner ``SELECT … FOR UPDATE SKIP LOCKED`` makes concurrent claimers take
-        disjoint rows without waiting. SQLite: ignores the locking clause, but runs one writer at a
-        time, and the ``status = 'pending'`` condition of the UPDATE is re-checked by the writer
-        that goes second, so it claims nothing twice.
+        One message per recipient at a time, across every worker: the earliest due message of
+        each recipient who has none claimed. Telegram takes one message a second per chat, so a
+        recipient with a backlog (a coordinator's notices) must not fill every sending slot while
+        the others wait; it also keeps two processes from sending to one chat at once.
+
+        The conditional ``UPDATE … WHERE status = 'pending'`` decides between concurrent claimers:
+        PostgreSQL re-checks the condition on a row another transaction changed (READ COMMITTED),
+        SQLite runs one writer at a time; either way the second claims nothing twice.
         """
-        due = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc)
-            .order_by(OutboxRow.due_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        busy = select(OutboxRow.contact_id).where(OutboxRow.status == OutboxStatus.CLAIMED.value)
+        first_of_each = (
+            select(
+                OutboxRow.id,
+                OutboxRow.due_at,
+                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(OutboxRow.due_at, OutboxRow.id)).label("place"),
+            )
+            .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc, OutboxRow.contact_id.not_in(busy))
+            .subquery()
         )
+        due = select(first_of_each.c.id).where(first_of_each.c.place == 1).order_by(first_of_each.c.due_at, first_of_each.c.id).limit(limit)
         ids = list(await self.db.scalars(due))
         if not ids:
             return []
@@ -1048,29 +1089,33 @@ class OutboxRepository(_Repository):
         )
         return _rowcount(result)
 
-    async def recover_expired_claims(self, *, claimed_before_utc: datetime) -> list[tuple[int, bool]]:
-        """Return claims older than ``claimed_before_utc`` (their sender died) to the queue.
+    async def renew_claims(self, *, worker: str, now_utc: datetime) -> int:
+        """The heartbeat of a live sender: its claims are fresh as of ``now_utc``."""
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_by == worker)
+            .values(claimed_at=now_utc)
+        )
+        return _rowcount(result)
+
+    async def recover_expired_claims(self, *, claimed_before_utc: datetime | None) -> list[tuple[int, bool]]:
+        """Return claims not renewed since ``claimed_before_utc`` (their sender died) to the queue;
+        ``None``: every claim (the only process, at start).
 
         Gives ``(message id, was handed over)`` for each: a message that was handed over may have
         been delivered before its sender died. The row locks keep two recovering processes from
         reporting the same message.
         """
-        stale = (
-            select(OutboxRow.id, OutboxRow.handed_over_at)
-            .where(OutboxRow.status == OutboxStatus.CLAIMED.value, OutboxRow.claimed_at < claimed_before_utc)
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
-        )
+        expired = [OutboxRow.status == OutboxStatus.CLAIMED.value]
+        if claimed_before_utc is not None:
+            expired.append(OutboxRow.claimed_at < claimed_before_utc)
+        stale = select(OutboxRow.id, OutboxRow.handed_over_at).where(*expired).order_by(OutboxRow.id).with_for_update(skip_locked=True)
         found = {row.id: row.handed_over_at is not None for row in await self.db.execute(stale)}
         if not found:
             return []
         result = await self.db.execute(
             update(OutboxRow)
-            .where(
-                OutboxRow.id.in_(list(found)),
-                OutboxRow.status == OutboxStatus.CLAIMED.value,
-                OutboxRow.claimed_at < claimed_before_utc,
-            )
+            .where(OutboxRow.id.in_(list(found)), *expired)
             .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_at=None, handed_over_at=None)
             .returning(OutboxRow.id)
         )

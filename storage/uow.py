@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.calendar_feeds import CalendarFeedRepository
@@ -97,3 +101,27 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory)
+
+    @asynccontextmanager
+    async def exclusively(self, name: str) -> AsyncIterator[bool]:
+        """True in one process at a time for ``name``; False (at once, no waiting) in the others.
+
+        PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection of
+        its own, held for the block and outside any transaction, so work that spans several
+        short transactions (a planning run) is covered; when a process dies its connection drops
+        and the server releases the lock. SQLite: one process owns the file (README), so True;
+        callers keep their in-process lock for tasks of one process.
+        """
+        engine = self._session_factory.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(f"tandem:{name}".encode()).digest()[:8], "big", signed=True)
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            mine = bool(await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

@@ -13,9 +13,8 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from typing import Any
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, ExtBot
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
@@ -29,9 +28,10 @@ from bot.ports import MessageChannel
 from bot.services import Services
 from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
-from handlers.jobs import JobQueueWakeups, start_jobs
+from handlers.jobs import DELIVERY_LOOP_KEY, DeliveryLoop, JobQueueWakeups, start_jobs, stop_jobs
 from handlers.notifier import TelegramChannel
 from handlers.outgoing import LimitedBot
+from handlers.rate_limit import TelegramRateLimiter
 from storage.db import check_schema, create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -48,18 +48,17 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limiter: Any = "default",
-    per_chat_interval: float = 1.0,
+    rate_limiter: TelegramRateLimiter | None = None,
     renderers: Mapping[str, Renderer] = RENDERERS,
 ) -> TandemApplication:
     """Wire the bot: Telegram client, handlers, and (at start-up) the database and services.
 
-    ``per_chat_interval`` paces messages to one chat (Telegram allows about one a second); the
-    offline demo and tests, which talk to no real Telegram, set it to 0. ``renderers`` is the
-    table of outgoing messages (``bot.notices``; the delivery benchmark adds a kind of its own).
+    Every Bot API call goes through a :class:`~handlers.rate_limit.TelegramRateLimiter` (Telegram's
+    flood limits, answers first; by default at ``[telegram] messages_per_second``); the offline
+    demo and tests pass one with a faster ``speed`` (a fast clock for the pacing, never no pacing).
+    ``renderers`` is the table of outgoing messages (``bot.notices``; the delivery benchmark adds a
+    kind of its own).
     """
-    if rate_limiter == "default":
-        rate_limiter = AIORateLimiter(max_retries=3)
     # Tandem's bot keeps Telegram's limits on every request (handlers/outgoing.py); the request
     # objects are python-telegram-bot's defaults unless a test or the demo brings its own.
     bot: ExtBot[None] = LimitedBot(
@@ -68,7 +67,7 @@ def build_application(
         base_file_url=config.telegram.file_base_url,
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=1),
-        rate_limiter=rate_limiter,
+        rate_limiter=rate_limiter or TelegramRateLimiter(messages_per_second=config.telegram.messages_per_second),
     )
     builder = (
         ApplicationBuilder()
@@ -82,7 +81,6 @@ def build_application(
     application = builder.build()
     application.bot_data["config"] = config
     application.bot_data["clock"] = clock or SystemClock()
-    application.bot_data["per_chat_interval"] = per_chat_interval
     application.bot_data["renderers"] = renderers
     handlers.register(application)
     return application
@@ -97,7 +95,9 @@ async def _post_init(application: TandemApplication) -> None:
     clock: Clock = application.bot_data["clock"]
     uow_factory = UnitOfWorkFactory(create_session_factory(engine))
     assert application.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
-    wakeups = JobQueueWakeups(application.job_queue, clock, planning_debounce=config.scheduling.planning_debounce)
+    delivery_loop = DeliveryLoop(clock, sweep=config.delivery.claim_lease / 2)
+    application.bot_data[DELIVERY_LOOP_KEY] = delivery_loop
+    wakeups = JobQueueWakeups(application.job_queue, clock, delivery_loop, planning_debounce=config.scheduling.planning_debounce)
     application.bot_data[SERVICES_KEY] = Services(
         config=config,
         clock=clock,
@@ -106,8 +106,11 @@ async def _post_init(application: TandemApplication) -> None:
         delivery=DeliveryService(
             uow_factory, clock, _channels(application, config, clock),
             renderers=application.bot_data["renderers"], wakeups=wakeups, config=config,
+            lease=config.delivery.claim_lease,
         ),
     )
+    if engine.dialect.name == "sqlite":  # one process: any claim left is a dead sender's
+        await application.bot_data[SERVICES_KEY].delivery.take_back_all_claims()
     # The chat: topics from the config into the database, and the localized command menus.
     await application.bot_data[SERVICES_KEY].interests.sync_topics()
     await handlers.help.set_command_menus(application.bot, config)
@@ -138,7 +141,7 @@ def _start_reading_replies(application: TandemApplication, config: Config) -> No
 def _channels(application: TandemApplication, config: Config, clock: Clock) -> dict[Channel, MessageChannel]:
     """Telegram always; e-mail when ``[email] enabled`` (else e-mail rows are dropped, logged)."""
     channels: dict[Channel, MessageChannel] = {
-        Channel.TELEGRAM: TelegramChannel(application.bot, per_chat_interval=application.bot_data["per_chat_interval"])
+        Channel.TELEGRAM: TelegramChannel(application.bot)
     }
     if config.email.enabled:
         mailer = SmtpMailer(
@@ -156,7 +159,8 @@ def _channels(application: TandemApplication, config: Config, clock: Clock) -> d
 
 
 async def _post_shutdown(application: TandemApplication) -> None:
-    """Return unsent claims to the queue (SIGTERM), then close the database."""
+    """Stop delivery (sends in flight finish, unsent claims go back to the queue) and the jobs
+    still running, then close the database."""
     reading = application.bot_data.pop(MAIL_IN_KEY, None)
     if reading is not None:  # the reader finishes the message in hand, files it, and gives the mailbox back
         task, stop = reading
@@ -165,9 +169,7 @@ async def _post_shutdown(application: TandemApplication) -> None:
             await asyncio.wait_for(task, timeout=60)
         except Exception:
             log.exception("the reply reader did not stop cleanly")
-    services: Services | None = application.bot_data.get(SERVICES_KEY)
-    if services is not None and services.delivery is not None:
-        await services.delivery.shutdown()
+    await stop_jobs(application)
     engine = application.bot_data.pop(ENGINE_KEY, None)
     if engine is not None:
         await engine.dispose()

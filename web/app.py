@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
 from web import away, board_calendar, board_cities, board_exports, board_matches, board_matrix, health, hours, matches, me, sessions, sign_in, topics
-from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec
+from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec, UnstorableFormError
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,12 @@ async def _csrf_error(request: Request, error: Exception) -> Response:
     return visit.render("error.html", status_code=403, error=None, message=msgid("This form has expired. Please go back, reload the page and try again."))
 
 
+async def _unstorable_form(request: Request, error: Exception) -> Response:
+    visit = await Visit.of(request)
+    message = msgid("The form contains a character that cannot be saved (U+0000 or a broken character). Nothing was changed; please go back and remove it.")
+    return visit.render("error.html", status_code=400, error=None, message=message)
+
+
 async def _too_many(request: Request, error: Exception) -> Response:
     visit = await Visit.of(request)
     response = visit.render("error.html", status_code=429, error=None, message=msgid("Too many attempts. Please wait a minute and try again."))
@@ -166,6 +172,7 @@ def create_app(
             TandemError: _tandem_error,
             SignInRequired: _sign_in_required,
             CsrfError: _csrf_error,
+            UnstorableFormError: _unstorable_form,
             sign_in.TooManyAttempts: _too_many,
             HTTPException: _http_error,
         },

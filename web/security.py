@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import WebConfig
+from bot.domain import storable
 
 SESSION_COOKIE = "tandem_session"
 CSRF_FIELD = "csrf"
@@ -112,6 +113,10 @@ class CsrfError(Exception):
     """A POST without the session's CSRF token: refused with 403 before anything happens."""
 
 
+class UnstorableFormError(Exception):
+    """A form with text no database can keep (``bot.domain.storable``): refused with 400 before anything happens."""
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -125,6 +130,9 @@ def csrf_protected(handler: Handler) -> Handler:
             session, _ = request.app.state.sessions.load(request)
             if not same_token(session.csrf, form.get(CSRF_FIELD)):
                 raise CsrfError()
+            # The web's one guard for text no database can keep: every form comes through here.
+            if not all(storable(value) for _, value in form.multi_items() if isinstance(value, str)):
+                raise UnstorableFormError()
         return await handler(request)
 
     checked.csrf_protected = True  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@
         [--faults 0.2] [--backoff 30] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 The whole sending side is production code: ``build_application`` (python-telegram-bot, httpx,
-``AIORateLimiter(max_retries=3)``), the delivery service, ``handlers/notifier.py`` and the
+``handlers/rate_limit.py``'s limiter), the delivery service, ``handlers/notifier.py`` and the
 database (a fresh SQLite file, or a fresh PostgreSQL database with ``--postgres``). Only Telegram
 is replaced, by ``serve_bot_api`` (``offline_bot_api/``): a real HTTP server on 127.0.0.1 that
 answers like the Bot API and enforces Telegram's flood limits with a ``FloodGuard`` (30/s overall,
@@ -15,6 +15,11 @@ Scenarios: 1,000 reminders (``sendMessage``, rendered from the database) and 1,0
 ``--faults`` of the calls answered by a 429 (retry_after 1 s) or a timeout (the server holds the
 request past the client's 1 s read timeout). The floor is participants / 30 s. "lost" counts
 participants without their message, "twice" participants who got it more than once.
+
+``--two-processes --postgres URL``: instead, 1,000 reminders sent by two real `tandem run`
+processes on one PostgreSQL database (15 messages/s each), one killed with -9 when 30 % have
+arrived and restarted at once; prints the time from the first to the last reminder against the
+33.3 s floor, the rows the killed process had handed over, lost and twice.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ class Result:
     seconds: float
     lost: int
     twice: int
+    flood_refusals: int = 0  # 429s of the flood guard (not injected): our pacing let too much through
 
     @property
     def floor(self) -> float:
@@ -100,17 +106,24 @@ async def fresh_database(postgres: str | None, folder: Path) -> tuple[str, Any]:
     return make_url(postgres).set(database=name).render_as_string(hide_password=False), drop
 
 
-async def run(scenario: str, kind: str, participants: int, faults: float, backoff: float, postgres: str | None, folder: Path) -> Result:
+async def run(
+    scenario: str, kind: str, participants: int, faults: float, backoff: float, postgres: str | None, folder: Path,
+    *, read_timeout: float = 1.0,
+) -> Result:
+    """One scenario. A timeout fault holds the request ``read_timeout`` + 0.5 s, past the client's
+    read timeout; every other call is answered long before it (tests pass a generous one, so that
+    a slow machine does not turn a normal call into a timeout and a retry)."""
     database, drop = await fresh_database(postgres, folder)
     await upgrade_async(database)
-    api = FakeBotApi(token=DEFAULT_TOKEN, require_known_chats=False, flood_guard=FloodGuard(), timeout_hold_seconds=1.5)
+    guard = FloodGuard()
+    api = FakeBotApi(token=DEFAULT_TOKEN, require_known_chats=False, flood_guard=guard, timeout_hold_seconds=read_timeout + 0.5)
     if faults:
         api.fail_randomly(faults, kinds=(Fault.RETRY_AFTER, Fault.TIMEOUT), retry_after=1, seed=7)
     try:
         async with serve_bot_api(api) as base_url:
             config = config_from_mapping({"telegram": {"api_base_url": base_url}, "database": {"url": database}},
                                          env={"TANDEM_TELEGRAM_TOKEN": DEFAULT_TOKEN})
-            request = HTTPXRequest(connection_pool_size=64, read_timeout=1.0)
+            request = HTTPXRequest(connection_pool_size=64, read_timeout=read_timeout)
             application = build_application(
                 config, request=request, clock=SystemClock(), renderers={**RENDERERS, BENCH_INVITE: render_bench_invite}
             )
@@ -144,6 +157,7 @@ async def run(scenario: str, kind: str, participants: int, faults: float, backof
         participants=participants,
         calls=len(calls),
         too_many=sum(1 for c in calls if c.status_code == 429),
+        flood_refusals=guard.refused,
         timeouts=sum(1 for c in calls if c.fault is Fault.TIMEOUT),
         seconds=seconds,
         lost=sum(1 for chat in chats if delivered[chat] == 0),
@@ -177,13 +191,93 @@ async def prepare(uow_factory: Any, kind: str, participants: int) -> list[int]:
     return [p.chat_id for p in people]
 
 
+@dataclass
+class CrashResult:
+    participants: int
+    seconds: float
+    sent_at_kill: int
+    handed_over_at_kill: int
+    restart_seconds: float
+    too_many: int
+    lost: int
+    twice: int
+
+    @property
+    def floor(self) -> float:
+        return self.participants / RATE
+
+
+async def run_two_processes(participants: int, postgres: str, folder: Path, *, kill_at: float = 0.3) -> CrashResult:
+    """Two real `tandem run` processes (15 messages/s each, the default 15 s claim lease) on one
+    fresh PostgreSQL database; one is killed with -9 when ``kill_at`` of the reminders have
+    arrived and restarted at once. Time: first to last reminder at the Bot API."""
+    import signal
+
+    from tests.processes.harness import (
+        TandemProcess,
+        claims_of,
+        deliveries,
+        eventually,
+        free_port,
+        postgres_database,
+        seed_reminders,
+        write_config,
+    )
+
+    async with postgres_database(postgres) as database:
+        chats = await seed_reminders(database, participants)
+        api = FakeBotApi(token=DEFAULT_TOKEN, require_known_chats=False, flood_guard=FloodGuard())
+        async with serve_bot_api(api) as base_url:
+            processes = []
+            for name in ("a", "b"):
+                port = free_port()
+                config = write_config(folder / f"{name}.toml", database=database, api_base_url=base_url, port=port, messages_per_second=15)
+                processes.append(TandemProcess(config, port, folder / f"{name}.log"))
+            victim = processes[0]
+            for process in processes:
+                await process.start()
+            try:
+                def reached() -> int:
+                    return len({chat for chat, _ in deliveries(api, chats)})
+
+                await eventually(lambda: reached() >= participants * kill_at, timeout=600, what=f"{kill_at:.0%} of the reminders")
+                await victim.stop(signal.SIGKILL)
+                handed_over = await claims_of(database, [victim.pids[-1]], handed_over=True)
+                sent_at_kill = sum(deliveries(api, chats).values())
+                restarting = time.monotonic()
+                await victim.start()
+                await victim.healthy()
+                restart_seconds = time.monotonic() - restarting
+                await eventually(lambda: reached() == participants, timeout=600, what="every reminder")
+            finally:
+                for process in processes:
+                    if process.alive:
+                        await process.stop(signal.SIGTERM)
+    sends = [c for c in api.calls("sendMessage") if c.ok]
+    seconds = (max(c.at_utc for c in sends) - min(c.at_utc for c in sends)).total_seconds()
+    per_chat = Counter(int(c.params["chat_id"]) for c in sends)
+    return CrashResult(
+        participants=participants, seconds=seconds, sent_at_kill=sent_at_kill, handed_over_at_kill=handed_over,
+        restart_seconds=restart_seconds, too_many=sum(1 for c in api.calls("sendMessage") if c.status_code == 429),
+        lost=sum(1 for chat in chats if per_chat[chat] == 0), twice=sum(per_chat[chat] - 1 for chat in chats if per_chat[chat] > 1),
+    )
+
+
+def crash_table(r: CrashResult) -> str:
+    return "\n".join([
+        f"{'scenario':<34} {'msgs':>5} {'429':>5} {'total s':>8} {'floor s':>8} {'vs floor':>9} {'at kill':>8} {'handed':>7} {'restart s':>9} {'lost':>5} {'twice':>6}",
+        f"{'2 processes, kill -9 at 30%':<34} {r.participants:>5} {r.too_many:>5} {r.seconds:>8.1f} {r.floor:>8.1f} "
+        f"{100 * (r.seconds / r.floor - 1):>+8.1f}% {r.sent_at_kill:>8} {r.handed_over_at_kill:>7} {r.restart_seconds:>9.1f} {r.lost:>5} {r.twice:>6}",
+    ])
+
+
 def table(results: list[Result]) -> str:
     lines = [
-        f"{'scenario':<28} {'msgs':>5} {'calls':>6} {'429':>5} {'t/o':>5} {'total s':>8} {'floor s':>8} {'vs floor':>9} {'lost':>5} {'twice':>6}",
+        f"{'scenario':<28} {'msgs':>5} {'calls':>6} {'429':>5} {'flood':>5} {'t/o':>5} {'total s':>8} {'floor s':>8} {'vs floor':>9} {'lost':>5} {'twice':>6}",
     ]
     for r in results:
         lines.append(
-            f"{r.scenario:<28} {r.participants:>5} {r.calls:>6} {r.too_many:>5} {r.timeouts:>5} {r.seconds:>8.1f} "
+            f"{r.scenario:<28} {r.participants:>5} {r.calls:>6} {r.too_many:>5} {r.flood_refusals:>5} {r.timeouts:>5} {r.seconds:>8.1f} "
             f"{r.floor:>8.1f} {100 * (r.seconds / r.floor - 1):>+8.1f}% {r.lost:>5} {r.twice:>6}"
         )
     return "\n".join(lines)
@@ -191,6 +285,12 @@ def table(results: list[Result]) -> str:
 
 async def main(arguments: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
+    if arguments.two_processes:
+        if not arguments.postgres:
+            raise SystemExit("--two-processes needs --postgres (several processes share one PostgreSQL database)")
+        with tempfile.TemporaryDirectory() as folder:
+            print(crash_table(await run_two_processes(arguments.participants, arguments.postgres, Path(folder))))
+        return
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for kind in ("reminder", "invite"):
@@ -209,4 +309,6 @@ if __name__ == "__main__":
     parser.add_argument("--faults", type=float, default=0.2, help="share of calls answered by 429 or a timeout")
     parser.add_argument("--backoff", type=float, default=30.0, help="first retry delay after a timeout, seconds (production: 30)")
     parser.add_argument("--postgres", default=None, help="admin URL of a PostgreSQL server; a fresh database is made and dropped")
+    parser.add_argument("--two-processes", action="store_true",
+                        help="instead: reminders sent by two real `tandem run` processes, one killed with -9 at 30%% and restarted")
     asyncio.run(main(parser.parse_args()))

@@ -5,32 +5,43 @@ One message goes through four steps, each its own transaction:
 1. **claim** -- ``uow.outbox.claim_due(now, worker=…)`` moves due rows from ``pending`` to
    ``claimed`` by this worker (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite: one writer at a
    time), and commits. No other process can claim them now.
-2. **render + hand over** -- the renderer of the message's kind builds the text from the database
-   as it is now (None: no longer wanted, marked ``dropped``). Then ``handed_over_at`` is set and
-   committed: from here on the message may reach the recipient.
-3. **send** through the channel of the row (Telegram, e-mail).
+2. **render** -- the renderer of the message's kind builds the text from the database as it is
+   now (None: no longer wanted, marked ``dropped``).
+3. **hand over + send** -- the channel waits for its turn (the Telegram rate limiter: Telegram's
+   limits, answers to people first; see ``handlers/rate_limit.py``), then awaits the service's
+   ``handing_over``, which sets ``handed_over_at`` and commits, and immediately makes its network
+   call. From the hand-over on the message may reach the recipient.
 4. **settle** -- ``sent``, ``failed`` or back to ``pending`` with a later due time, committed.
+
+Claims belong to a live sender
+------------------------------
+A claim is a lease of ``lease`` (``[delivery] claim_lease``, 15 s by default): while a pass runs,
+a heartbeat renews ``claimed_at`` of every row this worker holds each ``lease / 3``, and takes
+back claims whose lease ran out (their sender died: kill -9, a power cut, an OOM kill). The
+sweep job runs a pass at least every ``lease / 2``, so a dead sender's claims are back in the
+queue within about 1.5 × ``lease`` even when every other sender is idle. On SQLite (one process)
+``take_back_all_claims`` at start returns every claim at once: any claim found then is a dead
+sender's.
 
 If the process dies
 -------------------
-* Before step 2 commits: the row is ``claimed`` without ``handed_over_at``. Nothing was sent.
-* Between step 2 and step 4 (the window of one HTTP request and one commit: tens of milliseconds
-  per message, at most ``send_timeout``): the row is ``claimed`` with ``handed_over_at``, and
-  whether Telegram delivered it is unknowable -- the Bot API has no idempotency key, and no way
-  to list what a bot has sent.
+* Before the hand-over commits: the row is ``claimed`` without ``handed_over_at``. Nothing was
+  sent; it goes back to the queue and is sent once.
+* Between the hand-over and step 4 (one HTTP request and one commit: tens of milliseconds, at
+  most ``send_timeout``): whether Telegram delivered it is unknowable -- the Bot API has no
+  idempotency key, and no way to list what a bot has sent. The row is **sent again** when its
+  claim is taken back (at-least-once in that window), with a warning naming the message: a
+  reminder or invitation that never arrives costs more (a missed meeting) than one that arrives
+  twice. The renderers still decide: a reminder of a session that has begun is dropped, not
+  sent late. A read timeout -- which Telegram also leaves ambiguous -- is retried the same way.
 
-Recovery: at every delivery pass (so at start, and every minute from the sweep job), rows claimed
-longer ago than ``lease`` (10 min; a live worker holds a claim at most ``send_timeout`` plus its
-place in the per-chat queue) go back to ``pending``. Those never handed over are simply sent.
-Those handed over are **sent again (at-least-once in that window)**, with a warning naming the
-message: a reminder or invite that never arrives costs more (a missed meeting) than one that
-arrives twice, and a read timeout -- which Telegram also leaves ambiguous -- is retried the same
-way. Graceful shutdown (SIGTERM) never leaves such rows: the service stops claiming, lets the
-sends in progress finish and settle, and returns what it claimed but did not hand over.
+Graceful shutdown (SIGTERM) never leaves such rows: the service stops claiming, withdraws the
+messages still waiting for their turn (they go back to the queue unsent, due as before), lets the
+sends already handed over finish and settle, and returns what it claimed but did not hand over.
 
-Two processes on one database never send a message twice: a row is claimed by one worker only,
-and every later step is conditional on ``claimed_by = <this worker> AND status = 'claimed'`` (a
-worker that lost its claim through the lease logs it instead of overwriting the other's result).
+Two processes on one database never send a message twice while both live: a row is claimed by
+one worker only, and every later step is conditional on ``claimed_by = <this worker> AND status =
+'claimed'`` (a worker that lost its claim logs it instead of overwriting the other's result).
 
 Telegram's answers (translated by ``handlers/notifier.py`` into ``bot.ports`` errors):
 ``RetryLaterError`` (429, after the rate limiter's own retries) goes back to the queue due
@@ -44,6 +55,7 @@ error logged next to the outbox id, never retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -59,6 +71,7 @@ from bot.notices.outbox import Queued, queue, queue_notice
 from bot.notices.rendering import RenderContext, Renderer
 from bot.ports import (
     MessageChannel,
+    NotHandedOver,
     Notification,
     NoWakeups,
     RecipientBlockedError,
@@ -72,7 +85,7 @@ from bot.ports import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE = timedelta(minutes=10)
+DEFAULT_LEASE = timedelta(seconds=15)
 DEFAULT_SEND_TIMEOUT = timedelta(seconds=90)
 
 
@@ -141,6 +154,7 @@ class DeliveryService:
         self.send_timeout = send_timeout
         self._pass_lock = asyncio.Lock()
         self._stopping = False
+        self._waiting_for_turn: set[asyncio.Task[None]] = set()  # rendered, not yet handed over
 
     @property
     def stopping(self) -> bool:
@@ -161,23 +175,46 @@ class DeliveryService:
                 return report
             report.recovered = await self.recover_expired_claims()
             in_flight: set[asyncio.Task[None]] = set()
-            refill_at = max(1, self.concurrency // 2)  # claim in batches, not one row per completion
-            nothing_due = False
-            while True:
-                running = keep_going() and not self._stopping
-                free = self.concurrency - len(in_flight)
-                if running and not nothing_due and (free >= refill_at or not in_flight):
-                    claimed = await self._claim(free)
-                    nothing_due = not claimed
-                    for message in claimed:
-                        in_flight.add(asyncio.create_task(self._deliver_one(message, keep_going, report)))
-                if not in_flight:
-                    break
-                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()  # _deliver_one handles every expected failure itself
-                nothing_due = False if done else nothing_due
+            heartbeat = asyncio.create_task(self._heartbeat(report), name="delivery-heartbeat")
+            try:
+                await self._run_pass(in_flight, keep_going, report)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
             return report
+
+    async def _run_pass(self, in_flight: set[asyncio.Task[None]], keep_going: Callable[[], bool], report: DeliveryReport) -> None:
+        refill_at = max(1, self.concurrency // 2)  # claim in batches, not one row per completion
+        nothing_due = False
+        while True:
+            running = keep_going() and not self._stopping
+            free = self.concurrency - len(in_flight)
+            if running and not nothing_due and (free >= refill_at or not in_flight):
+                claimed = await self._claim(free)
+                nothing_due = not claimed
+                for message in claimed:
+                    in_flight.add(asyncio.create_task(self._deliver_one(message, keep_going, report)))
+            if not in_flight:
+                return
+            done, pending = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            in_flight.intersection_update(pending)
+            for task in done:
+                if not task.cancelled():  # withdrawn at shutdown: release_unsent_claims returns it
+                    task.result()  # _deliver_one handles every expected failure itself
+            nothing_due = False if done else nothing_due
+
+    async def _heartbeat(self, report: DeliveryReport) -> None:
+        """While the pass runs: renew this worker's claims, and take back those of dead senders."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.uow_factory() as uow:
+                    await uow.outbox.renew_claims(worker=self.worker, now_utc=self.clock.now())
+                    await uow.commit()
+                report.recovered.extend(await self.recover_expired_claims())
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the pass; the next beat tries again
+                log.warning("delivery heartbeat failed; trying again in %s", self.lease / 3, exc_info=True)
 
     async def _claim(self, limit: int) -> list[OutgoingMessage]:
         async with self.uow_factory() as uow:
@@ -192,10 +229,19 @@ class DeliveryService:
         return due
 
     async def recover_expired_claims(self) -> list[int]:
-        """Put claims older than the lease (their worker died) back in the queue."""
+        """Put claims not renewed within the lease (their worker died) back in the queue."""
+        return await self._take_back(self.clock.now() - self.lease)
+
+    async def take_back_all_claims(self) -> list[int]:
+        """At the start of the only process (SQLite): every claim there is belongs to a dead sender."""
+        return await self._take_back(None)
+
+    async def _take_back(self, claimed_before: datetime | None) -> list[int]:
         async with self.uow_factory() as uow:
-            recovered = await uow.outbox.recover_expired_claims(claimed_before_utc=self.clock.now() - self.lease)
+            recovered = await uow.outbox.recover_expired_claims(claimed_before_utc=claimed_before)
             await uow.commit()
+        if recovered:
+            self.wakeups.outbox_changed(self.clock.now())
         for message_id, handed_over in recovered:
             if handed_over:
                 log.warning(
@@ -208,8 +254,11 @@ class DeliveryService:
         return [message_id for message_id, _ in recovered]
 
     async def shutdown(self) -> int:
-        """Stop claiming, let the running pass finish its sends, return unsent claims to the queue."""
+        """Stop claiming, withdraw what waits for its turn, let the sends already handed over
+        finish, and return unsent claims to the queue."""
         self._stopping = True
+        for task in list(self._waiting_for_turn):
+            task.cancel()
         async with self._pass_lock:
             async with self.uow_factory() as uow:
                 released = int(await uow.outbox.release_unsent_claims(worker=self.worker))
@@ -226,7 +275,7 @@ class DeliveryService:
             if prepared is None:
                 return
             contact, notification, channel = prepared
-            await self._send(message, contact, notification, channel, report)
+            await self._send(message, contact, notification, channel, keep_going, report)
         except Exception:  # noqa: BLE001 - one message's bug must not stop the others
             log.exception("outbox %s (%s): unexpected error while delivering", message.id, message.kind)
             await self._retry_or_fail(message, "unexpected error (see the log)", None, report)
@@ -234,7 +283,7 @@ class DeliveryService:
     async def _prepare(
         self, message: OutgoingMessage, keep_going: Callable[[], bool], report: DeliveryReport
     ) -> tuple[Contact, Notification, MessageChannel] | None:
-        """Render and hand over in one transaction; None when the message ends here."""
+        """Render in one transaction; None when the message ends here."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
             contact: Contact | None = await uow.contacts.get(message.contact_id)
@@ -280,20 +329,42 @@ class DeliveryService:
                 await uow.commit()
                 report.given_back.append(message.id)
                 return None
-            if not await uow.outbox.hand_over(message.id, worker=self.worker, now_utc=now):
-                log.warning("outbox %s: claim lost to another worker before sending (lease expired?); not sending", message.id)
-                report.lost_claims.append(message.id)
-                return None
-            await uow.commit()
         assert contact is not None and notification is not None and channel is not None
         return contact, notification, channel
 
     async def _send(
-        self, message: OutgoingMessage, contact: Contact, notification: Notification, channel: MessageChannel, report: DeliveryReport
+        self,
+        message: OutgoingMessage,
+        contact: Contact,
+        notification: Notification,
+        channel: MessageChannel,
+        keep_going: Callable[[], bool],
+        report: DeliveryReport,
     ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+
+        async def handing_over() -> None:
+            """Right before the network call: still running and still ours? Then say so, durably."""
+            self._waiting_for_turn.discard(task)  # from here on shutdown lets it finish
+            if not keep_going() or self._stopping:
+                raise NotHandedOver("stopping")
+            if not await asyncio.shield(self._hand_over(message)):
+                raise NotHandedOver("claim lost")
+
+        self._waiting_for_turn.add(task)
         try:
-            async with asyncio.timeout(self.send_timeout.total_seconds()):
-                await channel.send(contact, notification)
+            try:
+                async with asyncio.timeout(self.send_timeout.total_seconds()):
+                    await channel.send(contact, notification, handing_over=handing_over)
+            finally:
+                self._waiting_for_turn.discard(task)  # what follows is bookkeeping: never cut short
+        except NotHandedOver as exc:
+            if str(exc) == "stopping":
+                await self._give_back_unsent(message, report)
+            else:
+                log.warning("outbox %s: claim lost to another worker before sending (lease expired?); not sending", message.id)
+                report.lost_claims.append(message.id)
         except RetryLaterError as exc:
             await self._retry_or_fail(message, f"rate limited: {exc}", timedelta(seconds=max(1.0, exc.retry_after)), report)
         except (TransientSendError, TimeoutError) as exc:
@@ -305,6 +376,18 @@ class DeliveryService:
             await self._settle(message, OutboxStatus.FAILED, f"rejected: {exc}", report.failed, report)
         else:
             await self._settle(message, OutboxStatus.SENT, None, report.sent, report)
+
+    async def _hand_over(self, message: OutgoingMessage) -> bool:
+        async with self.uow_factory() as uow:
+            won: bool = await uow.outbox.hand_over(message.id, worker=self.worker, now_utc=self.clock.now())
+            await uow.commit()
+        return won
+
+    async def _give_back_unsent(self, message: OutgoingMessage, report: DeliveryReport) -> None:
+        async with self.uow_factory() as uow:
+            won = await uow.outbox.give_back(message.id, worker=self.worker, due_utc=message.due_utc, error=None)
+            await uow.commit()
+        (report.given_back if won else report.lost_claims).append(message.id)
 
     async def _settle(
         self, message: OutgoingMessage, status: OutboxStatus, error: str | None, outcome: list[int], report: DeliveryReport

@@ -113,12 +113,13 @@ class MailInService(ServiceBase):
         key = message_key(mail, raw)
         now = self.now()
         async with self.uow() as uow:
-            before = await uow.mail_in.outcome_of(key)
-            if before is not None:
-                return TakenIn(before, "taken in before", repeated=True)
             outcome, detail = await self._act(uow, mail, key, now)
+            # The record last, in the same transaction: for a message taken in before it is
+            # refused, and nothing this transaction did is kept (a repeat is rare; acting first
+            # spares every other message a round trip to the database).
             if not await uow.mail_in.record(key, outcome=outcome, detail=detail, now_utc=now):
-                return TakenIn(await uow.mail_in.outcome_of(key) or outcome, "taken in by another reader", repeated=True)
+                await uow.rollback()
+                return TakenIn(await uow.mail_in.outcome_of(key) or outcome, "taken in before", repeated=True)
             await uow.commit()
         where = f"message {mail.message_id or '(no Message-ID)'} from {mail.sender or '(no sender)'}"
         if outcome == UNMATCHED:
@@ -154,7 +155,8 @@ class MailInService(ServiceBase):
         session = await uow.sessions.by_uid(answer.uid)
         if session is None:
             return UNMATCHED, f"no session has the UID {answer.uid}"
-        invited = {c.email.lower(): c for c, _ in await uow.sessions.participants(session.id) if c.email}
+        participants = [c for c, _ in await uow.sessions.participants(session.id)]
+        invited = {c.email.lower(): c for c in participants if c.email}
         if answer.method is ItipMethod.REFRESH:
             return await self._refresh(uow, session, answer, invited, key, now)
         found = _whose_answer(answer, invited)
@@ -168,7 +170,9 @@ class MailInService(ServiceBase):
             return await self._counter(uow, session, answer, contact, key, now)
         if partstat not in ANSWERS:
             return PROCESSED, f"{contact.display_name} answered {partstat}: nothing to record (a delegate's own reply will follow)"
-        await record_attendance(uow, self.config, session, contact, ANSWERS[partstat], now, answered_sequence=answer.sequence)
+        await record_attendance(
+            uow, self.config, session, contact, ANSWERS[partstat], now, answered_sequence=answer.sequence, participants=participants
+        )
         earlier = " (for an earlier time)" if answer.sequence < session.sequence else ""
         return PROCESSED, f"{contact.display_name}: {partstat} for session {session.id}{earlier}"
 

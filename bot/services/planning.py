@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import Config
-from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, Role
+from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, NoTimeExplanation, Role
 from bot.notices.outbox import queue_notice
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
 from bot.planner.calendar import CityId
-from bot.planner.queries import alternatives, explain
+from bot.planner.queries import every_alternative, every_explanation
 from bot.ports import UnitOfWork
 from bot.services.base import ServiceBase
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
+ATTEMPTS = 3  # plans made again when the inputs changed while planning
 
 
 def distinct_days(slots: list[Slot], count: int) -> list[Slot]:
@@ -58,6 +60,25 @@ class PlanningReport:
     unschedulable: int
     waiting_for_hours: int
     confirmed_automatically: int
+    skipped: bool = False  # another process was planning; this run did nothing and asked for another
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one planning run read, in one transaction."""
+
+    matches: tuple[Match, ...]  # the live ones
+    calendars: PlanningProblem  # cities and confirmed sessions, no requests
+    problem: PlanningProblem  # the same with a request per plannable match
+    proposals: dict[int, list[tuple[datetime, float]]]  # each match's offered slots before this run
+    coordinators: tuple[Contact, ...]
+    waiting: tuple[Match, ...]  # a city without hours yet
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    slots: dict[int, list[Slot]]  # planned match -> its offered slots, the planner's choice first
+    reasons: dict[int, NoTimeExplanation]  # a match without a common time -> why
 
 
 class PlanningService(ServiceBase):
@@ -67,7 +88,15 @@ class PlanningService(ServiceBase):
 
     async def plan_and_notify(self) -> PlanningReport:
         """Plan every open match together and tell the coordinators what changed."""
-        async with self._lock:  # the one planning lock: every planning run comes through here
+        # Every planning run comes through here: the asyncio lock orders the runs of this process,
+        # the database's lock lets one process at a time plan (two runs writing the same matches'
+        # proposals would undo each other's notices). A process that finds another planning skips,
+        # and asks for a run after the debounce, which plans whatever it changed meanwhile.
+        async with self._lock, self.root.uow_factory.exclusively("planning") as mine:
+            if not mine:
+                log.info("planning: another process is planning now; skipped, trying again shortly")
+                self.wakeups.planning_needed()
+                return PlanningReport(0, 0, 0, 0, skipped=True)
             report, auto = await self._plan()
             confirmed = 0
             for match_id in auto:  # only filled with auto_confirm on
@@ -75,55 +104,96 @@ class PlanningService(ServiceBase):
         return PlanningReport(report.planned, report.unschedulable, report.waiting_for_hours, confirmed)
 
     async def _plan(self) -> tuple[PlanningReport, list[int]]:
+        """Read a snapshot, plan outside any transaction, write what changed in one short one.
+
+        Planning 450 matches takes the planner a while; on SQLite a transaction holds the only
+        write lock, so planning inside one made every answer wait for the whole run. Here the
+        reads and the writes are two short transactions, and the planner runs between them in a
+        worker thread, so the event loop keeps answering. The write transaction first reads the
+        inputs again: if a match, an hour or a session changed meanwhile, the plan is stale and
+        the run starts over (a few times; then it asks for another run and writes nothing).
+        """
         now = self.now()
-        scheduling = self.config.scheduling
+        for _ in range(ATTEMPTS):
+            snapshot = await self._snapshot(now)
+            if snapshot is None:
+                return PlanningReport(0, 0, 0, 0), []
+            log.debug("planning: %d live matches read; planning outside the database", len(snapshot.matches))
+            outcome = await asyncio.to_thread(self._solve, snapshot)
+            written = await self._write(snapshot, outcome, now)
+            if written is not None:
+                return written
+            log.info("planning: matches or calendars changed while planning; planning again")
+        self.wakeups.planning_needed()
+        return PlanningReport(0, 0, 0, 0, skipped=True), []
+
+    async def _snapshot(self, now: datetime) -> _Snapshot | None:
         async with self.uow() as uow:
             matches = await uow.matches.with_status(*LIVE_MATCH_STATUSES)
             if not matches:
-                return PlanningReport(0, 0, 0, 0), []
-            problem = await planning_problem(uow, self.config, now)
-            calendars = problem.cities
-            waiting = [m for m in matches if not calendars[m.city_a_id].windows or not calendars[m.city_b_id].windows]
-            plannable = [m for m in matches if m not in waiting]
-            duration = int(scheduling.duration.total_seconds() // 60)
-            problem = replace(
-                problem, requests=tuple(MeetingRequest(m.id, m.city_a_id, m.city_b_id, duration) for m in plannable)
-            )
-            result = plan(problem)
-            auto_confirm: list[int] = []
-            planned = unschedulable = 0
+                return None
+            calendars = await planning_problem(uow, self.config, now)
+            proposals = await uow.matches.proposals_of([m.id for m in matches])
             coordinators = await uow.contacts.with_role(Role.COORDINATOR)
-            for match in plannable:
-                if match.id in result.scheduled:
+        duration = int(self.config.scheduling.duration.total_seconds() // 60)
+        waiting = [m for m in matches if not calendars.cities[m.city_a_id].windows or not calendars.cities[m.city_b_id].windows]
+        requests = tuple(MeetingRequest(m.id, m.city_a_id, m.city_b_id, duration) for m in matches if m not in waiting)
+        return _Snapshot(tuple(matches), calendars, replace(calendars, requests=requests), proposals, tuple(coordinators), tuple(waiting))
+
+    def _solve(self, snapshot: _Snapshot) -> _Outcome:
+        """The planner's part, pure: no database, no event loop (it runs in a worker thread)."""
+        problem = snapshot.problem
+        result = plan(problem)
+        options = every_alternative(problem, result, OPTIONS_CONSIDERED)
+        slots = {match_id: distinct_days(found, self.config.scheduling.slots_offered) for match_id, found in options.items()}
+        reasons = {match_id: replace(why, earliest_start_utc=None) for match_id, why in every_explanation(problem, result).items()}
+        return _Outcome(slots, reasons)  # type: ignore[arg-type]  # request ids are match ids here
+
+    async def _write(self, snapshot: _Snapshot, outcome: _Outcome, now: datetime) -> tuple[PlanningReport, list[int]] | None:
+        """Store the plan in one short transaction, or None when its inputs changed meanwhile."""
+        scheduling = self.config.scheduling
+        async with self.uow() as uow:
+            if (
+                tuple(await uow.matches.with_status(*LIVE_MATCH_STATUSES)) != snapshot.matches
+                or await planning_problem(uow, self.config, now) != snapshot.calendars
+            ):
+                return None
+            auto_confirm: list[int] = []
+            proposals: dict[int, list[tuple[datetime, float]]] = {}
+            planned = unschedulable = 0
+            for match in snapshot.matches:
+                previous = snapshot.proposals.get(match.id, [])
+                if match in snapshot.waiting:
+                    target: tuple[MatchStatus, str | None, NoTimeExplanation | None] = (MatchStatus.OPEN, "waiting_for_hours", None)
+                    new: list[tuple[datetime, float]] = []
+                elif match.id in outcome.slots:
                     planned += 1
-                    slots = distinct_days(alternatives(problem, result, match.id, OPTIONS_CONSIDERED), scheduling.slots_offered)
-                    previous = await uow.matches.proposals(match.id)
-                    await uow.matches.set_proposals(match.id, [(s.start_utc, s.comfort) for s in slots])
-                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.PLANNED, now)
-                    best_changed = not previous or previous[0][0] != slots[0].start_utc
+                    slots = outcome.slots[match.id]
+                    target, new = (MatchStatus.PLANNED, None, None), [(s.start_utc, s.comfort) for s in slots]
                     if scheduling.auto_confirm:
                         auto_confirm.append(match.id)
-                    elif best_changed:
-                        await self._tell(uow, coordinators, NoticeKind.PLANNED_MATCH, match, now, key=slots[0].start_utc.isoformat())
+                    elif not previous or previous[0][0] != slots[0].start_utc:
+                        await self._tell(uow, snapshot.coordinators, NoticeKind.PLANNED_MATCH, match, now, key=slots[0].start_utc.isoformat())
                 else:
                     unschedulable += 1
-                    # The earliest start moves with the clock; the rest says whether anything changed.
-                    no_time = replace(explain(problem, match.id, result), earliest_start_utc=None)
-                    changed = match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time
-                    await uow.matches.set_proposals(match.id, [])
-                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.UNSCHEDULABLE, now, no_time=no_time)
-                    if changed:
+                    no_time = outcome.reasons[match.id]
+                    target, new = (MatchStatus.UNSCHEDULABLE, None, no_time), []
+                    if match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time:
                         key = hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]
-                        await self._tell(uow, coordinators, NoticeKind.UNSCHEDULABLE_MATCH, match, now, key=key)
-            for match in waiting:
-                await uow.matches.set_proposals(match.id, [])
-                await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, MatchStatus.OPEN, now, reason="waiting_for_hours")
+                        await self._tell(uow, snapshot.coordinators, NoticeKind.UNSCHEDULABLE_MATCH, match, now, key=key)
+                if new != previous:
+                    proposals[match.id] = new
+                if (match.status, match.reason, match.no_time) != target:
+                    status, reason, why = target
+                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, status, now, reason=reason, no_time=why)
+            await uow.matches.set_proposals_of(proposals)
             await uow.commit()
         self.wakeups.outbox_changed(now)
-        log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, len(waiting))
-        return PlanningReport(planned, unschedulable, len(waiting), 0), auto_confirm
+        waiting = len(snapshot.waiting)
+        log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, waiting)
+        return PlanningReport(planned, unschedulable, waiting, 0), auto_confirm
 
-    async def _tell(self, uow: UnitOfWork, coordinators: list[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
+    async def _tell(self, uow: UnitOfWork, coordinators: Sequence[Contact], kind: NoticeKind, match: Match, now: datetime, key: str) -> None:
         await queue_notice(
             uow, kind, coordinators, key=f"{kind.value}:{match.id}:{key}", due_utc=now, payload={"match_id": match.id},
             email_enabled=self.config.email.enabled,

@@ -115,7 +115,7 @@ RECENTLY_BEGUN = timedelta(hours=2)
 
 async def record_attendance(
     uow: UnitOfWork, config: Config, session: Session, contact: Contact, attend: bool, now: datetime,
-    *, answered_sequence: int | None = None,
+    *, answered_sequence: int | None = None, participants: list[Contact] | None = None,
 ) -> bool:
     """Record one participant's answer and tell the coordinators and the partner city; False if not invited.
 
@@ -123,13 +123,16 @@ async def record_attendance(
     calendar's reply by e-mail (``bot.services.mail_in``). A calendar may answer an earlier
     version of the invitation (``answered_sequence`` below the session's): the answer counts, and
     the notice says it was given for an earlier time. Telling twice is a no-op (the key).
+    ``participants``: the session's, when the caller has just read them.
     """
     answer = Attendance.YES if attend else Attendance.NO
     if not await uow.sessions.answer(session.id, contact.id, answer, now):
         return False
     earlier = answered_sequence is not None and answered_sequence < session.sequence
+    if participants is None:
+        participants = [c for c, _ in await uow.sessions.participants(session.id)]
     informed = [
-        c for c, _ in await uow.sessions.participants(session.id)
+        c for c in participants
         if c.id != contact.id and (c.role is Role.COORDINATOR or c.city_id != contact.city_id)
     ]
     payload: dict[str, object] = {"session_id": session.id, "who": contact.id, "answer": answer.value}
@@ -362,10 +365,10 @@ class SessionService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             session = await uow.sessions.get(session_id)
-            if session is None or session.status is SessionStatus.CANCELLED:
-                raise user_error(NotFoundError, "This session was cancelled or no longer exists.")
-            if session.sequence != expected_sequence:
-                raise user_error(ConflictError, "Someone changed this session first; look at /schedule again.")
+            if session is None:
+                raise user_error(NotFoundError, "This session no longer exists.")
+            if session.sequence != expected_sequence or session.status is SessionStatus.CANCELLED:
+                raise SessionChangedError(await self._session_view(uow, session))  # moved or cancelled since the proposal
             proposer = next((c for c, _ in await uow.sessions.participants(session_id) if c.id == contact_id), None)
             if proposer is None:
                 raise user_error(NotFoundError, "This person is no longer invited to the session.")

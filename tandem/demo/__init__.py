@@ -49,7 +49,8 @@ from bot.i18n import Place, format_instant
 from bot.mailboxes import MaildirMailbox
 from bot.services import Services
 from bot.services.delivery import DeliveryService
-from handlers.jobs import DELIVER_SWEEP_JOB, PLANNING_JOB
+from handlers.jobs import PLANNING_JOB
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import ChatDriver, FakeBotApi, FakeUser, OfflineRequest, SentMessage
 from storage.db import upgrade_async
 from tandem.app import SERVICES_KEY, build_application
@@ -117,17 +118,16 @@ class Demo:
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
 
-        The scheduler runs for real (delivery jobs fire by themselves); the demo only skips the
-        waiting: a debounced planning run starts at once, and the minute-by-minute delivery sweep
-        runs whenever the demo's clock has jumped.
+        The scheduler and the delivery loop run for real; the demo only skips the waiting: a
+        debounced planning run starts at once, and a delivery pass runs whenever the demo's clock
+        has jumped (the loop sleeps on the real clock).
         """
         queue = self.application.job_queue
         for job in queue.get_jobs_by_name(PLANNING_JOB):
             job.schedule_removal()
             await job.run(self.application)
         while True:
-            for job in queue.get_jobs_by_name(DELIVER_SWEEP_JOB):
-                await job.run(self.application)
+            await self.delivery.deliver_due()
             due = await self.delivery.next_due()
             if due is None or due > self.clock.now():
                 return
@@ -478,7 +478,7 @@ async def run_demo(
             web=WebConfig(enabled=True, base_url=base_url, secret=Secret(secrets.token_urlsafe(32))),
         )
         demo.application = build_application(
-            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, per_chat_interval=0
+            config, request=OfflineRequest(demo.api), get_updates_request=OfflineRequest(demo.api), clock=demo.clock, rate_limiter=TelegramRateLimiter(speed=1000)
         )
         demo._driver = ChatDriver(demo.api, demo.application)
         async with demo.application:

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, DatabaseConfig, ProgrammeConfig, Secret, TelegramConfig, TopicConfig
 from bot.domain import Pairing
 from bot.services import Services
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import ChatDriver, FakeBotApi, OfflineRequest
 from storage.db import upgrade_async
 from tandem.app import SERVICES_KEY, build_application
@@ -74,7 +75,7 @@ async def open_harness(
         programme=programme(coordinator_language),
         **sections,  # type: ignore[arg-type]
     )
-    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=None, per_chat_interval=0)
+    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), clock=clock, rate_limiter=TelegramRateLimiter(speed=1000))
     await application.initialize()
     await application.post_init(application)  # what run_polling does after initialize
     return Harness(api, application, clock)

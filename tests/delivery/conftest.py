@@ -3,6 +3,7 @@ one topic; each city has a contact, and there is a coordinator. Instants are fix
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.domain import Contact, Role, Session
 from storage.uow import UnitOfWorkFactory
+from tests.local_smtp import RecordingHandler, smtp_server
 
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)
 SESSION_START = datetime(2027, 3, 31, 8, 0, tzinfo=timezone.utc)  # 16:00 in Panjin, 09:00 in Lisbon (WEST)
@@ -65,3 +67,10 @@ async def make_programme(uow_factory: UnitOfWorkFactory, *, start_utc: datetime 
 @pytest.fixture
 async def programme(uow_factory: UnitOfWorkFactory) -> Programme:
     return await make_programme(uow_factory)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[RecordingHandler, int]]:
+    """A local SMTP server (aiosmtpd): the e-mail channel's network boundary."""
+    with smtp_server() as server:
+        yield server

@@ -10,12 +10,14 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import Channel, Contact, NoticeKind, OutboxStatus, OutgoingMessage, Role
-from bot.email import DeliveryError, EmailChannel
+from bot.email import EmailChannel, SmtpMailer
 from bot.notices.outbox import Queued, queue
-from bot.ports import Notification, RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
+from bot.ports import Notification, RejectedError, TransientSendError
+from offline_bot_api import Fault
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, Programme
-from tests.delivery.support import PING, RecordingChannel, delivery_service
+from tests.delivery.support import PING, TelegramBoundary, delivery_service
+from tests.local_smtp import free_port, smtp_server
 
 CONTACT_UNREACHABLE_KIND = NoticeKind.CONTACT_UNREACHABLE.value
 
@@ -39,8 +41,8 @@ async def row(uow_factory: UnitOfWorkFactory, message_id: int) -> OutgoingMessag
 
 async def test_retry_after_puts_the_message_back_due_when_telegram_said(programme: Programme) -> None:
     clock = ManualClock(NOW)
-    telegram = RecordingChannel()
-    telegram.fail_next(RetryLaterError("Too Many Requests: retry after 7", retry_after=7))
+    telegram = TelegramBoundary()
+    telegram.api.fail_next("sendMessage", kind=Fault.RETRY_AFTER, retry_after=7)
     service = delivery_service(programme.uow_factory, clock, telegram)
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
 
@@ -56,8 +58,8 @@ async def test_retry_after_puts_the_message_back_due_when_telegram_said(programm
 
 async def test_network_errors_back_off_exponentially_and_give_up_after_the_last_attempt(programme: Programme) -> None:
     clock = ManualClock(NOW)
-    telegram = RecordingChannel()
-    telegram.fail_next(*(TransientSendError("TimedOut: Timed out") for _ in range(3)))
+    telegram = TelegramBoundary()
+    telegram.api.fail_next("sendMessage", kind=Fault.NETWORK_ERROR, count=3)
     service = delivery_service(programme.uow_factory, clock, telegram)  # 30 s, then 60 s; 3 attempts at most
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
 
@@ -74,8 +76,8 @@ async def test_network_errors_back_off_exponentially_and_give_up_after_the_last_
 
 async def test_a_network_error_once_is_retried_and_sent_once(programme: Programme) -> None:
     clock = ManualClock(NOW)
-    telegram = RecordingChannel()
-    telegram.fail_next(TransientSendError("NetworkError: Server disconnected"))
+    telegram = TelegramBoundary()
+    telegram.api.fail_next("sendMessage", kind=Fault.NETWORK_ERROR)
     service = delivery_service(programme.uow_factory, clock, telegram)
     await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
     await service.deliver_due()
@@ -93,8 +95,8 @@ async def test_a_blocked_bot_marks_the_contact_unreachable_and_tells_the_coordin
                                         now_utc=NOW, telegram_user_id=9002, chat_id=9002)
         await uow.commit()
     clock = ManualClock(NOW)
-    telegram = RecordingChannel()
-    telegram.fail_next(RecipientBlockedError("Forbidden: bot was blocked by the user"))
+    telegram = TelegramBoundary()
+    telegram.api.fail_next("sendMessage", programme.lisbon_contact.chat_id, kind=Fault.BLOCKED)
     service = delivery_service(programme.uow_factory, clock, telegram)
     first = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
     later = await ping(programme.uow_factory, programme.lisbon_contact.id, 2, due=NOW + timedelta(hours=1))
@@ -107,10 +109,10 @@ async def test_a_blocked_bot_marks_the_contact_unreachable_and_tells_the_coordin
         assert not (await uow.contacts.get(programme.lisbon_contact.id)).reachable
         notices = [m for m in await uow.outbox.list() if m.kind == CONTACT_UNREACHABLE_KIND]
     assert sorted(n.contact_id for n in notices) == [programme.coordinator.id, second.id]
-    [english] = telegram.texts_to(programme.coordinator.id)
+    [english] = telegram.texts_to(programme.coordinator.chat_id)
     assert english.startswith("Ana Costa (Lisbon) has blocked Tandem on Telegram")
     assert "no e-mail address either" in english
-    assert telegram.texts_to(second.id)[0].startswith("Ana Costa (Lisbon) hat Tandem in Telegram blockiert")
+    assert telegram.texts_to(second.chat_id)[0].startswith("Ana Costa (Lisbon) hat Tandem in Telegram blockiert")
 
     clock.advance(timedelta(hours=1))  # the next message to her is not even tried, and nobody is told again
     attempts = telegram.attempts
@@ -123,19 +125,19 @@ async def test_a_blocked_bot_marks_the_contact_unreachable_and_tells_the_coordin
 async def test_a_bad_request_fails_at_once_and_is_logged_with_the_outbox_id(
     programme: Programme, caplog: pytest.LogCaptureFixture
 ) -> None:
-    telegram = RecordingChannel()
-    telegram.fail_next(RejectedError("Bad Request: can't parse entities"))
+    telegram = TelegramBoundary()
+    telegram.api.fail_next("sendMessage", kind=Fault.BAD_REQUEST, description="Bad Request: can't parse entities")
     service = delivery_service(programme.uow_factory, ManualClock(NOW), telegram)
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
     with caplog.at_level(logging.ERROR):
         assert (await service.deliver_due()).failed == [message_id]
     assert telegram.attempts == 1
-    assert any(f"outbox {message_id}" in r.getMessage() and "can't parse entities" in r.getMessage() for r in caplog.records)
+    assert any(f"outbox {message_id}" in r.getMessage() and "parse entities" in r.getMessage() for r in caplog.records)
     assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.FAILED
 
 
 async def test_a_kind_without_a_renderer_fails_and_is_logged(programme: Programme, caplog: pytest.LogCaptureFixture) -> None:
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1, kind="no_such_kind")
     with caplog.at_level(logging.ERROR):
         report = await delivery_service(programme.uow_factory, ManualClock(NOW), telegram).deliver_due()
@@ -146,7 +148,7 @@ async def test_a_kind_without_a_renderer_fails_and_is_logged(programme: Programm
 async def test_shutdown_in_the_middle_returns_unsent_claims_and_a_new_sender_sends_each_once(programme: Programme) -> None:
     ids = [await ping(programme.uow_factory, programme.lisbon_contact.id, n) for n in range(10)]
     clock = ManualClock(NOW)
-    first_channel = RecordingChannel()
+    first_channel = TelegramBoundary()
     first = delivery_service(programme.uow_factory, clock, first_channel, concurrency=4)
     # SIGTERM arrives after the third message went out: the application stops "running".
     report = await first.deliver_due(keep_going=lambda: len(first_channel.delivered) < 3)
@@ -154,15 +156,15 @@ async def test_shutdown_in_the_middle_returns_unsent_claims_and_a_new_sender_sen
     assert 3 <= len(report.sent) < len(ids)
     async with programme.uow_factory() as uow:
         assert await uow.outbox.list(status=OutboxStatus.CLAIMED) == []
-    second_channel = RecordingChannel()
+    second_channel = TelegramBoundary(first_channel.api)  # the same Telegram, another bot process
     await delivery_service(programme.uow_factory, clock, second_channel).deliver_due()
-    texts = [d.text for d in first_channel.delivered + second_channel.delivered]
+    texts = [d.text for d in second_channel.delivered]
     assert sorted(texts) == sorted(f"ping {n} for Ana Costa" for n in range(10))
 
 
 async def test_shutdown_returns_what_this_sender_claimed_but_never_handed_over(programme: Programme) -> None:
     message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
-    service = delivery_service(programme.uow_factory, ManualClock(NOW), RecordingChannel())
+    service = delivery_service(programme.uow_factory, ManualClock(NOW), TelegramBoundary())
     async with programme.uow_factory() as uow:
         assert len(await uow.outbox.claim_due(now_utc=NOW, worker=service.worker, limit=5)) == 1
         await uow.commit()
@@ -175,16 +177,17 @@ async def test_a_crashed_senders_claims_come_back_after_the_lease_and_only_hande
     programme: Programme, caplog: pytest.LogCaptureFixture
 ) -> None:
     never_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 1)
-    maybe_sent = await ping(programme.uow_factory, programme.lisbon_contact.id, 2)
+    maybe_sent = await ping(programme.uow_factory, programme.panjin_contact.id, 2)
     async with programme.uow_factory() as uow:  # the dead process: claimed both, handed one over, then died
         assert len(await uow.outbox.claim_due(now_utc=NOW, worker="dead:1", limit=10)) == 2
         assert await uow.outbox.hand_over(maybe_sent, worker="dead:1", now_utc=NOW)
         await uow.commit()
-    clock = ManualClock(NOW + timedelta(minutes=5))
-    telegram = RecordingChannel()
+    clock = ManualClock(NOW + timedelta(seconds=10))
+    telegram = TelegramBoundary()
     service = delivery_service(programme.uow_factory, clock, telegram)
+    assert service.lease == timedelta(seconds=15)
     assert (await service.deliver_due()).sent == []  # within the lease: the owner may be alive
-    clock.set(NOW + timedelta(minutes=11))
+    clock.set(NOW + timedelta(seconds=16))
     with caplog.at_level(logging.INFO):
         report = await service.deliver_due()
     assert sorted(report.recovered) == sorted([never_sent, maybe_sent])
@@ -212,43 +215,43 @@ async def test_a_sender_that_lost_its_claim_does_not_overwrite_the_new_owners_re
     assert (await row(programme.uow_factory, message_id)).status is OutboxStatus.SENT
 
 
-class FakeMailer:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.sent: list[EmailMessage] = []
-        self.error = error
-
-    async def send(self, message: EmailMessage) -> None:
-        if self.error is not None:
-            raise self.error
-        self.sent.append(message)
-
-
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("address", "expected"),
     [
-        (DeliveryError("451 try later", temporary=True, code=451), TransientSendError),
-        (DeliveryError("550 no such mailbox", temporary=False, code=550), RejectedError),
-        (ConnectionRefusedError("connection refused"), TransientSendError),
+        ("busy@panjin.example", TransientSendError),  # 451: worth trying again later
+        ("nobody@panjin.example", RejectedError),  # 550: never
+        (None, TransientSendError),  # no server listening: connection refused
     ],
     ids=["4xx", "5xx", "refused"],
 )
-async def test_the_email_channel_says_whether_a_mail_failure_is_worth_retrying(error: Exception, expected: type) -> None:
-    channel = EmailChannel(FakeMailer(error), from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
-    contact = Contact(1, "Li Wei", Role.CONTACT, "zh", email="li.wei@panjin.example")
-    mail = EmailMessage()
-    mail["Subject"] = "x"
-    mail.set_content("x")
-    with pytest.raises(expected):
-        await channel.send(contact, Notification(text="x", email=mail))
+async def test_the_email_channel_says_whether_a_mail_failure_is_worth_retrying(address: str | None, expected: type) -> None:
+    with smtp_server() as (handler, port):
+        if address is None:
+            port = free_port()  # nobody listens there
+        mailer = SmtpMailer(host="127.0.0.1", port=port, security="none", timeout=10.0)
+        channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+        contact = Contact(1, "Li Wei", Role.CONTACT, "zh", email=address or "li.wei@panjin.example")
+        mail = EmailMessage()
+        mail["Subject"] = "x"
+        mail.set_content("x")
+        with pytest.raises(expected):
+            await channel.send(contact, Notification(text="x", email=mail), handing_over=nothing_to_record)
+        assert handler.received == []
+
+
+async def nothing_to_record() -> None:
+    """The hand-over of a test that sends through a channel without a delivery service."""
 
 
 async def test_the_email_channel_completes_the_headers_the_renderer_left_out() -> None:
-    mailer = FakeMailer()
-    channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
-    mail = EmailMessage()
-    mail["Subject"] = "Erinnerung"
-    mail.set_content("x")
-    await channel.send(Contact(1, "Ana", Role.CONTACT, "de", email="ana@lisboa.example"), Notification(text="x", email=mail))
-    [sent] = mailer.sent
+    with smtp_server() as (handler, port):
+        mailer = SmtpMailer(host="127.0.0.1", port=port, security="none", timeout=10.0)
+        channel = EmailChannel(mailer, from_address="tandem@example.org", from_name="Tandem", clock=ManualClock(NOW))
+        mail = EmailMessage()
+        mail["Subject"] = "Erinnerung"
+        mail.set_content("x")
+        contact = Contact(1, "Ana", Role.CONTACT, "de", email="ana@lisboa.example")
+        await channel.send(contact, Notification(text="x", email=mail), handing_over=nothing_to_record)
+    [sent] = handler.messages()
     assert sent["From"] == "Tandem <tandem@example.org>" and sent["To"] == "ana@lisboa.example"
     assert sent["Date"] == "Mon, 22 Mar 2027 08:00:00 +0000" and sent["Message-ID"].endswith("@example.org>")

@@ -12,12 +12,12 @@ from bot.clock import ManualClock
 from bot.config import Config, EmailConfig, ProgrammeConfig
 from bot.domain import Channel, OutboxStatus
 from bot.notices.reminders import drop_reminders, queue_reminders
-from bot.ports import RecipientBlockedError
 from bot.services.delivery import DeliveryReport
 from storage.models import ContactRow
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, OFFSETS, SESSION_START, Programme, make_programme
-from tests.delivery.support import RecordingChannel, delivery_service
+from tests.delivery.support import EmailBoundary, TelegramBoundary, delivery_service
+from tests.local_smtp import RecordingHandler
 
 H = timedelta(hours=1)
 
@@ -52,7 +52,7 @@ async def statuses(programme: Programme) -> dict[str, int]:
 async def test_each_participant_gets_each_reminder_once_in_their_language_and_zone(programme: Programme) -> None:
     assert await queue(programme) == 6  # 2 offsets x 3 participants, Telegram only (no addresses)
     clock = ManualClock(NOW)
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     service = delivery_service(programme.uow_factory, clock, telegram)
 
     assert (await service.deliver_due()).sent == []  # nothing due a week ahead
@@ -64,18 +64,18 @@ async def test_each_participant_gets_each_reminder_once_in_their_language_and_zo
 
     # Each in the reader's own zone first, then the partner's: Lisbon changed to summer time on
     # 28 March, Shanghai has none, so the gap is 7 hours this week (8 the week before).
-    [day_before_zh, hour_before_zh] = telegram.texts_to(programme.panjin_contact.id)
+    [day_before_zh, hour_before_zh] = telegram.texts_to(programme.panjin_contact.chat_id)
     assert day_before_zh.splitlines()[:2] == [
         "提醒：您与Lisbon关于“湿地保护”的会谈将于1天后开始。",
         "时间：2027年3月31日 星期三 16:00 Panjin（UTC+8） · 09:00 Lisbon（UTC+1）",
     ]
     assert "1小时后" in hour_before_zh
-    [day_before_de, _] = telegram.texts_to(programme.lisbon_contact.id)
+    [day_before_de, _] = telegram.texts_to(programme.lisbon_contact.chat_id)
     assert day_before_de.splitlines()[:2] == [
         "Erinnerung: Ihr Gespräch mit Panjin zum Thema „Feuchtgebietsschutz“ beginnt in 1 Tag.",
         "Wann: Mi., 31. März 2027, 09:00 Lisbon (UTC+1) · 16:00 Panjin (UTC+8)",
     ]
-    [day_before_en, _] = telegram.texts_to(programme.coordinator.id)  # the programme's zone, Brussels
+    [day_before_en, _] = telegram.texts_to(programme.coordinator.chat_id)  # the programme's zone, Brussels
     assert day_before_en.splitlines()[:2] == [
         "Reminder: your session with Panjin – Lisbon on “Wetland protection” starts in 1 day.",
         "When: Wed 31 Mar 2027, 10:00 Brussels (UTC+2) · 16:00 Panjin (UTC+8) · 09:00 Lisbon (UTC+1)",
@@ -96,18 +96,18 @@ async def test_a_reminder_missed_while_the_bot_was_down_goes_out_late_and_the_su
 ) -> None:
     await queue(programme)
     clock = ManualClock(SESSION_START - timedelta(minutes=30))  # down from before the 24 h reminder until now
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     report = await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
     assert len(report.sent) == 3 and len(report.dropped) == 3  # the 1 h ones, late; the 24 h ones dropped
-    [text] = telegram.texts_to(programme.lisbon_contact.id)
+    [text] = telegram.texts_to(programme.lisbon_contact.chat_id)
     assert text.startswith("(Verspätet gesendet") and "30 Minuten" in text
-    assert telegram.texts_to(programme.panjin_contact.id)[0].startswith("（延迟发送")
+    assert telegram.texts_to(programme.panjin_contact.chat_id)[0].startswith("（延迟发送")
 
 
 async def test_a_reminder_a_few_minutes_behind_is_not_called_late(programme: Programme) -> None:
     await queue(programme)
     clock = ManualClock(SESSION_START - 24 * H + timedelta(minutes=3))
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
     assert len(telegram.delivered) == 3
     assert not any(d.text.startswith("(") for d in telegram.delivered)
@@ -116,7 +116,7 @@ async def test_a_reminder_a_few_minutes_behind_is_not_called_late(programme: Pro
 async def test_a_reminder_whose_session_has_begun_is_dropped_and_logged(programme: Programme, caplog: pytest.LogCaptureFixture) -> None:
     await queue(programme)
     clock = ManualClock(SESSION_START + timedelta(minutes=5))
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     with caplog.at_level(logging.INFO):
         report = await delivery_service(programme.uow_factory, clock, telegram).deliver_due()
     assert telegram.delivered == [] and len(report.dropped) == 6
@@ -136,13 +136,13 @@ async def test_a_reschedule_between_queuing_and_sending_moves_the_reminders(prog
     assert await statuses(programme) == {"dropped": 6, "pending": 6}
 
     clock = ManualClock(SESSION_START - 24 * H)  # the old time: nothing goes out
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     service = delivery_service(programme.uow_factory, clock, telegram)
     assert (await service.deliver_due()).sent == []
     clock.set(new_start - 24 * H)
     await service.deliver_due()
     assert len(telegram.delivered) == 3
-    assert "2. April 2027, 09:00" in telegram.texts_to(programme.lisbon_contact.id)[0]  # the new time, Lisbon WEST
+    assert "2. April 2027, 09:00" in telegram.texts_to(programme.lisbon_contact.chat_id)[0]  # the new time, Lisbon WEST
 
 
 async def test_a_reminder_of_an_older_sequence_that_was_not_dropped_is_dropped_at_send_time(programme: Programme) -> None:
@@ -150,7 +150,7 @@ async def test_a_reminder_of_an_older_sequence_that_was_not_dropped_is_dropped_a
     async with programme.uow_factory() as uow:  # a reschedule that forgot to requeue the reminders
         assert await uow.sessions.reschedule(programme.session.id, expected_sequence=0, start_utc=SESSION_START + H, now_utc=NOW)
         await uow.commit()
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     report = await delivery_service(programme.uow_factory, ManualClock(SESSION_START - 24 * H), telegram).deliver_due()
     assert telegram.delivered == [] and len(report.dropped) == 3
 
@@ -161,7 +161,7 @@ async def test_a_cancel_between_queuing_and_sending_drops_the_reminders(programm
         assert await uow.sessions.cancel(programme.session.id, now_utc=NOW)
         assert await drop_reminders(uow, programme.session.id, "cancelled by the coordinator") == 6
         await uow.commit()
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     await delivery_service(programme.uow_factory, ManualClock(SESSION_START - H), telegram).deliver_due()
     assert telegram.delivered == []
     assert await statuses(programme) == {"dropped": 6}
@@ -176,7 +176,7 @@ async def test_a_cancel_committed_after_the_claim_still_stops_the_reminder(progr
     async with programme.uow_factory() as uow:
         await uow.sessions.cancel(programme.session.id, now_utc=NOW)
         await uow.commit()
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     service = delivery_service(programme.uow_factory, ManualClock(SESSION_START - 24 * H), telegram, worker="other")
     for message in claimed:
         report = DeliveryReport()
@@ -185,7 +185,7 @@ async def test_a_cancel_committed_after_the_claim_still_stops_the_reminder(progr
     assert telegram.delivered == []
 
 
-async def test_reminders_go_by_telegram_where_it_reaches_and_only_then_by_email(uow_factory: UnitOfWorkFactory) -> None:
+async def test_reminders_go_by_telegram_where_it_reaches_and_only_then_by_email(uow_factory: UnitOfWorkFactory, smtp: tuple[RecordingHandler, int]) -> None:
     programme = await make_programme(uow_factory, emails=True)
     assert await queue(programme) == 6  # Li Wei has an address too, but Telegram reaches her: no e-mail rows
     await reached_by_email_only(programme)
@@ -197,27 +197,25 @@ async def test_reminders_go_by_telegram_where_it_reaches_and_only_then_by_email(
     assert sorted((m.contact_id, m.channel.value) for m in queued if m.due_utc == SESSION_START - 24 * H) == sorted(
         [(programme.panjin_contact.id, "email"), (programme.lisbon_contact.id, "telegram"), (programme.coordinator.id, "telegram")]
     )
-    telegram, email = RecordingChannel(), RecordingChannel()
+    telegram, email = TelegramBoundary(), EmailBoundary(smtp)
     await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email).deliver_due()
     assert len(telegram.delivered) == 2
     [mail] = email.delivered
-    assert mail.contact_id == programme.panjin_contact.id
-    assert mail.notification.email is not None
-    assert mail.notification.email["To"].addresses[0].addr_spec == "li.wei@panjin.example"
-    assert "提醒" in str(mail.notification.email["Subject"])
+    assert mail["To"].addresses[0].addr_spec == "li.wei@panjin.example"
+    assert "提醒" in str(mail["Subject"])
 
 
 async def test_email_rows_are_dropped_with_a_reason_when_the_email_channel_is_not_configured(uow_factory: UnitOfWorkFactory) -> None:
     programme = await make_programme(uow_factory, emails=True)
     await reached_by_email_only(programme)
     await queue(programme)
-    await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), RecordingChannel()).deliver_due()
+    await delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), TelegramBoundary()).deliver_due()
     async with uow_factory() as uow:
         rows = [m for m in await uow.outbox.list() if m.channel is Channel.EMAIL and m.status is OutboxStatus.DROPPED]
     assert len(rows) == 1
 
 
-async def test_a_reminder_for_someone_who_blocked_the_bot_goes_by_email_instead(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_reminder_for_someone_who_blocked_the_bot_goes_by_email_instead(uow_factory: UnitOfWorkFactory, smtp: tuple[RecordingHandler, int]) -> None:
     """The rule holds at send time too: not reachable on Telegram any more, so by e-mail."""
     programme = await make_programme(uow_factory, emails=True)
     await queue(programme)  # Telegram reaches everyone when the reminders are queued
@@ -225,25 +223,25 @@ async def test_a_reminder_for_someone_who_blocked_the_bot_goes_by_email_instead(
         await uow.contacts.mark_unreachable(programme.panjin_contact.id)  # Li Wei blocks the bot since
         await uow.commit()
     config = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"), email=EmailConfig(enabled=True, sender="tandem@example.org"))
-    telegram, email = RecordingChannel(), RecordingChannel()
+    telegram, email = TelegramBoundary(), EmailBoundary(smtp)
     service = delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email, config=config)
     await service.deliver_due()
-    assert sorted(d.contact_id for d in telegram.delivered) == sorted([programme.lisbon_contact.id, programme.coordinator.id])
+    assert sorted(d.chat_id for d in telegram.delivered) == sorted([programme.lisbon_contact.chat_id, programme.coordinator.chat_id])
     [mail] = email.delivered
-    assert mail.contact_id == programme.panjin_contact.id and "提醒" in str(mail.notification.email["Subject"])
+    assert mail["To"].addresses[0].addr_spec == "li.wei@panjin.example" and "提醒" in str(mail["Subject"])
 
 
-async def test_a_reminder_that_meets_a_block_goes_by_email_instead_and_the_coordinators_are_told(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_reminder_that_meets_a_block_goes_by_email_instead_and_the_coordinators_are_told(uow_factory: UnitOfWorkFactory, smtp: tuple[RecordingHandler, int]) -> None:
     programme = await make_programme(uow_factory, emails=True)
     async with uow_factory() as uow:
         session = await uow.sessions.get(programme.session.id)
         await queue_reminders(uow, session, [programme.panjin_contact], [24 * H], NOW, email_enabled=True)
         await uow.commit()
     config = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"), email=EmailConfig(enabled=True, sender="tandem@example.org"))
-    telegram, email = RecordingChannel(), RecordingChannel()
-    telegram.fail_next(RecipientBlockedError("Forbidden: bot was blocked by the user"))
+    telegram, email = TelegramBoundary(), EmailBoundary(smtp)
+    telegram.api.block(programme.panjin_contact.chat_id)  # Li Wei blocks the bot before it reaches her
     service = delivery_service(uow_factory, ManualClock(SESSION_START - 24 * H), telegram, email, config=config)
     await service.deliver_due()
-    assert [d.contact_id for d in email.delivered] == [programme.panjin_contact.id]
-    told = [d.text for d in telegram.delivered if d.contact_id == programme.coordinator.id]
+    assert [m["To"].addresses[0].addr_spec for m in email.delivered] == ["li.wei@panjin.example"]
+    told = telegram.texts_to(programme.coordinator.chat_id)
     assert told and "Li Wei (Panjin) has blocked Tandem" in told[0] and "li.wei@panjin.example" in told[0]

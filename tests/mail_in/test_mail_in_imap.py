@@ -322,3 +322,32 @@ async def test_a_reader_killed_in_the_middle_of_a_pass_loses_nothing_and_does_no
     assert (await answers(uow_factory, programme.session_id))["Anna Schmidt"] is Attendance.YES
     told = await outbox(uow_factory, NoticeKind.ATTENDANCE)
     assert len(told) == len({(m.contact_id, m.channel) for m in told}) > 0  # each told once
+
+
+async def test_a_reply_arriving_while_a_pass_runs_is_read_without_waiting_for_the_poll(
+    services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The server announces it during the pass (EXISTS among the FETCH and MOVE answers), not again
+    when IDLE starts: the reader must look again at once rather than sleep through IDLE."""
+
+    class ReplyArrivesMidPass(ImapMailbox):
+        arrived = False
+
+        async def fetch(self, uid: int) -> bytes | None:
+            if not self.arrived:
+                self.arrived = True
+                await asyncio.to_thread(dovecot.append, fixture("gmail_decline.eml"))
+            return await super().fetch(uid)
+
+    dovecot.append(fixture("outlook_accept.eml"))
+    mailbox = ReplyArrivesMidPass(host=dovecot.host, port=dovecot.port, security="none", username=dovecot.user, password=dovecot.password)
+    try:
+        assert (await services.mail_in.read_pass(mailbox, owner="reader-1")).processed == 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await mailbox.wait_for_mail(30)
+        assert loop.time() - started < 5
+        assert (await services.mail_in.read_pass(mailbox, owner="reader-1")).processed == 1
+    finally:
+        await mailbox.close()
+    assert (await answers(uow_factory, programme.session_id))["Li Wei"] is Attendance.NO

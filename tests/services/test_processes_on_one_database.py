@@ -5,19 +5,23 @@ engine of its own (its own connection pool), so their transactions really run at
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.config import Config, TopicConfig
-from bot.domain import Actor, NoticeKind
+from bot.domain import Actor, MatchStatus, NoticeKind
 from bot.services import Services
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
+from tandem.demo.scenario import load_scenario
 from tests.services.conftest import NOW, PROGRAMME, RecordedWakeups, add_city, join_city
+from tests.services.test_planning_and_sessions import programme_services
 
 ROUNDS = 50
 PANJIN_CONTACT, LISBON_CONTACT = 2001, 4001
@@ -78,3 +82,45 @@ async def test_two_processes_choosing_a_shared_topic_at_once_make_exactly_one_ma
     assert len(matches) == ROUNDS and set(per_topic.values()) == {1}
     assert reported == ROUNDS  # exactly one of each two taps made the match
     assert len(notices) == 2 * ROUNDS  # and each side heard of it once
+
+
+
+@postgresql_only
+async def test_two_processes_starting_at_once_on_a_fresh_database_both_sync_the_topics(
+    two_engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    config = Config(programme=PROGRAMME)
+    one, other = (_services(engine, config) for engine in two_engines)
+    for _ in range(20):
+        async with two_engines[0].begin() as connection:  # a fresh database again: no topic yet
+            await connection.execute(text("DELETE FROM topics"))
+        await asyncio.gather(one.interests.sync_topics(), other.interests.sync_topics())  # neither raises
+        async with other.uow_factory() as uow:
+            assert [(t.key, t.titles) for t in await uow.topics.list()] == [(t.key, dict(t.titles)) for t in PROGRAMME.topics]
+
+
+@postgresql_only
+async def test_one_planning_run_at_a_time_across_processes_the_others_skip_and_ask_again(
+    two_engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    scenario = load_scenario()
+    one, _ = await programme_services(UnitOfWorkFactory(create_session_factory(two_engines[0])), scenario)
+    other = replace(one, uow_factory=UnitOfWorkFactory(create_session_factory(two_engines[1])), wakeups=RecordedWakeups())
+
+    async with one.uow_factory.exclusively("planning") as mine:  # the first process is planning
+        assert mine
+        skipped = await other.planning.plan_and_notify()
+    assert skipped.skipped and skipped.planned == 0
+    assert other.wakeups.planning == 1  # it asked for another run, after the debounce
+    ran = await other.planning.plan_and_notify()  # the lock died with the first run
+    assert not ran.skipped and ran.planned == scenario.expected_matches
+
+    # Both at once, for real: no error, and every match's proposals and notices are whole.
+    reports = await asyncio.gather(one.planning.plan_and_notify(), other.planning.plan_and_notify())
+    assert not all(report.skipped for report in reports)
+    async with one.uow_factory() as uow:
+        proposals = await uow.matches.proposals_of([m.id for m in await uow.matches.with_status(MatchStatus.PLANNED)])
+        planned_notices = Counter((m.contact_id, m.payload["match_id"]) for m in await uow.outbox.list() if m.kind == NoticeKind.PLANNED_MATCH.value)
+    assert len(proposals) == scenario.expected_matches
+    assert all(len(slots) == one.config.scheduling.slots_offered for slots in proposals.values())
+    assert set(planned_notices.values()) == {1}  # the second run found the same best slots: nothing new to tell

@@ -84,8 +84,12 @@ async def test_concurrent_confirmations_of_one_match_have_one_winner_and_one_ses
 async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factory: UnitOfWorkFactory) -> None:
     panjin, _, _ = await two_cities_and_a_topic(uow_factory)
     async with uow_factory() as uow:
-        contact = await uow.contacts.add(display_name="Li Wei", role=Role.CONTACT, language="zh", now_utc=NOW, city_id=panjin)
-        for i in range(60):
+        contacts = [
+            await uow.contacts.add(display_name=f"Li Wei {n}", role=Role.CONTACT, language="zh", now_utc=NOW, city_id=panjin)
+            for n in range(20)
+        ]
+        for i in range(60):  # three for each contact
+            contact = contacts[i % 20]
             await uow.outbox.enqueue(
                 dedupe_key=f"reminder:{i}",
                 kind="reminder",
@@ -111,7 +115,13 @@ async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factor
                 await uow.commit()
             if not claimed:
                 return taken
+            busy = [m.contact_id for m in claimed]
+            assert len(set(busy)) == len(busy)  # one message per recipient at a time
             taken.extend(m.id for m in claimed)
+            async with uow_factory() as uow:  # sent: the recipient's next message may be claimed
+                for m in claimed:
+                    assert await uow.outbox.settle(m.id, worker=worker, status=OutboxStatus.SENT, now_utc=NOW)
+                await uow.commit()
             await asyncio.sleep(0)
 
     tasks = [asyncio.create_task(sender(f"worker-{i}")) for i in range(4)]
@@ -121,7 +131,7 @@ async def test_concurrent_senders_claim_each_due_message_exactly_once(uow_factor
     assert len(every_claim) == 60
     assert len(set(every_claim)) == 60
     async with uow_factory() as uow:
-        assert len(await uow.outbox.list(status=OutboxStatus.CLAIMED)) == 60
+        assert len(await uow.outbox.list(status=OutboxStatus.SENT)) == 60
         assert len(await uow.outbox.list(status=OutboxStatus.PENDING)) == 1
 
 
@@ -165,3 +175,27 @@ async def test_one_invite_code_binds_one_person_even_when_two_open_it_at_once(uo
             return used
 
     assert (await asyncio.gather(*(open_link(p.id) for p in people))).count(True) == 1
+
+
+async def test_concurrent_writers_of_one_matchs_proposals_leave_one_whole_set(uow_factory: UnitOfWorkFactory) -> None:
+    """Two planning runs writing the same match's offered slots: no duplicate rank, one writer's set wins whole."""
+    panjin, lisbon, topic = await two_cities_and_a_topic(uow_factory)
+    async with uow_factory() as uow:
+        match = await uow.matches.create(panjin, lisbon, topic, NOW)
+        assert match is not None
+        await uow.commit()
+    start = asyncio.Event()
+
+    async def planner(i: int) -> None:
+        await start.wait()
+        async with uow_factory() as uow:
+            await uow.matches.set_proposals(match.id, [(NOW + timedelta(days=i, hours=h), 1.0) for h in range(3)])
+            await asyncio.sleep(0)  # let the others reach their writes before this one commits
+            await uow.commit()
+
+    tasks = [asyncio.create_task(planner(i)) for i in range(WRITERS)]
+    start.set()
+    await asyncio.gather(*tasks)  # none raises IntegrityError on (match_id, rank)
+    async with uow_factory() as uow:
+        slots = await uow.matches.proposals(match.id)
+    assert len(slots) == 3 and len({start.date() for start, _ in slots}) == 1

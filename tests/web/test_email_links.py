@@ -126,6 +126,9 @@ async def test_every_kind_of_e_mail_ends_with_one_fresh_sign_in_link_and_the_sig
         NoticeKind.CONTACT_UNREACHABLE: {"contact_id": programme.lisbon_contact},
         NoticeKind.CITY_UNREACHABLE: {"city_id": nobody.id},
         NoticeKind.SIGN_IN_LINK: {},
+        NoticeKind.COUNTER_PROPOSAL: {**session, "who": programme.hamburg_contact, "start_utc": (now + timedelta(days=9)).isoformat(), "comment": "Later?"},
+        NoticeKind.COUNTER_DECLINED: session,
+        NoticeKind.MAIL_FORWARDED: {"who": programme.hamburg_contact, "subject": "Re: Invitation", "text": "We will be there."},
     }
     assert set(payloads) == set(NoticeKind) == set(RENDERERS)
 

@@ -96,6 +96,16 @@ async def test_topics_with_notes_are_saved_and_make_matches_announced_by_e_mail(
         assert (await uow.matches.get(match.id)).status is MatchStatus.CANCELLED
 
 
+async def test_a_note_no_database_can_keep_is_refused_clearly_and_nothing_is_saved(programme: Programme, wang: WebClient) -> None:
+    services = programme.services
+    topics = {c.topic.key: c.topic.id for c in (await services.interests.overview(by=Actor.contact(programme.wang_fang))).choices}
+    for note in ("wet\x00lands", "\x00"):
+        answer = await wang.post("/topics", {"topic": [str(topics["wetlands"])], f"note-{topics['wetlands']}": note})
+        assert answer.status_code == 400 and "cannot be saved" in answer.text
+    view = await services.interests.overview(by=Actor.contact(programme.wang_fang))
+    assert not any(c.chosen for c in view.choices)
+
+
 async def test_a_tap_on_the_calendar_takes_a_day_away_and_another_gives_it_back(programme: Programme, wang: WebClient) -> None:
     page = await wang.get("/away")
     assert page.status_code == 200 and 'value="2027-04-05"' in page.text and 'class="holiday"' in page.text  # Qingming

@@ -6,8 +6,10 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from benchmarks.planner.generator import generate
 from bot.planner import FixedSession, MeetingRequest, NoTimeReason, plan
-from bot.planner.queries import alternatives, candidate_slots, explain, weekly_overlap
+from bot.planner.instance import read_instance
+from bot.planner.queries import alternatives, candidate_slots, every_alternative, every_explanation, explain, weekly_overlap
 from tests.unit.planner.conftest import AUCKLAND, LISBON, LOS_ANGELES, PANJIN, RAVENNA, city, problem, utc
 
 
@@ -127,3 +129,15 @@ def test_kolkata_and_kathmandu_slots_sit_on_the_utc_grid() -> None:
     assert slots and all(s.start_utc.minute % 15 == 0 for s in slots)
     # Kolkata 09:00-12:00 = 03:30-06:30 UTC; Kathmandu = 03:15-06:15 UTC; 60 min fit 03:30-05:15.
     assert {s.start_utc.time() for s in slots} == {time(3, 30), time(3, 45), time(4), time(4, 15), time(4, 30), time(4, 45), time(5), time(5, 15)}
+
+
+@pytest.mark.parametrize(("size", "seed"), [("small", 1), ("medium", 1)])
+def test_every_alternative_and_every_explanation_answer_as_the_one_request_queries_do(size: str, seed: int) -> None:
+    """The planning run's batched queries give exactly what asking request by request gives."""
+    problem = read_instance(generate(size, seed))
+    result = plan(problem)
+    assert result.scheduled and len(result.scheduled) < len(problem.requests)  # both kinds to compare
+    batched = every_alternative(problem, result, 5)
+    assert batched == {r: alternatives(problem, result, r, 5) for r in result.scheduled}
+    explained = every_explanation(problem, result)
+    assert explained == {r.id: explain(problem, r.id, result) for r in problem.requests if r.id not in result.scheduled}
