@@ -139,6 +139,7 @@ class NoticeKind(str, enum.Enum):
     MATCH_ENDED = "match_ended"  # the partner declined or dropped the topic
     PLANNED_MATCH = "planned_match"  # the planner's proposal, to coordinators
     UNSCHEDULABLE_MATCH = "unschedulable_match"  # no common time, with the reason, to coordinators
+    PLANNING_DIGEST = "planning_digest"  # many of the above from one planning run, in one message, to coordinators
     INVITATION = "invitation"  # a confirmed session, with its calendar file, to every participant
     UPDATE = "update"  # the session moved (same UID, higher SEQUENCE)
     CANCELLATION = "cancellation"  # the session is cancelled (METHOD:CANCEL)
@@ -503,6 +504,19 @@ class RoadmapEntry:
     took_place: bool
     next_steps: str | None
     reported_at_utc: datetime
+
+
+@dataclass(frozen=True)
+class OutgoingRequest:
+    """A message to queue (``OutboxRepository.enqueue_many``): queued once per ``dedupe_key``."""
+
+    dedupe_key: str
+    kind: str
+    channel: Channel
+    contact_id: int
+    due_utc: datetime
+    payload: Payload
+    session_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,12 @@ class ImapMailbox:
 
     async def uids_after(self, last_uid: int) -> list[int]:
         def search() -> Any:
+            client = self._client
+            if client is None:
+                raise MailboxError(f"{self.name}: closed")
             # From here on, an EXISTS the server sends is mail this search may not have seen (_idle).
-            self._pending().pop("EXISTS", None)
-            return self._client.search(["UID", f"{last_uid + 1}:*"])
+            self._pending(client).pop("EXISTS", None)
+            return client.search(["UID", f"{last_uid + 1}:*"])
 
         found = await self._call(search)
         # "n:*" always names the highest UID, even below n (RFC 3501 6.4.8): filter it out.
@@ -144,16 +147,19 @@ class ImapMailbox:
         else:
             self._client.expunge()
 
-    def _pending(self) -> dict[str, Any]:
+    @staticmethod
+    def _pending(client: Any) -> dict[str, Any]:
         """What the server said between commands (imaplib keeps it; IMAPClient has no public view of it)."""
-        pending: dict[str, Any] = self._client._imap.untagged_responses
+        pending: dict[str, Any] = client._imap.untagged_responses
         return pending
 
     def _idle(self, timeout: float) -> None:
         client = self._client  # close() may drop it from the loop's thread meanwhile
+        if client is None:
+            raise MailboxError(f"{self.name}: closed")
         # Mail that arrived while the last pass ran was announced then (an EXISTS among the
         # answers to SEARCH, FETCH or MOVE), not again when IDLE starts: look again at once.
-        if self._pending().pop("EXISTS", None):
+        if self._pending(client).pop("EXISTS", None):
             return
         client.idle()
         try:

@@ -55,10 +55,11 @@ DELIVERY_LOOP_KEY = "delivery_loop"
 class DeliveryLoop:
     """One delivery pass at a time, woken rather than stacked (see the module docstring)."""
 
-    def __init__(self, clock: Clock, *, sweep: timedelta) -> None:
+    def __init__(self, clock: Clock, *, sweep: timedelta, first_pass_at_once: bool = True) -> None:
         self.clock = clock
         self.sweep = sweep.total_seconds()
-        self._wake_at = 0.0  # loop time of the next pass; 0: at once (the start pass)
+        # Loop time of the next pass: at once for the start pass (``tandem run``), or when asked.
+        self._wake_at = 0.0 if first_pass_at_once else math.inf
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self.passes = 0

@@ -246,3 +246,13 @@ async def show_roadmap(update: Update, context: TandemContext) -> None:
                 line += "\n  " + t(language, "Next steps: {steps}", steps=entry.next_steps)
             lines.append(line)
         await update.effective_message.reply_text("\n".join(lines))
+
+
+@coordinators_only
+async def page_digest(update: Update, context: TandemContext) -> None:
+    """‹ / › on a planning digest: the page in place, with its confirm buttons."""
+    query = update.callback_query
+    message_id, page = callback_data.DIGEST_PAGE.parse(query.data)
+    shown = await context.services.planning.digest_page(by=context.actor, message_id=message_id, page=page)
+    await query.answer()
+    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))

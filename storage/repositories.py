@@ -41,6 +41,7 @@ from bot.domain import (
     NoTimeReason,
     OutboxStatus,
     OutgoingMessage,
+    OutgoingRequest,
     RoadmapEntry,
     Role,
     Session,
@@ -959,29 +960,43 @@ class OutboxRepository(_Repository):
         payload: dict[str, Any],
         session_id: int | None = None,
     ) -> OutgoingMessage | None:
-        """Queue a message once; None if one with this key is queued already.
+        """Queue a message once; None if one with this key is queued already."""
+        queued = await self.enqueue_many([
+            OutgoingRequest(dedupe_key, kind, channel, contact_id, due_utc, payload, session_id)
+        ])
+        return queued[0] if queued else None
 
-        One ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` (SQLite and PostgreSQL
-        alike): the database says whether the key was new, with no savepoint and no ORM object,
-        which is most of the cost of acting on a reply (``benchmarks/mail_in``).
+    async def enqueue_many(self, requests: Sequence[OutgoingRequest]) -> builtins.list[OutgoingMessage]:
+        """Queue several messages at once, each once; returns the new ones (a known key is skipped).
+
+        One ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` for all of them (SQLite and
+        PostgreSQL alike): the database says which keys were new, with no savepoint and no ORM
+        object per row -- most of the cost of acting on a reply (``benchmarks/mail_in``).
         """
+        if not requests:
+            return []
         insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(OutboxRow)
-            .values(
-                dedupe_key=dedupe_key, kind=kind, channel=channel.value, contact_id=contact_id, session_id=session_id,
-                payload=payload, due_at=due_utc, status=OutboxStatus.PENDING.value, attempts=0,
-            )
+            .values([
+                dict(
+                    dedupe_key=r.dedupe_key, kind=r.kind, channel=r.channel.value, contact_id=r.contact_id,
+                    session_id=r.session_id, payload=r.payload, due_at=r.due_utc, status=OutboxStatus.PENDING.value, attempts=0,
+                )
+                for r in requests
+            ])
             .on_conflict_do_nothing(index_elements=[OutboxRow.dedupe_key])
-            .returning(OutboxRow.id)
+            .returning(OutboxRow.id, OutboxRow.dedupe_key)
         )
-        new_id = (await self.db.execute(statement)).scalar_one_or_none()
-        if new_id is None:
-            return None
-        return OutgoingMessage(
-            id=int(new_id), kind=kind, channel=channel, contact_id=contact_id, due_utc=utc(due_utc),
-            status=OutboxStatus.PENDING, payload=dict(payload), session_id=session_id, attempts=0,
-        )
+        new_ids = {key: int(new_id) for new_id, key in (await self.db.execute(statement)).all()}
+        return [
+            OutgoingMessage(
+                id=new_ids[r.dedupe_key], kind=r.kind, channel=r.channel, contact_id=r.contact_id, due_utc=utc(r.due_utc),
+                status=OutboxStatus.PENDING, payload=dict(r.payload), session_id=r.session_id, attempts=0,
+            )
+            for r in requests
+            if r.dedupe_key in new_ids
+        ]
 
     async def claim_due(self, *, now_utc: datetime, worker: str, limit: int = 50) -> list[OutgoingMessage]:
         """Atomically take up to ``limit`` due messages for ``worker``; no two workers get the same one.

@@ -3,7 +3,7 @@
 ``create_app`` is called by the composition root (``tandem/server.py``), which serves it with
 uvicorn beside the bot and may add routes of its own (the Telegram webhook). Pages follow one
 shape (``web/visit.py``): read the request, call one service with ``by=``, render a template that
-extends ``base.html``. To add a page (the coordinators' board will): a module with its handlers,
+extends ``base.html``. To add a page (as the coordinators' board, ``web/board_*.py``, did): a module with its handlers,
 its routes added to ``ROUTES`` below, POST handlers wrapped in ``csrf_protected``, a template
 that extends ``base.html``, texts in ``bot/locales/*/LC_MESSAGES/web.po``.
 """

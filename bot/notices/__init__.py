@@ -16,6 +16,8 @@ match_notice          interests: both cities' contacts             Telegram, els
 match_ended           matching, interests: the partner's contacts  Telegram, else e-mail
 planned_match         planning: the coordinators                   Telegram, else e-mail
 unschedulable_match   planning: the coordinators                   Telegram, else e-mail
+planning_digest       planning (more than 3 of the two above):     Telegram, else e-mail
+                      the coordinators, one per run
 invitation            sessions (confirm): every participant        every channel they have (.ics)
 update                sessions (reschedule): every participant     every channel they have (.ics)
 cancellation          sessions (cancel): every participant         every channel they have (.ics)
@@ -41,7 +43,7 @@ from bot.domain import NoticeKind
 from bot.notices.matches import render_match_ended, render_match_notice
 from bot.notices.official_days import render_calendar_guess, render_session_on_day_off
 from bot.notices.people import render_city_unreachable, render_contact_unreachable
-from bot.notices.planning import render_planned_match, render_unschedulable_match
+from bot.notices.planning import render_planned_match, render_planning_digest, render_unschedulable_match
 from bot.notices.reminders import render_reminder
 from bot.notices.rendering import RenderContext, Renderer
 from bot.notices.replies import render_counter_declined, render_counter_proposal, render_mail_forwarded
@@ -53,6 +55,7 @@ RENDERERS: Mapping[str, Renderer] = {
     NoticeKind.MATCH_ENDED: render_match_ended,
     NoticeKind.PLANNED_MATCH: render_planned_match,
     NoticeKind.UNSCHEDULABLE_MATCH: render_unschedulable_match,
+    NoticeKind.PLANNING_DIGEST: render_planning_digest,
     NoticeKind.INVITATION: render_invitation,
     NoticeKind.UPDATE: render_invitation,
     NoticeKind.CANCELLATION: render_invitation,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import callback_data
-from bot.domain import Channel, City, Contact, MatchStatus, NoTimeExplanation, NoTimeReason, OutgoingMessage
+from bot.domain import Channel, City, Contact, MatchStatus, NoTimeExplanation, NoTimeReason, OutgoingMessage, Payload, excerpt
 from bot.i18n import Place, format_instant, gettext
 from bot.notices.rendering import RenderContext, on_channel
 from bot.ports import Button, Notification
@@ -84,3 +84,78 @@ async def render_unschedulable_match(ctx: RenderContext, recipient: Contact, mes
         ctx, recipient, message, text=text,
         subject=gettext(language, "No common time for {city_a} and {city_b}", city_a=a.name, city_b=b.name),
     )
+
+
+def match_ids(payload: Payload, key: str) -> list[int]:
+    """The match ids a digest lists under ``key`` (payloads are flat: the ids are one string, "12 13 15")."""
+    value = payload.get(key)
+    return [int(part) for part in value.split()] if isinstance(value, str) else []
+
+
+DIGEST_PAGE_SIZE = 8  # matches per page of a digest: 8 lines of at most 400 characters stay far below 4,096
+DIGEST_LINE_LIMIT = 400
+
+
+async def digest_page(
+    ctx: RenderContext, recipient: Contact, message: OutgoingMessage, page: int
+) -> tuple[str, tuple[tuple[Button, ...], ...], int]:
+    """One page of a planning run's digest: a summary, up to ``DIGEST_PAGE_SIZE`` matches, buttons.
+
+    Each planned match on the page gets a button confirming its best slot (as in /pending);
+    "‹" and "›" turn the page (``DIGEST_PAGE`` names the outbox row and the page: a few bytes).
+    Returns the text, the buttons and the number of pages; ``page`` is clamped to them.
+    """
+    planned, without_time = match_ids(message.payload, "planned"), match_ids(message.payload, "unschedulable")
+    entries = [(match_id, True) for match_id in planned] + [(match_id, False) for match_id in without_time]
+    pages = max(1, -(-len(entries) // DIGEST_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = entries[page * DIGEST_PAGE_SIZE : (page + 1) * DIGEST_PAGE_SIZE]
+    views = {view.match.id: view for view in await ctx.uow.matches.views(ids=[match_id for match_id, _ in shown])}
+    proposals = await ctx.uow.matches.proposals_of([match_id for match_id, is_planned in shown if is_planned])
+    language = recipient.language
+    zone = ctx.config.programme.timezone
+    lines = [
+        gettext(
+            language, "Planning: {planned} matches have a new proposed time, {unschedulable} have no common time. Page {page} of {pages}:",
+            planned=len(planned), unschedulable=len(without_time), page=page + 1, pages=pages,
+        )
+    ]
+    buttons: list[tuple[Button, ...]] = []
+    for match_id, is_planned in shown:
+        view = views.get(match_id)
+        if view is None:
+            continue
+        a, b, topic = view.city_a, view.city_b, view.topic.title(language)
+        slots = proposals.get(match_id, [])
+        if is_planned and view.match.status is MatchStatus.PLANNED and slots:
+            best = slots[0][0]
+            when = format_instant(best, zone, language, (Place.of(a), Place.of(b)))
+            line = f"• {a.name} – {b.name}, {topic}: {when}"
+            label = format_instant(best, zone, language, (Place.of(a), Place.of(b)), short=True)
+            buttons.append((Button(excerpt(f"✓ {a.name} – {b.name}: {label}", 60), callback_data.CONFIRM_SLOT.build(match_id, best)),))
+        elif is_planned:
+            line = f"• {a.name} – {b.name}, {topic}: " + gettext(language, "no longer open (see /pending).")
+        else:
+            line = f"• {a.name} – {b.name}, {topic}: " + describe_no_time(view.match.no_time, a, b, language)
+        lines.append(excerpt(line, DIGEST_LINE_LIMIT))
+    turn = []
+    if page > 0:
+        turn.append(Button("‹", callback_data.DIGEST_PAGE.build(message.id, page - 1)))
+    if page < pages - 1:
+        turn.append(Button("›", callback_data.DIGEST_PAGE.build(message.id, page + 1)))
+    if turn:
+        buttons.append(tuple(turn))
+    return "\n".join(lines), tuple(buttons), pages
+
+
+async def render_planning_digest(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
+    """Everything one planning run has to tell a coordinator, in one message (its first page; the
+    chat pages through the rest with buttons, an e-mail lists every page)."""
+    text, buttons, pages = await digest_page(ctx, recipient, message, 0)
+    language = recipient.language
+    subject = gettext(language, "Planning: new proposals and matches without a common time")
+    if message.channel is Channel.EMAIL:
+        text = "\n\n".join([text] + [(await digest_page(ctx, recipient, message, page))[0] for page in range(1, pages)])
+        text += "\n\n" + gettext(language, "Confirm the proposed times in Telegram with /pending.")
+        return await on_channel(ctx, recipient, message, text=text, subject=subject)
+    return await on_channel(ctx, recipient, message, text=text, buttons=buttons, subject=subject)

@@ -329,6 +329,9 @@ class DeliveryService:
                 await uow.commit()
                 report.given_back.append(message.id)
                 return None
+            # Keep what the renderer wrote (a sign-in link's token, carried by the message itself);
+            # the hand-over is stamped later, right before the network call.
+            await uow.commit()
         assert contact is not None and notification is not None and channel is not None
         return contact, notification, channel
 

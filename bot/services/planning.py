@@ -18,13 +18,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.callback_data import ForgedButtonError
 from bot.config import Config
-from bot.domain import LIVE_MATCH_STATUSES, City, Contact, Match, MatchStatus, NoticeKind, NoTimeExplanation, Role
+from bot.domain import LIVE_MATCH_STATUSES, Actor, City, Contact, Match, MatchStatus, NoticeKind, NoTimeExplanation, Role
 from bot.notices.outbox import queue_notice
+from bot.notices.planning import digest_page
+from bot.notices.rendering import RenderContext
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
 from bot.planner.calendar import CityId, calendar_is_a_guess
 from bot.planner.queries import every_alternative, every_explanation
-from bot.ports import UnitOfWork
+from bot.ports import Notification, UnitOfWork
 from bot.services.base import ServiceBase
 
 if TYPE_CHECKING:
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
 ATTEMPTS = 3  # plans made again when the inputs changed while planning
+SEPARATE_NOTICES = 3  # news of one run up to this many go one message each; more, one digest
 
 
 def distinct_days(slots: list[Slot], count: int) -> list[Slot]:
@@ -103,6 +107,19 @@ class PlanningService(ServiceBase):
                 confirmed += int(await self.root.sessions.confirm_best(match_id))
         return PlanningReport(report.planned, report.unschedulable, report.waiting_for_hours, confirmed)
 
+    async def digest_page(self, *, by: Actor, message_id: int, page: int) -> Notification:
+        """Another page of a planning digest, for the coordinator it was sent to (a "‹" or "›" tap)."""
+        self.require_coordinator(by)
+        async with self.uow() as uow:
+            person = await self.person(uow, by)
+            if person.contact is None:
+                raise ForgedButtonError("a coordinator without a contact row has no digest")
+            message = await uow.outbox.get(message_id)
+            if message is None or message.kind != NoticeKind.PLANNING_DIGEST.value or message.contact_id != person.contact.id:
+                raise ForgedButtonError(f"no digest {message_id} for this coordinator")
+            text, buttons, _ = await digest_page(RenderContext(uow, self.config, self.now()), person.contact, message, page)
+        return Notification(text=text, buttons=buttons)
+
     async def _plan(self) -> tuple[PlanningReport, list[int]]:
         """Read a snapshot, plan outside any transaction, write what changed in one short one.
 
@@ -162,6 +179,7 @@ class PlanningService(ServiceBase):
             auto_confirm: list[int] = []
             proposals: dict[int, list[tuple[datetime, float]]] = {}
             planned = unschedulable = 0
+            news: list[tuple[NoticeKind, Match, str]] = []  # what the coordinators hear of this run
             for match in snapshot.matches:
                 previous = snapshot.proposals.get(match.id, [])
                 if match in snapshot.waiting:
@@ -174,25 +192,45 @@ class PlanningService(ServiceBase):
                     if scheduling.auto_confirm:
                         auto_confirm.append(match.id)
                     elif not previous or previous[0][0] != slots[0].start_utc:
-                        await self._tell(uow, snapshot.coordinators, NoticeKind.PLANNED_MATCH, match, now, key=slots[0].start_utc.isoformat())
+                        news.append((NoticeKind.PLANNED_MATCH, match, slots[0].start_utc.isoformat()))
                 else:
                     unschedulable += 1
                     no_time = outcome.reasons[match.id]
                     target, new = (MatchStatus.UNSCHEDULABLE, None, no_time), []
                     if match.status is not MatchStatus.UNSCHEDULABLE or match.no_time != no_time:
-                        key = hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]
-                        await self._tell(uow, snapshot.coordinators, NoticeKind.UNSCHEDULABLE_MATCH, match, now, key=key)
+                        news.append((NoticeKind.UNSCHEDULABLE_MATCH, match, hashlib.sha256(repr(no_time).encode()).hexdigest()[:16]))
                 if new != previous:
                     proposals[match.id] = new
                 if (match.status, match.reason, match.no_time) != target:
                     status, reason, why = target
                     await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, status, now, reason=reason, no_time=why)
             await uow.matches.set_proposals_of(proposals)
+            await self._tell_coordinators(uow, snapshot.coordinators, news, now)
             await uow.commit()
         self.wakeups.outbox_changed(now)
         waiting = len(snapshot.waiting)
         log.info("planning: %d planned, %d without a common time, %d waiting for hours", planned, unschedulable, waiting)
         return PlanningReport(planned, unschedulable, waiting, 0), auto_confirm
+
+    async def _tell_coordinators(
+        self, uow: UnitOfWork, coordinators: Sequence[Contact], news: list[tuple[NoticeKind, Match, str]], now: datetime
+    ) -> None:
+        """A few pieces of news go one message each (each with its buttons); more go in one digest.
+
+        So a run that plans 450 matches sends each coordinator one message, not 450 (drained at
+        one a second per chat, they took minutes and buried everything else).
+        """
+        if len(news) <= SEPARATE_NOTICES:
+            for kind, match, key in news:
+                await self._tell(uow, coordinators, kind, match, now, key=key)
+            return
+        planned = [match.id for kind, match, _ in news if kind is NoticeKind.PLANNED_MATCH]
+        unschedulable = [match.id for kind, match, _ in news if kind is NoticeKind.UNSCHEDULABLE_MATCH]
+        key = hashlib.sha256(repr(sorted((kind.value, match.id, key) for kind, match, key in news)).encode()).hexdigest()[:16]
+        await queue_notice(
+            uow, NoticeKind.PLANNING_DIGEST, coordinators, key=f"{NoticeKind.PLANNING_DIGEST.value}:{key}", due_utc=now,
+            payload={"planned": " ".join(map(str, planned)), "unschedulable": " ".join(map(str, unschedulable))}, email_enabled=self.config.email.enabled,
+        )
 
     async def _warn_about_guesses(self, uow: UnitOfWork, problem: PlanningProblem, coordinators: Sequence[Contact], now: datetime) -> None:
         """Tell the coordinators, once per country and year (the database remembers), when the

@@ -185,9 +185,10 @@ class Demo:
                         if button.callback_data and callback_data.ACCEPT_MATCH.matches(button.callback_data):
                             await self.tap(user, message, button.callback_data)
 
-        # 4. The planning job proposes; the coordinator confirms each match with one tap.
+        # 4. The planning job proposes (eleven matches: one digest to the coordinator, which pages
+        # through them); the coordinator confirms each match with one tap in /pending.
         await self.run_jobs()
-        proposals = [m for m in self.api.sent_to(coordinator) if _buttons(m, callback_data.CONFIRM_SLOT)]
+        proposals = [m for m in await self.say(coordinator, "/pending") if _buttons(m, callback_data.CONFIRM_SLOT)]
         self.result.matches_planned = len(proposals)
         for message in proposals:
             await self.tap(coordinator, message, _buttons(message, callback_data.CONFIRM_SLOT)[0])

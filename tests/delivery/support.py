@@ -51,9 +51,11 @@ class TelegramBoundary:
     service, whose handling these tests check; its pacing runs on a clock 1,000 times as fast.
     """
 
-    def __init__(self, api: FakeBotApi | None = None) -> None:
+    def __init__(self, api: FakeBotApi | None = None, request: OfflineRequest | None = None) -> None:
         self.api = api or FakeBotApi(now=lambda: NOW, require_known_chats=False)
-        self.bot = ExtBot(DEFAULT_TOKEN, request=OfflineRequest(self.api), rate_limiter=TelegramRateLimiter(speed=1000, max_retries=0))
+        self.bot = ExtBot(
+            DEFAULT_TOKEN, request=request or OfflineRequest(self.api), rate_limiter=TelegramRateLimiter(speed=1000, max_retries=0)
+        )
         self.channel = TelegramChannel(self.bot)
 
     @property

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, SystemClock
 from bot.domain import Channel, Contact, NoticeKind, OutboxStatus, OutgoingMessage, Role
 from bot.email import EmailChannel, SmtpMailer
 from bot.notices.outbox import Queued, queue
 from bot.ports import Notification, RejectedError, TransientSendError
-from offline_bot_api import Fault
+from offline_bot_api import FakeBotApi, Fault, OfflineRequest
+from storage.models import OutboxRow
 from storage.uow import UnitOfWorkFactory
 from tests.delivery.conftest import NOW, Programme
 from tests.delivery.support import PING, TelegramBoundary, delivery_service
@@ -255,3 +258,50 @@ async def test_the_email_channel_completes_the_headers_the_renderer_left_out() -
     [sent] = handler.messages()
     assert sent["From"] == "Tandem <tandem@example.org>" and sent["To"] == "ana@lisboa.example"
     assert sent["Date"] == "Mon, 22 Mar 2027 08:00:00 +0000" and sent["Message-ID"].endswith("@example.org>")
+
+
+class HeldRequest(OfflineRequest):
+    """Telegram answering the first ``sendMessage`` only when the test says so (a slow call)."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        super().__init__(api, read_timeout=60)
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage") and not self.release.is_set():
+            self.entered.set()
+            await self.release.wait()
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_live_senders_heartbeat_keeps_its_claim_past_the_lease(programme: Programme) -> None:
+    """A send slower than the lease: the heartbeat renews the claim, so another sender does not
+    take it over (and send it a second time) while its sender lives."""
+    now = datetime.now(timezone.utc)  # the heartbeat and the lease run on the real clock here
+    message_id = await ping(programme.uow_factory, programme.lisbon_contact.id, 1, due=now)
+    lease = timedelta(seconds=3)
+    api = FakeBotApi(require_known_chats=False)
+    held = HeldRequest(api)
+    slow = delivery_service(programme.uow_factory, SystemClock(), TelegramBoundary(api, held), lease=lease)  # type: ignore[arg-type]
+    other = delivery_service(programme.uow_factory, SystemClock(), TelegramBoundary(api), lease=lease)  # type: ignore[arg-type]
+    sending = asyncio.create_task(slow.deliver_due())
+    await asyncio.wait_for(held.entered.wait(), 30)
+    claimed_at = (await claim_time(programme.uow_factory, message_id))
+    deadline = claimed_at + lease + timedelta(seconds=1)
+    while datetime.now(timezone.utc) < deadline:  # past the first lease, on the heartbeat alone
+        await asyncio.sleep(0.1)
+    renewed_at = await claim_time(programme.uow_factory, message_id)
+    report = await other.deliver_due()
+    assert report.recovered == [] and report.sent == []  # alive: its claim is not taken
+    assert renewed_at > claimed_at + lease / 3
+    held.release.set()
+    assert (await asyncio.wait_for(sending, 30)).sent == [message_id]
+    assert len([c for c in api.calls("sendMessage") if c.ok]) == 1
+
+
+async def claim_time(uow_factory: UnitOfWorkFactory, message_id: int) -> datetime:
+    async with uow_factory() as uow:
+        row = await uow.outbox.db.get(OutboxRow, message_id, populate_existing=True)  # type: ignore[attr-defined]
+        assert row is not None and row.claimed_at is not None
+        return row.claimed_at

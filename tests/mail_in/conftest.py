@@ -17,7 +17,7 @@ from bot.mailboxes import ImapMailbox
 from bot.services import Services
 from storage.uow import UnitOfWorkFactory
 from tests.mail_in.dovecot import Dovecot, require_dovecot, running_dovecot
-from tests.services.conftest import PROGRAMME, RecordedWakeups
+from tests.services.conftest import PROGRAMME, job_queue_wakeups
 
 NOW = datetime(2027, 3, 23, 10, 0, tzinfo=timezone.utc)
 START = datetime(2027, 3, 31, 7, 0, tzinfo=timezone.utc)  # 15:00 in Panjin, 09:00 in Hamburg
@@ -92,7 +92,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def services(uow_factory: UnitOfWorkFactory, clock: ManualClock) -> Services:
-    root = Services(config=mail_config(), clock=clock, uow_factory=uow_factory, wakeups=RecordedWakeups())
+    root = Services(config=mail_config(), clock=clock, uow_factory=uow_factory, wakeups=job_queue_wakeups(clock))
     await root.interests.sync_topics()
     return root
 

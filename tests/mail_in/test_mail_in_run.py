@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.config import DatabaseConfig, Secret, TelegramConfig
 from bot.domain import Attendance
+from handlers.rate_limit import TelegramRateLimiter
 from offline_bot_api import FakeBotApi, OfflineRequest
 from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
@@ -24,7 +25,7 @@ async def test_the_application_reads_replies_from_start_up_and_lets_go_of_the_ma
     api = FakeBotApi()
     config = mail_config(imap_port=dovecot.port, imap_password=Secret(dovecot.password))
     config = replace(config, telegram=TelegramConfig(token=Secret(api.token)), database=DatabaseConfig(url=database))
-    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), per_chat_interval=0)
+    application = build_application(config, request=OfflineRequest(api), get_updates_request=OfflineRequest(api), rate_limiter=TelegramRateLimiter(speed=1000))
     engine = create_engine(database)
     uow_factory = UnitOfWorkFactory(create_session_factory(engine))
     try:

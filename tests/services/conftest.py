@@ -1,16 +1,19 @@
-"""Services on a real database (SQLite and PostgreSQL), a fixed clock and recorded wakeups."""
+"""Services on a real database (SQLite and PostgreSQL), a fixed clock and the real wake-ups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from telegram.ext import ApplicationBuilder
 
 from bot.clock import ManualClock
 from bot.config import Config, CoordinatorConfig, ProgrammeConfig, TopicConfig
 from bot.domain import Actor, Pairing
 from bot.services import Services
+from handlers.jobs import DeliveryLoop, JobQueueWakeups
+from offline_bot_api import DEFAULT_TOKEN
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)
@@ -28,16 +31,13 @@ PROGRAMME = ProgrammeConfig(
 )
 
 
-@dataclass
-class RecordedWakeups:
-    outbox: list[datetime] = field(default_factory=list)
-    planning: int = 0
-
-    def outbox_changed(self, due_utc: datetime) -> None:
-        self.outbox.append(due_utc)
-
-    def planning_needed(self) -> None:
-        self.planning += 1
+def job_queue_wakeups(clock: ManualClock) -> JobQueueWakeups:
+    """The wake-ups ``tandem run`` uses: PTB's JobQueue (planning) and the delivery loop, neither
+    started, so a test sees what was asked for (``delivery.next_pass_in``, the planning job)."""
+    application = ApplicationBuilder().token(DEFAULT_TOKEN).build()
+    assert application.job_queue is not None
+    loop = DeliveryLoop(clock, sweep=timedelta(seconds=7), first_pass_at_once=False)
+    return JobQueueWakeups(application.job_queue, clock, loop, planning_debounce=timedelta(seconds=30))
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def config() -> Config:
 
 @pytest.fixture
 async def services(config: Config, clock: ManualClock, uow_factory: UnitOfWorkFactory) -> Services:
-    root = Services(config=config, clock=clock, uow_factory=uow_factory, wakeups=RecordedWakeups())
+    root = Services(config=config, clock=clock, uow_factory=uow_factory, wakeups=job_queue_wakeups(clock))
     await root.interests.sync_topics()
     return root
 

@@ -9,7 +9,8 @@ import pytest
 from bot.config import EmailConfig
 from bot.domain import Actor, Channel, ConflictError, InvalidInputError, MatchStatus, Pairing, PermissionDeniedError
 from bot.services import Services
-from tests.delivery.support import RecordingChannel, delivery_service
+from handlers.jobs import PLANNING_JOB, JobQueueWakeups
+from tests.delivery.support import TelegramBoundary, delivery_service
 from tests.services.conftest import COORDINATOR, add_city, join_city, with_pairing
 
 
@@ -52,7 +53,10 @@ async def test_a_shared_topic_across_groups_makes_one_match_and_tells_both_sides
     assert match.status is MatchStatus.OPEN
     sent = await _outbox(services)
     assert sorted(user for kind, user, _ in sent if kind == "match_notice") == [2001, 3001]
-    assert services.wakeups.outbox and services.wakeups.planning >= 2
+    wakeups = services.wakeups
+    assert isinstance(wakeups, JobQueueWakeups)
+    assert wakeups.delivery.next_pass_in == 0  # the notices are due now: a delivery pass at once
+    assert len(wakeups.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1  # and a planning run, debounced
 
 
 async def test_cities_of_one_group_are_not_matched_when_pairing_is_across(services: Services) -> None:
@@ -169,7 +173,7 @@ async def test_when_nobody_of_a_city_can_be_reached_the_coordinators_are_told_on
     [(_, told, payload)] = [s for s in sent if s[0] == "city_unreachable"]
     assert told == COORDINATOR and payload == {"city_id": ids["Panjin"]}
 
-    telegram = RecordingChannel()
+    telegram = TelegramBoundary()
     await delivery_service(services.uow_factory, services.clock, telegram).deliver_due()  # type: ignore[arg-type]
     [notice] = [d.text for d in telegram.delivered if "Panjin" in d.text and "reached" in d.text]
     assert notice.startswith("Nobody of Panjin can be reached") and "/act Panjin" in notice

@@ -14,6 +14,7 @@ import pytest
 from bot.domain import Actor, DayOverrideKind, InvalidInputError, MatchStatus, NoticeKind, PermissionDeniedError, SessionStatus
 from bot.planner import parse_weekly_hours
 from bot.services import Services
+from handlers.jobs import PLANNING_JOB
 from storage.uow import UnitOfWorkFactory
 from tandem.demo.scenario import load_scenario
 from tests.services.test_planning_and_sessions import SECOND_COORDINATOR, programme_services
@@ -57,7 +58,7 @@ async def test_a_new_day_off_moves_planned_sessions_and_reports_confirmed_ones_w
     assert best.astimezone(SHANGHAI).date() != day_off
 
     # Planning runs again (the wakeup asked for it): no planned match of Panjin keeps that day.
-    assert services.wakeups.planning > 0  # type: ignore[attr-defined]
+    assert services.wakeups.job_queue.get_jobs_by_name(PLANNING_JOB)  # type: ignore[attr-defined]
     await services.planning.plan_and_notify()
     assert day_off not in await panjin_proposal_days(services, uow_factory, ids["Panjin"])
 

@@ -19,7 +19,7 @@ from bot.services import Services
 from bot.services.sessions import AlreadyConfirmedError, SlotTakenError
 from storage.uow import UnitOfWorkFactory
 from tandem.demo.scenario import EMBEDDED, Scenario, load_scenario
-from tests.services.conftest import RecordedWakeups
+from tests.services.conftest import job_queue_wakeups
 
 # The programme's shared folder lies outside the repository, beside the checkout or a few folders up
 # (a worktree sits deeper than the main checkout); a checkout without it skips the comparison.
@@ -44,7 +44,8 @@ async def programme_services(uow_factory: UnitOfWorkFactory, scenario: Scenario,
         coordinators=scenario.programme.coordinators + (CoordinatorConfig(SECOND_COORDINATOR, "Second coordinator"),),
     )
     config = Config(programme=programme, scheduling=replace(scenario.scheduling, **scheduling))
-    services = Services(config=config, clock=ManualClock(scenario.now_utc), uow_factory=uow_factory, wakeups=RecordedWakeups())
+    clock = ManualClock(scenario.now_utc)
+    services = Services(config=config, clock=clock, uow_factory=uow_factory, wakeups=job_queue_wakeups(clock))
     await services.interests.sync_topics()
     ids: dict[str, int] = {}
     async with uow_factory() as uow:
@@ -157,7 +158,10 @@ async def test_a_pair_without_common_time_in_the_horizon_is_explained(uow_factor
         NoTimeReason.WINDOWS_NEVER_OVERLAP, NoTimeReason.OVERLAP_TOO_SHORT, NoTimeReason.NOT_AFTER_NOTICE
     }
     assert all(m.no_time is not None and m.reason is None for m in lisbon)
-    assert any(q.kind == "unschedulable_match" for q in queued)
+    # The coordinators are told why: one message per match, or (more than three) one digest listing them.
+    told = {q.payload.get("match_id") for q in queued if q.kind == "unschedulable_match"}
+    told |= {int(i) for q in queued if q.kind == "planning_digest" for i in str(q.payload["unschedulable"]).split()}
+    assert {m.id for m in lisbon} <= told
 
 
 async def test_a_time_taken_by_another_confirmed_session_of_the_city_cannot_be_confirmed(uow_factory: UnitOfWorkFactory) -> None:

@@ -17,10 +17,11 @@ from bot.clock import ManualClock
 from bot.config import Config, TopicConfig
 from bot.domain import Actor, MatchStatus, NoticeKind
 from bot.services import Services
+from handlers.jobs import PLANNING_JOB, JobQueueWakeups
 from storage.db import create_engine, create_session_factory
 from storage.uow import UnitOfWorkFactory
 from tandem.demo.scenario import load_scenario
-from tests.services.conftest import NOW, PROGRAMME, RecordedWakeups, add_city, join_city
+from tests.services.conftest import NOW, PROGRAMME, add_city, job_queue_wakeups, join_city
 from tests.services.test_planning_and_sessions import programme_services
 
 ROUNDS = 50
@@ -30,7 +31,8 @@ postgresql_only = pytest.mark.parametrize("empty_database_url", ["postgresql"], 
 
 
 def _services(engine: AsyncEngine, config: Config) -> Services:
-    return Services(config=config, clock=ManualClock(NOW), uow_factory=UnitOfWorkFactory(create_session_factory(engine)), wakeups=RecordedWakeups())
+    clock = ManualClock(NOW)
+    return Services(config=config, clock=clock, uow_factory=UnitOfWorkFactory(create_session_factory(engine)), wakeups=job_queue_wakeups(clock))
 
 
 @pytest.fixture
@@ -105,13 +107,14 @@ async def test_one_planning_run_at_a_time_across_processes_the_others_skip_and_a
 ) -> None:
     scenario = load_scenario()
     one, _ = await programme_services(UnitOfWorkFactory(create_session_factory(two_engines[0])), scenario)
-    other = replace(one, uow_factory=UnitOfWorkFactory(create_session_factory(two_engines[1])), wakeups=RecordedWakeups())
+    other = replace(one, uow_factory=UnitOfWorkFactory(create_session_factory(two_engines[1])), wakeups=job_queue_wakeups(one.clock))  # type: ignore[arg-type]
 
     async with one.uow_factory.exclusively("planning") as mine:  # the first process is planning
         assert mine
         skipped = await other.planning.plan_and_notify()
     assert skipped.skipped and skipped.planned == 0
-    assert other.wakeups.planning == 1  # it asked for another run, after the debounce
+    assert isinstance(other.wakeups, JobQueueWakeups)
+    assert len(other.wakeups.job_queue.get_jobs_by_name(PLANNING_JOB)) == 1  # it asked for another run, after the debounce
     ran = await other.planning.plan_and_notify()  # the lock died with the first run
     assert not ran.skipped and ran.planned == scenario.expected_matches
 
@@ -120,7 +123,12 @@ async def test_one_planning_run_at_a_time_across_processes_the_others_skip_and_a
     assert not all(report.skipped for report in reports)
     async with one.uow_factory() as uow:
         proposals = await uow.matches.proposals_of([m.id for m in await uow.matches.with_status(MatchStatus.PLANNED)])
-        planned_notices = Counter((m.contact_id, m.payload["match_id"]) for m in await uow.outbox.list() if m.kind == NoticeKind.PLANNED_MATCH.value)
+        told = Counter(
+            (m.contact_id, int(match_id))
+            for m in await uow.outbox.list() if m.kind == NoticeKind.PLANNING_DIGEST.value
+            for match_id in str(m.payload["planned"]).split()
+        )
     assert len(proposals) == scenario.expected_matches
     assert all(len(slots) == one.config.scheduling.slots_offered for slots in proposals.values())
-    assert set(planned_notices.values()) == {1}  # the second run found the same best slots: nothing new to tell
+    assert len(told) == scenario.expected_matches * len(one.config.programme.coordinators)
+    assert set(told.values()) == {1}  # the later runs found the same best slots: nothing new to tell

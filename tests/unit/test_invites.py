@@ -73,7 +73,13 @@ def build(
 
 
 def parse(ics: bytes) -> tuple[Calendar, vobject.base.Component]:
-    """The same bytes through both parsers."""
+    """The same bytes through both parsers, each file read on its own.
+
+    vobject keeps the first VTIMEZONE it met for a TZID for the rest of the process and reads later
+    files' times with it; our VTIMEZONE is exact for the years a file covers (Israel's "Friday before
+    the last Sunday" is 4FR in 2028 but -1FR in 2026), so its registry is emptied before each read.
+    """
+    vobject.icalendar.__dict__["__tzidMap"].clear()
     return Calendar.from_ical(ics), vobject.readOne(ics.decode("utf-8"))
 
 

@@ -117,6 +117,7 @@ async def test_every_kind_of_e_mail_ends_with_one_fresh_sign_in_link_and_the_sig
         NoticeKind.MATCH_ENDED: {"match_id": match_id, "by_city_id": programme.hamburg, "why": "declined"},
         NoticeKind.PLANNED_MATCH: {"match_id": planned.id},
         NoticeKind.UNSCHEDULABLE_MATCH: {"match_id": unschedulable.id},
+        NoticeKind.PLANNING_DIGEST: {"planned": str(planned.id), "unschedulable": str(unschedulable.id)},
         NoticeKind.INVITATION: session,
         NoticeKind.UPDATE: session,
         NoticeKind.CANCELLATION: session,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import Phase, event, given, settings
 
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, plan
@@ -70,8 +72,9 @@ def test_every_planned_meeting_keeps_every_rule_and_no_request_is_left_out_that_
     event(f"scheduled {min(len(result.scheduled), 3)}+" if result.scheduled else "scheduled nothing")
 
 
-# Explored afresh (4,000 examples with ``--hypothesis-profile=thorough``), the planner schedules the
-# optimum on every one since the pinned case below passes.
+# The planner is a heuristic: this property finds the rare tiny case where it stops one short of the
+# optimum (the pinned case below, found with --hypothesis-seed=22). CI explores the same examples
+# every run (the "ci" profile); the pinned case keeps the known gap visible until it is closed.
 @PROPERTY
 @given(planning_cases(tiny=True))
 def test_on_tiny_problems_the_planner_schedules_as_many_requests_as_a_brute_force_can(case: Case) -> None:
@@ -87,6 +90,31 @@ def test_on_tiny_problems_the_planner_schedules_as_many_requests_as_a_brute_forc
     assert result.count_bound is not None and optimum <= result.count_bound  # the b-matching bound holds
     event("contested" if optimum < sum(1 for r in case.problem.requests if oracle.starts(r.id)) else "uncontested")
     event(f"optimum {min(optimum, 3)}+" if optimum else "optimum 0")
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the exchange passes miss the 4-meeting plan (issue 18's brute force)")
+def test_three_cities_two_days_where_the_planner_stops_one_short_of_the_optimum() -> None:
+    """Found by the brute force above (seed 22): Berlin between two Los Angeles cities, one of them
+    away on the first day; four of six requests fit (c0's two 30-minute meetings with Berlin on the
+    first day, c2's two on the second), the planner gives the second day to a 90-minute one: three. Strict xfail: when the planner learns it, this test says so."""
+    cities = (
+        city("c0", "America/Los_Angeles", "US", "Mon-Sun 01:00-02:30"),
+        city("c1", "Europe/Berlin", "DE", "Mon 09:00-12:15; Tue 09:00-11:30; Wed 09:00-12:15; Thu 09:00-11:30; Fri 09:00-12:15; Sat-Sun 09:00-11:30"),
+        city("c2", "America/Los_Angeles", "US", "Mon-Sun 00:00-02:00", away=[date(2026, 1, 13)]),
+    )
+    requests = [
+        MeetingRequest("r0", "c0", "c1", 30), MeetingRequest("r1", "c0", "c1", 30), MeetingRequest("r2", "c0", "c2", 90),
+        MeetingRequest("r3", "c1", "c2", 30), MeetingRequest("r4", "c1", "c2", 90), MeetingRequest("r5", "c1", "c2", 30),
+    ]
+    case = replace(
+        problem(cities, requests=requests, start=date(2026, 1, 13), end=date(2026, 1, 14), now="2026-01-12 10:00", notice_hours=0, cap=2),
+        granularity_minutes=60,
+    )
+    oracle = Oracle(case)
+    assert oracle.most_schedulable()[0] == 4
+    result = plan(case)
+    assert oracle.violations(result.scheduled) == []
+    assert len(result.scheduled) == 4
 
 
 def test_a_two_hour_day_takes_two_one_hour_meetings_where_a_ninety_minute_one_leaves_no_room() -> None:
