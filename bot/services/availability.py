@@ -237,7 +237,9 @@ class AvailabilityService(ServiceBase):
         # and those of each partner it overlaps with (one query, whatever the number of partners).
         overrides = tuple(await uow.day_overrides.list())
         listed = [city, *(p.partner for p in result if p.overlap)]
-        calendars = {c.id: CityCalendar(id=c.id, tz=c.timezone, country=c.country, subdivision=c.subdivision, windows=(), overrides=overrides) for c in listed}
+        calendars: dict[object, CityCalendar] = {
+            c.id: CityCalendar(id=c.id, tz=c.timezone, country=c.country, subdivision=c.subdivision, windows=(), overrides=overrides) for c in listed
+        }
         official = self._official_days(today, listed, calendars)
         return WeekGridView(
             city, own, fits_the_grid(own_windows), render_weekly_hours(own_windows) if own_windows else "", week_start, tuple(result), official,
