@@ -22,6 +22,7 @@ a file under version control:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -487,7 +488,23 @@ def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
                 raise r.fail(key, "must name a folder")
         if len(set(folders.values())) < 3:
             raise r.fail("imap_processed_folder", "the folder read, the processed and the unmatched folder must be three different folders")
+        if config.imap_security == "none" and not _is_loopback(config.imap_host):
+            # The password would cross the network in clear text: only to a server on this machine.
+            raise r.fail(
+                "imap_security", f'"none" sends the password unencrypted; it is allowed only for a server on this machine '
+                f'(localhost, 127.0.0.1, ::1), not {config.imap_host}: use "tls" or "starttls"',
+            )
     return config
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1), as written: no name is looked up."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _web(r: _Reader, env: Mapping[str, str]) -> WebConfig:
