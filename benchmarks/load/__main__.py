@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 
-from benchmarks.load.bench import POSTGRES_ADMIN_URL, Settings, run, table
+from benchmarks.load.bench import POSTGRES_ADMIN_URL, THINK, Settings, run, table
 
 
 def think_range(text: str) -> tuple[float, float]:
@@ -21,8 +21,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 cities, 60 × /help, 120 notices at SIGTERM (the smoke test's size)")
     parser.add_argument("--cities", type=int, default=None, help="cities, each with one contact acting (default 100)")
     parser.add_argument("--helpers", type=int, default=None, help="people sending /help at once (default 300)")
-    parser.add_argument("--think", type=think_range, default=(0.0, 0.0), metavar="A-B",
-                        help="seconds a contact pauses before each next action, uniform in A-B (default 0: at once)")
+    parser.add_argument("--think", type=think_range, default=THINK, metavar="A-B",
+                        help="seconds a contact pauses before each next action (reading the answer), uniform in A-B; "
+                             "default 2-6; 0 acts again the moment the answer arrives")
     parser.add_argument("--no-sigterm", action="store_true", help="skip the SIGTERM of a real `tandem run` process")
     parser.add_argument("--postgres", default=os.environ.get("TANDEM_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL),
                         help="admin URL of the PostgreSQL server; a fresh database is made and dropped")

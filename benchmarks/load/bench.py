@@ -70,6 +70,10 @@ POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 ANSWER_TIMEOUT = 120.0  # an action without its answer after this long counts as unanswered
 PLANNING_KINDS = {NoticeKind.PLANNED_MATCH.value, NoticeKind.UNSCHEDULABLE_MATCH.value, NoticeKind.PLANNING_DIGEST.value, NoticeKind.CALENDAR_GUESS.value}
 HELP_FIRST_ID = 700_000
+# A person reads the answer before the next tap. Not 0: Telegram sends one message a second into a
+# chat and 30 a second in all, so 100 people acting again the instant their answer arrives ask for
+# more answers than Telegram carries (Little's law: 100 waiting / 30 a second = 3.3 s each).
+THINK = (2.0, 6.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,6 +194,7 @@ class DatabaseReport:
     coordinator_per_run: list[int]  # messages queued for the coordinator by each run that queued any
     coordinator_received: int  # messages that reached the coordinator's chat in the whole run
     slowest_while_planning: float  # the slowest answer whose wait overlapped a planning run
+    slowest_while_planning_detail: str
     answers_while_planning: int
     help: Figures
     help_unanswered: int
@@ -197,6 +202,8 @@ class DatabaseReport:
     flood_refusals: int  # 429s the flood guard gave: our pacing let too much through
     updates: str  # how the application processes updates (python-telegram-bot's update processor)
     think: tuple[float, float]
+    loop_lag_planning: float  # the event loop's longest stall while a planning run was in progress
+    loop_lag_otherwise: float  # and at other times
     sigterm: SigtermReport | None = None
 
 
@@ -363,6 +370,33 @@ def timed_planning(services: Any, runs: list[PlanningRun]) -> None:
     planning.plan_and_notify = plan_and_notify
 
 
+class LoopLag:
+    """How late the event loop wakes a 20 ms sleep: time it could answer nobody (the loop was busy,
+    or waited for the GIL held by another thread)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[datetime, float]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.02)
+            self.samples.append((datetime.now(UTC), time.perf_counter() - before - 0.02))
+
+    def worst(self, runs: list[PlanningRun], inside: bool) -> float:
+        return max((lag for at, lag in self.samples if any(r.started <= at <= r.ended for r in runs) == inside), default=0.0)
+
+
 async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float, step: float = 0.25) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -380,6 +414,7 @@ async def run_database(
     guard = FloodGuard()
     api = WatchedBotApi(token=DEFAULT_TOKEN, flood_guard=guard)
     runs: list[PlanningRun] = []
+    lag = LoopLag()
     async with fresh_database(kind, folder, postgres_admin) as url, serve_bot_api(api) as base_url:
         config = Config(
             telegram=TelegramConfig(token=Secret(DEFAULT_TOKEN), api_base_url=base_url),
@@ -398,6 +433,7 @@ async def run_database(
             updates = f"{type(processor).__name__}, at most {processor.max_concurrent_updates} at once"
             timed_planning(services, runs)
             people = People(api)
+            lag.start()
             # Setup, not timed: the coordinator's first /start, the cities, a link per city.
             coordinator = FakeUser(id=COORDINATOR, first_name="Coordinator", language_code="en")
             await people.command(coordinator, "setup", "/start", "")
@@ -428,6 +464,7 @@ async def run_database(
             help_actions = people.actions[before_help:]
             help_span = (max((a.answered for a in help_actions if a.answered), default=help_first) - help_first).total_seconds()
         finally:
+            await lag.stop()
             stopping = time.monotonic()
             stop.set()
             await serving
@@ -437,8 +474,18 @@ async def run_database(
 
     return _report(
         kind, planned, people, own_actions, help_actions, span, help_span, rows, coordinator_id, runs, api, guard,
-        drained=drained, drained_after=drained_after, stop_seconds=stop_seconds, updates=updates, think=think,
+        drained=drained, drained_after=drained_after, stop_seconds=stop_seconds, updates=updates, think=think, lag=lag,
     )
+
+
+def _slowest(overlapping: list[Action], runs: list[PlanningRun]) -> str:
+    """The slowest answers that waited while a planning run was in progress, and that run."""
+    described = []
+    for a in sorted(overlapping, key=lambda a: -a.seconds)[:3]:
+        run = next(r for r in runs if r.started < a.answered and a.sent < r.ended)  # type: ignore[operator]
+        callback = f", its callback answer {(a.callback_answered - a.sent).total_seconds():.2f} s" if a.callback_answered else ""
+        described.append(f"{a.kind} {a.seconds:.2f} s{callback} (sent {(a.sent - run.started).total_seconds():+.2f} s from the start of a {run.seconds:.2f} s run)")
+    return "; ".join(described)
 
 
 async def _started(application: Any, serving: asyncio.Task[None]) -> bool:
@@ -451,7 +498,7 @@ async def _started(application: Any, serving: asyncio.Task[None]) -> bool:
 def _report(
     kind: str, planned: list[PlannedCity], people: People, own: list[Action], helped: list[Action], span: float, help_span: float, rows: list[Any],
     coordinator_id: int | None, runs: list[PlanningRun], api: WatchedBotApi, guard: FloodGuard, *, drained: bool, drained_after: float,
-    stop_seconds: float, updates: str, think: tuple[float, float],
+    stop_seconds: float, updates: str, think: tuple[float, float], lag: LoopLag,
 ) -> DatabaseReport:
     notices = rows
     answered = [a for a in own if a.answered is not None]
@@ -483,8 +530,10 @@ def _report(
         drained=drained, drained_after=drained_after, planning_runs=runs, coordinator_per_run=per_run,
         coordinator_received=sum(1 for c in notice_sends if c.params.get("chat_id") == COORDINATOR),
         slowest_while_planning=max((a.seconds for a in overlapping), default=0.0), answers_while_planning=len(overlapping),
+        slowest_while_planning_detail=_slowest(overlapping, busy),
         help=Figures.of(helped_answered, help_span), help_unanswered=len(helped) - len(helped_answered), stop_seconds=stop_seconds,
         flood_refusals=guard.refused, updates=updates, think=think,
+        loop_lag_planning=lag.worst(busy, True), loop_lag_otherwise=lag.worst(busy, False),
     )
 
 
@@ -567,7 +616,7 @@ class Settings:
     databases: tuple[str, ...] = ("sqlite", "postgresql")
     cities: int = 100
     helpers: int = 300
-    think: tuple[float, float] = (0.0, 0.0)
+    think: tuple[float, float] = THINK
     sigterm: bool = True
     sigterm_notices: int = 600
     postgres_admin: str = POSTGRES_ADMIN_URL
@@ -609,6 +658,9 @@ def table(reports: list[DatabaseReport]) -> str:
         busy = [p for p in r.planning_runs if not p.skipped]
         lines.append(f"planning runs: {len(busy)} (+{len(r.planning_runs) - len(busy)} skipped), longest {max((p.seconds for p in busy), default=0):.2f} s; "
                      f"answers whose wait overlapped one: {r.answers_while_planning}")
+        if r.slowest_while_planning_detail:
+            lines.append(f"  slowest of them: {r.slowest_while_planning_detail}")
+        lines.append(f"event loop's longest stall: {r.loop_lag_planning:.2f} s during planning runs, {r.loop_lag_otherwise:.2f} s otherwise")
         lines.append(f"coordinator: messages queued per planning run {r.coordinator_per_run}, received in all {r.coordinator_received}")
         lines.append(f"outbox drained {r.drained_after:.1f} s after the first action" if r.drained else "outbox NOT drained")
         lines.append(f"in-process stop (serve's SIGTERM handler) after the run: {r.stop_seconds:.2f} s")

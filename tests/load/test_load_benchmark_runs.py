@@ -14,7 +14,7 @@ from benchmarks.load.bench import Settings, run, table
 
 
 async def test_a_quick_load_run_answers_everything_and_delivers_every_notice(tmp_path: Path) -> None:
-    [report] = await run(Settings(databases=("sqlite",), cities=12, helpers=20, sigterm_notices=120), tmp_path, echo=lambda _: None)
+    [report] = await run(Settings(databases=("sqlite",), cities=12, helpers=20, think=(0.0, 0.5), sigterm_notices=120), tmp_path, echo=lambda _: None)
 
     assert (report.actions, report.unanswered) == (12 * 6, 0)
     assert set(report.by_kind) == {"join", "topics", "tap", "hours"}
