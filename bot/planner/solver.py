@@ -156,6 +156,8 @@ class Search:
         if cap_a <= 0 or cap_b <= 0:
             return -1
         days = self.occupancy.days
+        overhang = self.occupancy.overhang  # fixed sessions from another local day: block, take no seat
+        hang_a = hang_b = None
         key_a, key_b = self.keys_a[request], self.keys_b[request]
         duration = self.durations[request]
         starts, scores = self.candidates.start, self.candidates.score
@@ -171,6 +173,8 @@ class Search:
             taken_b = days.get(key_b + day_b)
             if taken_b and len(taken_b) >= cap_b:
                 continue
+            if overhang:
+                hang_a, hang_b = overhang.get(key_a + day_a), overhang.get(key_b + day_b)
             for k in range(first, end):
                 score = scores[k]
                 if score <= best_score:
@@ -181,6 +185,10 @@ class Search:
                 if taken_a and any(s < finish and start < e for s, e, _ in taken_a):
                     continue
                 if taken_b and any(s < finish and start < e for s, e, _ in taken_b):
+                    continue
+                if hang_a and any(s < finish and start < e for s, e in hang_a):
+                    continue
+                if hang_b and any(s < finish and start < e for s, e in hang_b):
                     continue
                 best, best_score = k, score
                 break

@@ -174,12 +174,11 @@ def test_an_official_make_up_sunday_in_china_is_planned_with_the_hours_it_pays_b
     assert Oracle(case).violations(result.scheduled) == []
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a fixed session is recorded only under its local start day (bot/planner/engine.py add_fixed)")
 def test_a_confirmed_session_across_local_midnight_blocks_the_next_morning_too() -> None:
-    """Found by the brute force (seed 23): a session in Sydney 23:45-00:45 is recorded only under
-    the day it starts, so a meeting at 00:00 the next day is placed on top of it. Recording it on
-    both days fixes the clash but, counted in the next day's cap, costs meetings elsewhere; the fix
-    needs a per-day list that blocks without taking a seat (checked by fits, blockers, best_fit)."""
+    """Found by the brute force (seed 23): a session in Sydney 23:45-00:45 was recorded only under
+    the day it starts, so a meeting at 00:00 the next day was placed on top of it. Recording it on
+    both days fixes the clash but, counted in the next day's cap, costs meetings elsewhere; the next
+    day's part is its overhang, which blocks without taking a seat (test_planner_fixed_sessions.py)."""
     cities = (
         city("c0", "Australia/Sydney", "AU", "Mon-Fri 00:00-01:00"),
         city("c1", "Australia/Sydney", "AU", "Mon-Fri 00:00-02:15"),
