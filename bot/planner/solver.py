@@ -18,7 +18,10 @@ to keep, at city level, and only then *when*:
 4. Exchange, one out and two in: a waiting request takes the slot of a meeting M, and M moves
    elsewhere, or another waiting request takes the time M freed: a 90-minute meeting that filled
    a hub's day gives way to two 60-minute ones (-> 12,165). The kept requests go first; a
-   smaller pass then tries all, since the b-matching counts seats, not minutes (-> 12,166).
+   smaller pass then tries all, since the b-matching counts seats, not minutes (-> 12,166). In
+   that pass the filler may move one meeting out of its way: when M's day still has its seats
+   taken, a meeting that could sit on another day moves there to make room (Berlin's day with a
+   90-minute meeting and a 30-minute one becomes two 30-minute ones, the other moving a day).
 5. Hub rebuild, a large-neighbourhood move: all meetings of one busy city are freed and re-placed
    shortest first at their earliest slots (interval scheduling packs most), then chains, then
    moves back to comfort; kept only if it schedules more, or as many with a better score
@@ -48,6 +51,7 @@ REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
 EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
 EXCHANGE_DEPTH = 1  # links of the chain that re-places the meeting a waiting request displaces
 FILLER_DEPTH = 0  # a filler takes the freed time as it is: chains for it would spend the budget others need
+FILLER_DEPTH_ALL = 1  # but in the smaller pass over all requests it may displace one meeting
 EXCHANGE_WORK = 400_000  # candidate tries of the exchange pass in all, whatever the size
 HUB_MIN_REQUESTS = 20  # cities with at least this many requests get re-planned as a whole
 HUB_REPAIR_BUDGET = 2000
@@ -250,7 +254,9 @@ def _repair(search: Search, order: list[int]) -> None:
     search.journal.clear()
 
 
-def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], fillers_from: list[int], work: int) -> None:
+def _exchange(
+    search: Search, order: list[int], city_of: list[tuple[int, int]], fillers_from: list[int], work: int, filler_depth: int = 0
+) -> None:
     """One out, two in: give request R (from ``order``) the slot of meeting M, then fill M's freed
     time with another waiting request (from ``fillers_from``), or move M elsewhere.
 
@@ -294,7 +300,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], 
                         for other in waiting_by_city.get(city, ())
                         if other != request and search.assignment[other] < 0
                     )
-                    if any(search.insert(other, FILLER_DEPTH, frozenset((request, blocker, other)), budget) for other in fillers):
+                    if any(search.insert(other, filler_depth, frozenset((request, blocker, other)), budget) for other in fillers):
                         done = True
                         break
                     search.rollback(mark)
@@ -469,7 +475,7 @@ def plan(problem: PlanningProblem) -> PlanResult:
     _exchange(search, wanted, city_of, fillers_from=wanted, work=EXCHANGE_WORK)
     # The b-matching counts seats, not minutes: two 30-minute requests it left out can take the
     # hour of one 60-minute request it kept. A smaller pass over all requests finds those.
-    _exchange(search, order, city_of, fillers_from=order, work=EXCHANGE_WORK // 8)
+    _exchange(search, order, city_of, fillers_from=order, work=EXCHANGE_WORK // 8, filler_depth=FILLER_DEPTH_ALL)
     _rebuild_hubs(search, city_of)
     _improve(search, order)
     return _result(prepared, search, int(relaxation))
