@@ -362,6 +362,9 @@ class Notification:
     buttons: tuple[tuple[Button, ...], ...] = ()
     document: Document | None = None
     email: EmailMessage | None = None  # the whole e-mail, for the e-mail channel
+    # Due at a moment that matters (a reminder an hour before the session): the channel sends it
+    # ahead of other waiting notices, so a backlog of those never makes it late.
+    timely: bool = False
 
 
 HandOver = Callable[[], Awaitable[None]]
