@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-import pytest
 from hypothesis import Phase, event, given, settings
 
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, plan
