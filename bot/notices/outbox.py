@@ -13,12 +13,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import Channel, Contact, NoticeKind, OutgoingMessage, OutgoingRequest, Role
 from bot.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+class NoticeSink(Protocol):
+    """Where ``queue_notice`` puts its rows: the unit of work's outbox, or a collector that writes
+    the rows of many notices at once later in the same transaction (``bot.services.mail_in``)."""
+
+    async def enqueue_many(self, requests: Sequence[OutgoingRequest]) -> list[OutgoingMessage]: ...
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,17 @@ async def queue_notice(
     email_enabled: bool,
     session_id: int | None = None,
     cities: Iterable[int] = (),
+    sink: NoticeSink | None = None,
 ) -> list[OutgoingMessage]:
-    """Queue ``kind`` to each recipient on the channels the rule gives them; returns the new rows.
+    """Queue ``kind`` to each recipient on the channels the rule gives them; returns the new rows
+    (none known yet when ``sink`` collects them to write later; default: ``uow.outbox`` at once).
 
     Each row's dedupe key is ``<key>:<contact id>:<channel>``, so queuing twice is a no-op.
     ``cities`` are the cities the notice is about: if nobody of one of them can be reached on any
     channel, the coordinators are told (once per city and set of its people).
     """
     # All recipients in one statement (a notice to a session's twenty people is one round trip).
-    queued: list[OutgoingMessage] = await uow.outbox.enqueue_many([
+    queued: list[OutgoingMessage] = await (sink or uow.outbox).enqueue_many([
         OutgoingRequest(f"{key}:{contact.id}:{channel.value}", kind.value, channel, contact.id, due_utc, payload, session_id)
         for contact in recipients
         for channel in contact.channels_for(kind, email_enabled=email_enabled)

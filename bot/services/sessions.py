@@ -40,7 +40,7 @@ from bot.domain import (
 )
 from bot.invites import build_invite, invite_filename
 from bot.meeting_links import choose_meeting_link, new_room_token
-from bot.notices.outbox import queue_notice
+from bot.notices.outbox import NoticeSink, queue_notice
 from bot.notices.reminders import drop_reminders, queue_reminders
 from bot.notices.sessions import invite_event, zone_of
 from bot.planner.queries import candidate_slots
@@ -115,7 +115,7 @@ RECENTLY_BEGUN = timedelta(hours=2)
 
 async def record_attendance(
     uow: UnitOfWork, config: Config, session: Session, contact: Contact, attend: bool, now: datetime,
-    *, answered_sequence: int | None = None, participants: list[Contact] | None = None,
+    *, answered_sequence: int | None = None, participants: list[Contact] | None = None, sink: NoticeSink | None = None,
 ) -> bool:
     """Record one participant's answer and tell the coordinators and the partner city; False if not invited.
 
@@ -123,7 +123,8 @@ async def record_attendance(
     calendar's reply by e-mail (``bot.services.mail_in``). A calendar may answer an earlier
     version of the invitation (``answered_sequence`` below the session's): the answer counts, and
     the notice says it was given for an earlier time. Telling twice is a no-op (the key).
-    ``participants``: the session's, when the caller has just read them.
+    ``participants``: the session's, when the caller has just read them; ``sink``: where the
+    notices go (``queue_notice``).
     """
     answer = Attendance.YES if attend else Attendance.NO
     if not await uow.sessions.answer(session.id, contact.id, answer, now):
@@ -141,7 +142,7 @@ async def record_attendance(
     await queue_notice(
         uow, NoticeKind.ATTENDANCE, informed,
         key=f"{NoticeKind.ATTENDANCE.value}:{session.id}:{contact.id}:{answer.value}:{session.sequence}" + (":earlier" if earlier else ""),
-        due_utc=now, payload=payload, email_enabled=config.email.enabled, session_id=session.id,
+        due_utc=now, payload=payload, email_enabled=config.email.enabled, session_id=session.id, sink=sink,
     )
     return True
 

@@ -1,13 +1,13 @@
 """A reader in a process of its own, for the tests that kill it with SIGKILL in the middle of a pass.
 
-``python -m tests.mail_in.reader_process DATABASE_URL HOST PORT USER PASSWORD BATCH [PAUSE_AT]``
+``python -m tests.mail_in.reader_process DATABASE_URL HOST PORT USER PASSWORD BATCH [STATEMENT N]``
 reads the INBOX once, as ``tandem run`` would, ``BATCH`` messages per transaction, over a network
 made slow (each fetch waits 200 ms) so that the kill lands while messages are still waiting.
 
-With ``PAUSE_AT`` (n), the database is made slow instead, at one chosen point: before the n-th
-``INSERT INTO outbox`` (a reply's notices) the process prints ``paused`` and hangs, inside the
-batch's transaction, with the replies before it in that batch acted on but not committed -- the
-moment a crash in the middle of a batch would find.
+With ``STATEMENT N``, the database is made slow instead, at one chosen point: before the N-th SQL
+statement that begins with ``STATEMENT`` (e.g. the 12th ``UPDATE participants``: a reply's answer)
+the process prints ``paused`` and hangs, inside a batch's transaction, with what came before it in
+that batch done but not committed -- the moment a crash in the middle of a batch would find.
 """
 
 from __future__ import annotations
@@ -36,24 +36,24 @@ class SlowImapMailbox(ImapMailbox):
         return await super().fetch(uids)
 
 
-async def main(url: str, host: str, port: str, user: str, password: str, batch: str, pause_at: str | None = None) -> None:
+async def main(url: str, host: str, port: str, user: str, password: str, batch: str, statement: str | None = None, pause_at: str = "0") -> None:
     engine = create_engine(url)
-    if pause_at is not None:
-        inserts = 0
+    if statement is not None:
+        seen = 0
 
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
-        def pause(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-            nonlocal inserts
-            if statement.startswith("INSERT INTO outbox"):
-                inserts += 1
-                if inserts == int(pause_at):
+        def pause(conn: Any, cursor: Any, sql: str, parameters: Any, context: Any, executemany: bool) -> None:
+            nonlocal seen
+            if statement is not None and sql.startswith(statement):
+                seen += 1
+                if seen == int(pause_at):
                     print("paused", flush=True)
                     time.sleep(600)  # until killed
 
     services = Services(config=mail_config(), clock=SystemClock(), uow_factory=UnitOfWorkFactory(create_session_factory(engine)))
     services.mail_in.batch_size = int(batch)
     mailbox = SlowImapMailbox(host=host, port=int(port), security="none", username=user, password=password)
-    if pause_at is not None:
+    if statement is not None:
         mailbox.delay = 0
     try:
         await services.mail_in.read_pass(mailbox, owner="doomed-process")
@@ -63,4 +63,4 @@ async def main(url: str, host: str, port: str, user: str, password: str, batch: 
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:8]))
+    asyncio.run(main(*sys.argv[1:9]))

@@ -342,9 +342,9 @@ async def committed(uow_factory: UnitOfWorkFactory, database_url: str, programme
     return records, (await answers(uow_factory, programme.session_id))["Li Wei"].value, len(declines)
 
 
-def reader_process(dovecot: Dovecot, database_url: str, *, batch: int, pause_at: int | None = None) -> subprocess.Popen[bytes]:
+def reader_process(dovecot: Dovecot, database_url: str, *, batch: int, pause_at: tuple[str, int] | None = None) -> subprocess.Popen[bytes]:
     """``tests/mail_in/reader_process.py``: a reader in a process of its own, to be killed."""
-    pause = [str(pause_at)] if pause_at is not None else []
+    pause = [pause_at[0], str(pause_at[1])] if pause_at is not None else []
     return subprocess.Popen(
         [
             sys.executable, "-m", "tests.mail_in.reader_process",
@@ -354,8 +354,18 @@ def reader_process(dovecot: Dovecot, database_url: str, *, batch: int, pause_at:
     )
 
 
+# Where in the second batch's transaction the reader is killed (batches of ten; Li's decline first):
+KILLED_AT = {
+    # Li's answer written, Anna's next: the notices and the records of the batch are still to come.
+    "after-an-answer": ("UPDATE participants", 12),
+    # Everything of the batch written -- answers, notices -- but its records and the commit.
+    "before-the-records": ("INSERT INTO mail_in_messages", 2),
+}
+
+
+@pytest.mark.parametrize("killed_at", list(KILLED_AT))
 async def test_a_reader_killed_in_the_middle_of_a_batch_loses_nothing_and_keeps_nothing_half_done(
-    services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory, database_url: str,
+    services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory, database_url: str, killed_at: str,
 ) -> None:
     """Several replies are acted on in one transaction: killed after some of a batch were acted on
     and before its commit, none of that batch counts, all of it is read again, nothing twice."""
@@ -366,9 +376,7 @@ async def test_a_reader_killed_in_the_middle_of_a_batch_loses_nothing_and_keeps_
     replies += [accept.replace(b"<5f7c2b1e-", f"<later-{i}-".encode()) for i in range(batch - 1)]  # ... then Anna's again
     for raw in replies:
         dovecot.append(raw)
-    # Paused (then killed) before the notices of the second reply of the second batch: Li's decline
-    # is acted on -- the answer written, its notices queued -- but not committed.
-    process = reader_process(dovecot, database_url, batch=batch, pause_at=batch + 2)
+    process = reader_process(dovecot, database_url, batch=batch, pause_at=KILLED_AT[killed_at])
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=60)
