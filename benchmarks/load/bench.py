@@ -211,7 +211,7 @@ class DatabaseReport:
 class SigtermReport:
     seconds: float
     exit_code: int
-    queued_at_stop: int  # outbox rows not yet sent when the signal went
+    queued_at_stop: int  # reminders not yet sent when the signal went (the match notices of the filled programme wait too)
     left_pending: int  # rows pending after the exit (kept for the next start)
     left_claimed: int  # rows still claimed after the exit (should be none)
     planning_finished_before: int  # planning runs the log shows finished before the signal
@@ -681,7 +681,7 @@ def table(reports: list[DatabaseReport]) -> str:
             lines.append(f"{name:<52} {measured:>14}  {_status(ok)}")
         if r.sigterm is not None:
             s = r.sigterm
-            lines.append(f"  SIGTERM: exit code {s.exit_code}, {s.queued_at_stop} notices not yet delivered at the signal, "
-                         f"{s.left_pending} left pending for the next start, {s.left_claimed} left claimed, "
+            lines.append(f"  SIGTERM: exit code {s.exit_code}, {s.queued_at_stop} reminders not yet delivered at the signal, "
+                         f"{s.left_pending} messages (those and the programme's match notices) left pending for the next start, {s.left_claimed} left claimed, "
                          f"planning runs finished before the signal: {s.planning_finished_before}, tracebacks in the log: {s.tracebacks}")
     return "\n".join(lines)
