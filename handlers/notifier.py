@@ -87,7 +87,7 @@ class TelegramChannel:
             raise RuntimeError("the Telegram channel needs the bot's rate limiter (tandem.app.build_application)")
         markup = keyboard(notification)
         document = notification.document
-        first = Background(handing_over)
+        first = Background(handing_over, timely=notification.timely)
         if document is not None and len(notification.text) <= MessageLimit.CAPTION_LENGTH:
             await self.bot.send_document(
                 chat_id,

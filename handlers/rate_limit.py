@@ -10,7 +10,8 @@ admits them one at a time within those limits:
   passes :class:`Background` as ``rate_limit_args`` and is background. Whenever a slot is free,
   the oldest foreground call whose chat may receive is admitted before any background call; and
   background calls may fill the overall budget only up to ``background_share`` of it, so a
-  person's answer finds room at once even while a fan-out runs at full speed.
+  person's answer finds room at once even while a fan-out runs at full speed. Among background
+  calls, a timely one (``Background.timely``: a reminder) goes before the others.
 * **Within the limits.** Overall and per group, leaky buckets like Telegram's (and like
   ``offline_bot_api.FloodGuard``, which checks us); per chat, ``per_chat_interval`` between the
   end of one message and the start of the next. Only calls that Telegram counts as messages are
@@ -59,6 +60,9 @@ class Background:
     """
 
     handing_over: Callable[[], Awaitable[None]] | None = None
+    # A reminder: admitted before the other background calls (still after foreground ones and
+    # within the background share), so a fan-out of notices queued earlier never makes it late.
+    timely: bool = False
 
 
 def counts_as_message(endpoint: str) -> bool:
@@ -127,6 +131,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
         self._chat_free_at: dict[int | str, float] = {}  # when the chat may receive again
         self._chat_busy: set[int | str] = set()  # a message to it is on the way
         self._foreground: deque[_Ticket] = deque()
+        self._timely: deque[_Ticket] = deque()  # background calls that are due at a moment that matters
         self._background: deque[_Ticket] = deque()
         self._sequence = itertools.count()
         self._paused_until = 0.0
@@ -146,7 +151,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
     @property
     def waiting(self) -> int:
         """Calls waiting for a slot (foreground and background)."""
-        return len(self._foreground) + len(self._background)
+        return len(self._foreground) + len(self._timely) + len(self._background)
 
     async def process_request(
         self,
@@ -163,7 +168,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
         handing_over = background.handing_over if background is not None else None
         for attempt in range(self.max_retries + 1):
             if paced:
-                await self._admit(chat, background=background is not None)
+                await self._admit(chat, queue=self._foreground if background is None else self._timely if background.timely else self._background)
             elif self._paused_until > self._now():
                 await asyncio.sleep(self._paused_until - self._now())
             wait_after = 0.0
@@ -190,18 +195,18 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
-    async def _admit(self, chat: int | str | None, *, background: bool) -> None:
+    async def _admit(self, chat: int | str | None, *, queue: deque[_Ticket]) -> None:
         ticket = _Ticket(next(self._sequence), chat, asyncio.get_running_loop().create_future())
-        (self._background if background else self._foreground).append(ticket)
+        queue.append(ticket)
         self._changed.set()
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.create_task(self._dispatch(), name="telegram-rate-limiter")
         try:
             await ticket.admitted
         except asyncio.CancelledError:
-            for queue in (self._foreground, self._background):
+            for waiting in (self._foreground, self._timely, self._background):
                 with contextlib.suppress(ValueError):
-                    queue.remove(ticket)
+                    waiting.remove(ticket)
             if ticket.admitted.done() and not ticket.admitted.cancelled():
                 self._release(chat)  # admitted just as the caller gave up: free the chat again
             self._changed.set()
@@ -231,7 +236,8 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
         if soonest > now:
             return None, soonest
         soonest = math.inf
-        for queue, limit in ((self._foreground, self._overall.burst), (self._background, self._background_limit)):
+        queues = ((self._foreground, self._overall.burst), (self._timely, self._background_limit), (self._background, self._background_limit))
+        for queue, limit in queues:
             overall_at = self._overall.ready_at(now, limit)
             if overall_at > now:
                 soonest = min(soonest, overall_at)
@@ -249,7 +255,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
         return None, soonest
 
     async def _dispatch(self) -> None:
-        while self._foreground or self._background:
+        while self._foreground or self._timely or self._background:
             self._changed.clear()
             now = self._now()
             ticket, again_at = self._pick(now)
@@ -258,7 +264,7 @@ class TelegramRateLimiter(BaseRateLimiter[Any]):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout)
                 continue
-            (self._foreground if ticket in self._foreground else self._background).remove(ticket)
+            next(queue for queue in (self._foreground, self._timely, self._background) if ticket in queue).remove(ticket)
             if ticket.admitted.done():  # its caller gave up
                 continue
             self._overall.add(now)

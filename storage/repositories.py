@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
@@ -37,6 +37,7 @@ from bot.domain import (
     Match,
     MatchStatus,
     MatchView,
+    NoticeKind,
     NoTimeExplanation,
     NoTimeReason,
     OutboxStatus,
@@ -813,6 +814,28 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.ical_uid == ical_uid))
         return _session(row) if row else None
 
+    async def with_participants_by_uid(self, ical_uids: Iterable[str]) -> dict[str, tuple[Session, builtins.list[Contact]]]:
+        """The sessions carrying these UIDs, each with the people invited to it, in one query
+        (the replies read from the mailbox, several at a time); a UID no session has is left out."""
+        uids = list(dict.fromkeys(ical_uids))
+        if not uids:
+            return {}
+        rows = await self.db.execute(
+            select(SessionRow, ContactRow)
+            .outerjoin(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
+            .outerjoin(ContactRow, ContactRow.id == ParticipantRow.contact_id)
+            .where(SessionRow.ical_uid.in_(uids))
+            .order_by(SessionRow.id, ContactRow.id)
+        )
+        found: dict[str, tuple[Session, builtins.list[Contact]]] = {}
+        for session_row, contact_row in rows:
+            entry = found.get(session_row.ical_uid)
+            if entry is None:
+                entry = found[session_row.ical_uid] = (_session(session_row), [])
+            if contact_row is not None:
+                entry[1].append(_contact(contact_row))
+        return found
+
     async def of_matches(self, match_ids: Iterable[int]) -> dict[int, Session]:
         """The session of each of many matches that has one, in one query."""
         rows = await self.db.scalars(select(SessionRow).where(SessionRow.match_id.in_(list(match_ids))))
@@ -1011,16 +1034,26 @@ class OutboxRepository(_Repository):
         SQLite runs one writer at a time; either way the second claims nothing twice.
         """
         busy = select(OutboxRow.contact_id).where(OutboxRow.status == OutboxStatus.CLAIMED.value)
+        # A reminder is due at a time that means something (an hour before the session); a notice
+        # queued earlier can wait a few seconds more. So reminders go first, for each recipient and
+        # overall, and a backlog of notices never makes one late.
+        urgency = case((OutboxRow.kind == NoticeKind.REMINDER.value, 0), else_=1)
         first_of_each = (
             select(
                 OutboxRow.id,
                 OutboxRow.due_at,
-                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(OutboxRow.due_at, OutboxRow.id)).label("place"),
+                urgency.label("urgency"),
+                func.row_number().over(partition_by=OutboxRow.contact_id, order_by=(urgency, OutboxRow.due_at, OutboxRow.id)).label("place"),
             )
             .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.due_at <= now_utc, OutboxRow.contact_id.not_in(busy))
             .subquery()
         )
-        due = select(first_of_each.c.id).where(first_of_each.c.place == 1).order_by(first_of_each.c.due_at, first_of_each.c.id).limit(limit)
+        due = (
+            select(first_of_each.c.id)
+            .where(first_of_each.c.place == 1)
+            .order_by(first_of_each.c.urgency, first_of_each.c.due_at, first_of_each.c.id)
+            .limit(limit)
+        )
         ids = list(await self.db.scalars(due))
         if not ids:
             return []
@@ -1037,7 +1070,7 @@ class OutboxRepository(_Repository):
         )
         claimed = set(result.scalars())
         rows = await self.db.scalars(
-            select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.due_at, OutboxRow.id).execution_options(populate_existing=True)
+            select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(urgency, OutboxRow.due_at, OutboxRow.id).execution_options(populate_existing=True)
         )
         return [_message(r) for r in rows]
 

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.domain import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError, TandemError
 from bot.services import Services
-from web import away, board_calendar, board_cities, board_exports, board_matches, board_matrix, health, hours, matches, me, sessions, sign_in, topics
+from web import away, board_calendar, board_cities, board_exports, board_matches, board_matrix, board_official_days, health, hours, matches, me, sessions, sign_in, topics
 from web.security import CsrfError, RateLimiter, SecurityHeaders, SessionCodec, UnstorableFormError
 from web.visit import STATIC, SignInRequired, Visit, msgid
 
@@ -89,6 +89,10 @@ PAGE_ROUTES: list[BaseRoute] = [
     Route("/board/cities/{city_id:int}/invite", board_cities.create_invite, methods=["POST"]),
     Route("/board/cities/{city_id:int}/email", board_cities.add_email_contact, methods=["POST"]),
     Route("/board/calendar", board_calendar.show_week, methods=["GET"]),
+    Route("/board/official-days", board_official_days.show_official_days, methods=["GET"]),
+    Route("/board/official-days", board_official_days.add_official_days, methods=["POST"]),
+    Route("/board/official-days/remove", board_official_days.remove_official_day, methods=["POST"]),
+    Route("/board/official-days/import", board_official_days.import_official_days, methods=["POST"]),
     Route("/board/roadmap", board_exports.show_roadmap, methods=["GET"]),
     Route("/board/roadmap.csv", board_exports.roadmap_csv, methods=["GET"]),
     Route("/board/exports", board_exports.show_exports, methods=["GET"]),

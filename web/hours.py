@@ -98,6 +98,7 @@ def _page(visit: Visit, view: WeekGridView, selected: int | None, status: int = 
         "hours.html", status_code=status, view=view, selected=selected, shown=shown, days=days,
         rows=grid_rows(view, shown, language), overlaps=overlap_lines(shown, language),
         own_text=localized_hours(view.text, language), typed=view.text if typed is None else typed, error=error,
+        short_days=[short[day] for day in range(7)],
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel import Locale
+from babel.dates import format_date
 
 from bot import callback_data
 from bot.domain import City, Contact, OutgoingMessage, SessionStatus, SessionView
@@ -13,9 +14,14 @@ from bot.notices.rendering import RenderContext, on_channel
 from bot.notices.sessions import zone_of
 from bot.ports import Button, Notification
 
+# Why a confirmed session is reported (``session_on_day_off``'s payload "reason"; older messages have none: DAY_OFF).
+DAY_OFF = "day_off"  # the day is now a day off: one entered, or the package's holiday once more
+WORKING_DAY_WITHDRAWN = "working_day_withdrawn"  # an official working day was removed, and the city does not work that weekday
+
 
 async def render_session_on_day_off(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    """A confirmed session lies on a new official day off: one tap moves it to the best other time.
+    """A confirmed session lies on a new official day off, or on a weekend day whose official working
+    day was withdrawn: one tap moves it to the best other time.
 
     None once the session was moved or cancelled meanwhile (its sequence changed).
     """
@@ -27,13 +33,36 @@ async def render_session_on_day_off(ctx: RenderContext, recipient: Contact, mess
     zone = zone_of(ctx.config, view, recipient)
     city = view.city_a if view.city_a.id == message.payload.get("city_id") else view.city_b
     day = date.fromisoformat(str(message.payload["day"]))
-    text = gettext(
-        language,
-        "{day} is now an official day off in {city} ({name}), and the session {city_a} – {city_b} on “{topic}” is then: {when}.",
-        day=day.isoformat(), city=city.name, name=str(message.payload.get("name") or "—"),
-        city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language),
-        when=format_instant(view.session.start_utc, zone, language, places),
-    )
+    values: dict[str, object] = {
+        "day": day.isoformat(), "city": city.name, "city_a": view.city_a.name, "city_b": view.city_b.name,
+        "topic": view.topic.title(language), "when": format_instant(view.session.start_utc, zone, language, places),
+    }
+    name = str(message.payload.get("name") or "")
+    pair = {"city_a": view.city_a.name, "city_b": view.city_b.name}
+    if message.payload.get("reason") == WORKING_DAY_WITHDRAWN:  # a make-up Saturday taken back, say
+        subject = gettext(language, "Session {city_a} – {city_b} falls on a day that is no longer worked", **pair)
+        values["weekday"] = format_date(day, "EEEE", locale=language)
+        if name:
+            text = gettext(
+                language,
+                "{day} ({weekday}) is no longer an official working day in {city} (“{name}” was withdrawn), so {city} does not work that day, "
+                "and the session {city_a} – {city_b} on “{topic}” is then: {when}.",
+                name=name, **values,
+            )
+        else:
+            text = gettext(
+                language,
+                "{day} ({weekday}) is no longer an official working day in {city}, so {city} does not work that day, "
+                "and the session {city_a} – {city_b} on “{topic}” is then: {when}.",
+                **values,
+            )
+    else:
+        subject = gettext(language, "Session {city_a} – {city_b} falls on a day off", **pair)
+        text = gettext(
+            language,
+            "{day} is now an official day off in {city} ({name}), and the session {city_a} – {city_b} on “{topic}” is then: {when}.",
+            name=name or "—", **values,
+        )
     buttons: tuple[tuple[Button, ...], ...] = ()
     move_to = message.payload.get("move_to")
     if isinstance(move_to, str):
@@ -48,7 +77,7 @@ async def render_session_on_day_off(ctx: RenderContext, recipient: Contact, mess
         text += "\n" + gettext(language, "There is no other common time; cancel it or change the cities' hours (/schedule).")
     return await on_channel(
         ctx, recipient, message, text=text, buttons=buttons,
-        subject=gettext(language, "Session {city_a} – {city_b} falls on a day off", city_a=view.city_a.name, city_b=view.city_b.name),
+        subject=subject,
     )
 
 

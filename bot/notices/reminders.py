@@ -77,7 +77,7 @@ async def render_reminder(ctx: RenderContext, recipient: Contact, message: Outgo
     # Rows queued before the programme's zone was read from the config carry it (``zone``).
     zone = view.zone_of(recipient.city_id) or str(message.payload.get("zone") or ctx.config.programme.timezone)
     subject, body = reminder_text(view, recipient, zone, now_utc, late=late)
-    return await on_channel(ctx, recipient, message, subject=subject, text=body)
+    return await on_channel(ctx, recipient, message, subject=subject, text=body, timely=True)
 
 
 async def queue_reminders(

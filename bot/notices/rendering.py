@@ -49,6 +49,7 @@ async def on_channel(
     text: str,
     buttons: tuple[tuple[Button, ...], ...] = (),
     document: Document | None = None,
+    timely: bool = False,
 ) -> Notification | None:
     """The rendered message as the row's channel sends it: a chat message, or a plain e-mail.
 
@@ -57,12 +58,12 @@ async def on_channel(
     (``invitation_by_email``).
     """
     if message.channel is Channel.TELEGRAM:
-        return Notification(text=text, buttons=buttons, document=document)
+        return Notification(text=text, buttons=buttons, document=document, timely=timely)
     if not recipient.email:
         return None
     footer = await sign_in_footer(ctx, recipient)
     body = text.rstrip("\n") + "\n" + footer if footer else text
-    return Notification(text=text, email=text_email(ctx, recipient, subject=subject, body=body))
+    return Notification(text=text, email=text_email(ctx, recipient, subject=subject, body=body), timely=timely)
 
 
 async def invitation_by_email(ctx: RenderContext, recipient: Contact, event: InviteEvent, *, zone: str) -> Notification | None:

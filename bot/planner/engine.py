@@ -22,6 +22,7 @@ from bot.planner.ranges import wall_window_to_utc
 
 UTC = timezone.utc
 MINUTE = timedelta(minutes=1)
+_TICK = timedelta(microseconds=1)
 DAY_SLOTS = 1 << 12  # day indexes per city in an occupancy key: city * DAY_SLOTS + day
 
 
@@ -288,23 +289,47 @@ def local_day_index(zone_name: str, instant_utc: datetime, horizon_start: date) 
 
 
 class Occupancy:
-    """Who uses each city on each local day: lists of (start, end, owner); owner -1 is a fixed session."""
+    """Who uses each city on each local day: lists of (start, end, owner); owner -1 is a fixed session.
+
+    A meeting is filed under the local day it starts, where it takes one of the day's ``caps``
+    seats. A fixed session may run past local midnight (Sydney 23:45-00:45) or start before the
+    horizon: the part on another local day is that day's ``overhang``, which blocks the day's
+    slots it overlaps without taking a seat (the cap counts meetings by their start day).
+    Planned meetings never cross local midnight (they lie inside one day's window).
+    """
 
     def __init__(self, caps: Sequence[int]) -> None:
         self.caps = caps
         self.days: dict[int, list[tuple[int, int, int]]] = {}
+        self.overhang: dict[int, list[tuple[int, int]]] = {}
 
     def add_fixed(self, problem: PlanningProblem, clock: MinuteGrid, city_index: dict[CityId, int], sessions: Iterable[FixedSession]) -> None:
+        horizon_days = min((problem.horizon_end - problem.horizon_start).days + 1, DAY_SLOTS)
         for session in sessions:
             start, end = clock.minute(session.start_utc), clock.minute(session.end_utc)
+            last_instant = max(session.end_utc - _TICK, session.start_utc)  # an end at 00:00 is not on the next day
             for city_id in dict.fromkeys(session.city_ids):
                 if city_id not in city_index:
                     continue
-                day = local_day_index(problem.cities[city_id].tz, session.start_utc, problem.horizon_start)
+                zone = problem.cities[city_id].tz
+                base = city_index[city_id] * DAY_SLOTS
+                day = local_day_index(zone, session.start_utc, problem.horizon_start)
                 if 0 <= day < DAY_SLOTS:
-                    self.days.setdefault(city_index[city_id] * DAY_SLOTS + day, []).append((start, end, -1))
+                    self.days.setdefault(base + day, []).append((start, end, -1))
+                last_day = local_day_index(zone, last_instant, problem.horizon_start)
+                for other_day in range(max(day + 1, 0), min(last_day + 1, horizon_days)):
+                    self.overhang.setdefault(base + other_day, []).append((start, end))
+
+    def overhangs(self, key: int, start: int, end: int) -> bool:
+        """Whether a fixed session from another local day overlaps ``[start, end)`` on this day."""
+        hanging = self.overhang.get(key)
+        if not hanging:
+            return False
+        return any(s < end and start < e for s, e in hanging)
 
     def fits(self, key: int, cap: int, start: int, end: int) -> bool:
+        if self.overhang and self.overhangs(key, start, end):
+            return False
         entries = self.days.get(key)
         if not entries:
             return cap > 0
@@ -317,7 +342,7 @@ class Occupancy:
 
     def blockers(self, key: int, cap: int, start: int, end: int) -> list[frozenset[int]] | None:
         """Sets of owners whose removal makes room; None when a fixed session or a cap of 0 blocks."""
-        if cap <= 0:
+        if cap <= 0 or (self.overhang and self.overhangs(key, start, end)):
             return None
         entries = self.days.get(key, ())
         overlapping = [owner for s, e, owner in entries if s < end and start < e]

@@ -18,11 +18,15 @@ to keep, at city level, and only then *when*:
 4. Exchange, one out and two in: a waiting request takes the slot of a meeting M, and M moves
    elsewhere, or another waiting request takes the time M freed: a 90-minute meeting that filled
    a hub's day gives way to two 60-minute ones (-> 12,165). The kept requests go first; a
-   smaller pass then tries all, since the b-matching counts seats, not minutes (-> 12,166).
+   smaller pass then tries all, since the b-matching counts seats, not minutes (-> 12,166). In
+   that pass the filler may move one meeting out of its way: when M's day still has its seats
+   taken, a meeting that could sit on another day moves there to make room (Berlin's day with a
+   90-minute meeting and a 30-minute one becomes two 30-minute ones, the other moving a day).
 5. Hub rebuild, a large-neighbourhood move: all meetings of one busy city are freed and re-placed
    shortest first at their earliest slots (interval scheduling packs most), then chains, then
    moves back to comfort; kept only if it schedules more, or as many with a better score
-   (-> 12,167).
+   (-> 12,167). Then the same for a few other cities where a request still waits, kept only if
+   it schedules more (it finds the odd meeting on tiny problems; no public instance gains).
 6. Score: moves to better free slots and swaps that displace one meeting (9,946 at 12,167).
 
 Work, not time, bounds every search: candidate tries per request and per pass
@@ -48,9 +52,11 @@ REPAIR_BUDGET = 400  # candidate tries per request the repair may spend
 EXCHANGE_BUDGET = 5000  # candidate tries per waiting request in the one-out-two-in pass
 EXCHANGE_DEPTH = 1  # links of the chain that re-places the meeting a waiting request displaces
 FILLER_DEPTH = 0  # a filler takes the freed time as it is: chains for it would spend the budget others need
+FILLER_DEPTH_ALL = 1  # but in the smaller pass over all requests it may displace one meeting
 EXCHANGE_WORK = 400_000  # candidate tries of the exchange pass in all, whatever the size
 HUB_MIN_REQUESTS = 20  # cities with at least this many requests get re-planned as a whole
 HUB_REPAIR_BUDGET = 2000
+REBUILD_WORK = 300  # requests of non-hub cities re-planned in all: a dozen cities at large, all of a tiny problem
 IMPROVE_PASSES = 4  # at most, while they gain
 IMPROVE_WORK = 6_000  # meeting visits of the passes in all
 SWAP_WORK = 120_000  # better candidates the swap pass looks at in all: 9 per meeting at xl
@@ -156,6 +162,8 @@ class Search:
         if cap_a <= 0 or cap_b <= 0:
             return -1
         days = self.occupancy.days
+        overhang = self.occupancy.overhang  # fixed sessions from another local day: block, take no seat
+        hang_a = hang_b = None
         key_a, key_b = self.keys_a[request], self.keys_b[request]
         duration = self.durations[request]
         starts, scores = self.candidates.start, self.candidates.score
@@ -171,6 +179,8 @@ class Search:
             taken_b = days.get(key_b + day_b)
             if taken_b and len(taken_b) >= cap_b:
                 continue
+            if overhang:
+                hang_a, hang_b = overhang.get(key_a + day_a), overhang.get(key_b + day_b)
             for k in range(first, end):
                 score = scores[k]
                 if score <= best_score:
@@ -181,6 +191,10 @@ class Search:
                 if taken_a and any(s < finish and start < e for s, e, _ in taken_a):
                     continue
                 if taken_b and any(s < finish and start < e for s, e, _ in taken_b):
+                    continue
+                if hang_a and any(s < finish and start < e for s, e in hang_a):
+                    continue
+                if hang_b and any(s < finish and start < e for s, e in hang_b):
                     continue
                 best, best_score = k, score
                 break
@@ -242,7 +256,9 @@ def _repair(search: Search, order: list[int]) -> None:
     search.journal.clear()
 
 
-def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], fillers_from: list[int], work: int) -> None:
+def _exchange(
+    search: Search, order: list[int], city_of: list[tuple[int, int]], fillers_from: list[int], work: int, filler_depth: int = 0
+) -> None:
     """One out, two in: give request R (from ``order``) the slot of meeting M, then fill M's freed
     time with another waiting request (from ``fillers_from``), or move M elsewhere.
 
@@ -286,7 +302,7 @@ def _exchange(search: Search, order: list[int], city_of: list[tuple[int, int]], 
                         for other in waiting_by_city.get(city, ())
                         if other != request and search.assignment[other] < 0
                     )
-                    if any(search.insert(other, FILLER_DEPTH, frozenset((request, blocker, other)), budget) for other in fillers):
+                    if any(search.insert(other, filler_depth, frozenset((request, blocker, other)), budget) for other in fillers):
                         done = True
                         break
                     search.rollback(mark)
@@ -311,6 +327,13 @@ def _rebuild_hubs(search: Search, city_of: list[tuple[int, int]]) -> None:
     their earliest slot (as interval scheduling packs most), then chains place the rest and moves
     win the comfort back. The result replaces the old one only if it schedules more, or as many
     with a better score.
+
+    Then other cities where a request still waits, most waiting first, get the same while their
+    requests add up to ``REBUILD_WORK``, kept only if they schedule more: two days of a pair, one
+    with 90 minutes free and one with 120, hold three 30-minute and two 60-minute meetings, which
+    the earlier passes miss once a 90-minute one holds the longer day (no move of one or two
+    meetings gets there). On the public instances none of these gains, so their plans stay as
+    they were.
     """
     requests_of_city: dict[int, list[int]] = {}
     for request, cities in enumerate(city_of):
@@ -323,31 +346,51 @@ def _rebuild_hubs(search: Search, city_of: list[tuple[int, int]]) -> None:
         (city for city, requests in requests_of_city.items() if len(requests) >= threshold),
         key=lambda city: (-len(requests_of_city[city]), city),
     )
+    for city in busy_cities:
+        _rebuild(search, requests_of_city[city], keep_as_many=True)
+    offsets = search.candidates.offsets
+    hubs = set(busy_cities)
+    waiting: dict[int, int] = {}
+    for request, cities in enumerate(city_of):
+        if search.assignment[request] < 0 and offsets[request] < offsets[request + 1]:
+            for city in cities:
+                if city not in hubs:
+                    waiting[city] = waiting.get(city, 0) + 1
+    work = REBUILD_WORK
+    for city in sorted(waiting, key=lambda city: (-waiting[city], len(requests_of_city[city]), city)):
+        work -= len(requests_of_city[city])
+        if work < 0:
+            break
+        _rebuild(search, requests_of_city[city], keep_as_many=False)
+
+
+def _rebuild(search: Search, requests: list[int], *, keep_as_many: bool) -> None:
+    """Free ``requests`` and place them again, shortest first at their earliest slot, then chains
+    and moves to comfort; keep it if it schedules more (or, ``keep_as_many``, as many and better)."""
     c = search.candidates
     score = c.score
     offsets = c.offsets
-    for city in busy_cities:
-        requests = requests_of_city[city]
-        mark = len(search.journal)
-        for request in requests:
+    mark = len(search.journal)
+    for request in requests:
+        search.assign(request, -1)
+    for request in sorted(requests, key=lambda r: (search.durations[r], offsets[r + 1] - offsets[r], r)):
+        k = _earliest_fit(search, request)
+        if k >= 0:
+            search.assign(request, k)
+    budget = [HUB_REPAIR_BUDGET]
+    for request in requests:
+        if search.assignment[request] < 0 and offsets[request] < offsets[request + 1]:
+            search.insert(request, 2, frozenset(), budget)
+    for request in requests:
+        current = search.assignment[request]
+        if current >= 0:
             search.assign(request, -1)
-        for request in sorted(requests, key=lambda r: (search.durations[r], offsets[r + 1] - offsets[r], r)):
-            k = _earliest_fit(search, request)
-            if k >= 0:
-                search.assign(request, k)
-        budget = [HUB_REPAIR_BUDGET]
-        for request in requests:
-            if search.assignment[request] < 0 and offsets[request] < offsets[request + 1]:
-                search.insert(request, 2, frozenset(), budget)
-        for request in requests:
-            current = search.assignment[request]
-            if current >= 0:
-                search.assign(request, -1)
-                better = search.best_fit(request, better_than=score[current])
-                search.assign(request, better if better >= 0 else current)
-        if search.change_since(mark) <= (0, 0.0):
-            search.rollback(mark)
-        search.journal.clear()
+            better = search.best_fit(request, better_than=score[current])
+            search.assign(request, better if better >= 0 else current)
+    gained = search.change_since(mark)
+    if gained <= (0, 0.0) or (not keep_as_many and gained[0] <= 0):
+        search.rollback(mark)
+    search.journal.clear()
 
 
 def _improve(search: Search, order: list[int]) -> None:
@@ -461,7 +504,7 @@ def plan(problem: PlanningProblem) -> PlanResult:
     _exchange(search, wanted, city_of, fillers_from=wanted, work=EXCHANGE_WORK)
     # The b-matching counts seats, not minutes: two 30-minute requests it left out can take the
     # hour of one 60-minute request it kept. A smaller pass over all requests finds those.
-    _exchange(search, order, city_of, fillers_from=order, work=EXCHANGE_WORK // 8)
+    _exchange(search, order, city_of, fillers_from=order, work=EXCHANGE_WORK // 8, filler_depth=FILLER_DEPTH_ALL)
     _rebuild_hubs(search, city_of)
     _improve(search, order)
     return _result(prepared, search, int(relaxation))

@@ -78,6 +78,7 @@ class WeekGridView:
     text: str  # the own hours as /hours writes them ("Mon-Fri 09:00-12:00, 14:00-17:30")
     week_start: date
     partners: tuple[PartnerHours, ...]
+    official_days: tuple[OfficialDay, ...] = ()  # ahead, for the city and the partners it overlaps with, as /hours lists them
 
     def heat(self) -> dict[Cell, int]:
         """How many partners are available in each cell."""
@@ -232,7 +233,17 @@ class AvailabilityService(ServiceBase):
                 continue
             shown = cells_in_zone(partner.timezone, windows, city.timezone, week_start)
             result.append(PartnerHours(partner, shown, shown & own))
-        return WeekGridView(city, own, fits_the_grid(own_windows), render_weekly_hours(own_windows) if own_windows else "", week_start, tuple(result))
+        # The official days ahead, as the chat's /hours lists them under the overlaps: the city's own
+        # and those of each partner it overlaps with (one query, whatever the number of partners).
+        overrides = tuple(await uow.day_overrides.list())
+        listed = [city, *(p.partner for p in result if p.overlap)]
+        calendars: dict[object, CityCalendar] = {
+            c.id: CityCalendar(id=c.id, tz=c.timezone, country=c.country, subdivision=c.subdivision, windows=(), overrides=overrides) for c in listed
+        }
+        official = self._official_days(today, listed, calendars)
+        return WeekGridView(
+            city, own, fits_the_grid(own_windows), render_weekly_hours(own_windows) if own_windows else "", week_start, tuple(result), official,
+        )
 
     def _today(self, city: City) -> date:
         return self.now().astimezone(ZoneInfo(city.timezone)).date()

@@ -29,6 +29,7 @@ from bot.domain import (
     NoticeKind,
     Role,
 )
+from bot.notices.official_days import DAY_OFF, WORKING_DAY_WITHDRAWN
 from bot.notices.outbox import queue_notice
 from bot.planner.calendar import CityCalendar, holiday_name, open_days, public_holidays
 from bot.planner.queries import candidate_slots
@@ -121,29 +122,80 @@ def _name(text: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class DayEntry:
+    """One official day (or range) as a coordinator gives it, each part as typed.
+
+    The chat's line ``CN 2027-02-07 work Mon 调休`` (:meth:`parse`) and the board's form give the
+    same entry, and ``OfficialDaysService.add`` / ``remove`` take either, so both ways in check,
+    store and re-plan alike. ``kind`` is ``off``, ``work`` or ``remove``; ``place`` is ``CN`` or
+    ``DE-BY``; ``days`` is ``2027-02-10`` or ``2027-02-10..2027-02-17``.
+    """
+
+    place: str
+    days: str
+    kind: str
+    weekday: str = ""
+    name: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> DayEntry:
+        """The chat's words: ``PLACE DATE off NAME``, ``PLACE DATE work WEEKDAY [NAME]``, ``PLACE DATE remove``."""
+        words = text.split()
+        if len(words) == 3 and words[2].lower() == "remove":
+            parse_place(words[0])
+            parse_days(words[1])
+            return cls(words[0], words[1], "remove")
+        if len(words) < 3 or words[2].lower() not in ("off", "work"):
+            raise user_error(
+                InvalidInputError,
+                "Please write it like this: /holiday CN 2027-02-10 off Spring Festival, or /holiday CN 2027-02-07 work Mon (a working day with Monday's hours).",
+            )
+        parse_place(words[0])
+        parse_days(words[1])
+        if words[2].lower() == "off":
+            if not words[3:]:
+                raise user_error(InvalidInputError, "Please add the name of the day off, or why it is one, after \"off\".")
+            return cls(words[0], words[1], "off", name=" ".join(words[3:]))
+        if len(words) < 4:
+            raise user_error(InvalidInputError, "Please add the weekday whose hours apply after \"work\", such as Mon.")
+        return cls(words[0], words[1], "work", weekday=words[3], name=" ".join(words[4:]))
+
+    def place_and_days(self) -> tuple[str, str | None, list[date]]:
+        country, subdivision = parse_place(self.place)
+        return country, subdivision, parse_days(self.days)
+
+    def overrides(self, added_by: str | None) -> list[DayOverride]:
+        """One override a day; a clear error for the first part that is wrong."""
+        kind = self.kind.strip().lower()
+        if kind not in ("off", "work"):
+            raise user_error(InvalidInputError, "Choose whether the day is a day off or a working day.")
+        country, subdivision, days = self.place_and_days()
+        name = _name(self.name)
+        if kind == "off":
+            if self.weekday.strip():
+                raise user_error(InvalidInputError, "A day off has no weekday whose hours apply; choose a working day, or no weekday.")
+            if not name:
+                raise user_error(InvalidInputError, "Please give the name of the day off, or why it is one.")
+            return [DayOverride(country, d, DayOverrideKind.DAY_OFF, name, subdivision=subdivision, added_by=added_by) for d in days]
+        if not self.weekday.strip():
+            raise user_error(InvalidInputError, "A working day needs the weekday whose hours apply, such as Monday.")
+        weekday = parse_weekday(self.weekday)
+        return [
+            DayOverride(country, d, DayOverrideKind.WORKING_DAY, name, subdivision=subdivision, works_as_weekday=weekday, added_by=added_by)
+            for d in days
+        ]
+
+
 def parse_override(text: str, added_by: str | None) -> list[DayOverride]:
     """``CN 2027-02-10 off Spring Festival`` or ``CN 2027-02-07 work Mon [name]``: one override a day."""
-    words = text.split()
-    if len(words) < 3 or words[2].lower() not in ("off", "work"):
+    entry = DayEntry.parse(text)
+    if entry.kind == "remove":
         raise user_error(
             InvalidInputError,
             "Please write it like this: /holiday CN 2027-02-10 off Spring Festival, or /holiday CN 2027-02-07 work Mon (a working day with Monday's hours).",
         )
-    country, subdivision = parse_place(words[0])
-    days = parse_days(words[1])
-    if words[2].lower() == "off":
-        name = _name(" ".join(words[3:]))
-        if not name:
-            raise user_error(InvalidInputError, "Please add the name of the day off, or why it is one, after \"off\".")
-        return [DayOverride(country, d, DayOverrideKind.DAY_OFF, name, subdivision=subdivision, added_by=added_by) for d in days]
-    if len(words) < 4:
-        raise user_error(InvalidInputError, "Please add the weekday whose hours apply after \"work\", such as Mon.")
-    weekday = parse_weekday(words[3])
-    name = _name(" ".join(words[4:]))
-    return [
-        DayOverride(country, d, DayOverrideKind.WORKING_DAY, name, subdivision=subdivision, works_as_weekday=weekday, added_by=added_by)
-        for d in days
-    ]
+    return entry.overrides(added_by)
 
 
 def read_csv(text: str, added_by: str | None) -> tuple[list[DayOverride], list[str]]:
@@ -241,31 +293,33 @@ def read_icalendar(content: bytes, country: str, subdivision: str | None, added_
 
 
 class OfficialDaysService(ServiceBase):
-    async def add(self, text: str, *, by: Actor) -> OverrideChange:
-        """``/holiday CN 2027-02-10 off Spring Festival``: store it, re-check what is decided."""
+    async def add(self, entry: str | DayEntry, *, by: Actor) -> OverrideChange:
+        """``/holiday CN 2027-02-10 off Spring Festival`` or the board's form: store it, re-check what is decided."""
         self.require_coordinator(by)
         coordinator = self.config.programme.coordinator(by)
         assert coordinator is not None  # checked just above
-        overrides = parse_override(text, added_by=coordinator.name or f"Telegram {coordinator.telegram_id}")
+        added_by = coordinator.name or f"Telegram {coordinator.telegram_id}"
+        overrides = parse_override(entry, added_by) if isinstance(entry, str) else entry.overrides(added_by)
         async with self.uow() as uow:
             change = await self._store(uow, overrides)
             await uow.commit()
         self._changed()
         return change
 
-    async def remove(self, text: str, *, by: Actor) -> OverrideChange:
-        """``/holiday CN 2027-02-10 remove``: the package's word counts again for those days."""
+    async def remove(self, entry: str | DayEntry, *, by: Actor) -> OverrideChange:
+        """``/holiday CN 2027-02-10 remove`` or the board's remove button: the package's word counts again for those days."""
         self.require_coordinator(by)
-        words = text.split()
-        if len(words) != 3 or words[2].lower() != "remove":
-            raise user_error(InvalidInputError, "Please write it like this: /holiday CN 2027-02-10 remove")
-        country, subdivision = parse_place(words[0])
-        days = parse_days(words[1])
+        if isinstance(entry, str):
+            words = entry.split()
+            if len(words) != 3 or words[2].lower() != "remove":
+                raise user_error(InvalidInputError, "Please write it like this: /holiday CN 2027-02-10 remove")
+            entry = DayEntry.parse(entry)
+        country, subdivision, days = entry.place_and_days()
         async with self.uow() as uow:
             removed = [o for d in days if (o := await uow.day_overrides.remove(country, d, subdivision)) is not None]
             if not removed:
                 raise user_error(InvalidInputError, "There is no official day entered for {place} on {day}; /holidays {country} lists them.",
-                                 place=words[0].upper(), day=words[1], country=country)
+                                 place=entry.place.strip().upper(), day=entry.days.strip(), country=country)
             reported = await self._recheck(uow, removed)
             await uow.commit()
         self._changed()
@@ -284,8 +338,10 @@ class OfficialDaysService(ServiceBase):
         """A CSV file or an iCalendar feed (``country`` says whose it is: ``CN`` or ``DE-BY``).
 
         All or nothing: every bad row or event is reported with its line, and if any is bad,
-        nothing is imported. ``by=None`` is the command line.
+        nothing is imported. ``by=None`` is the command line; anyone else must be a coordinator,
+        checked before the file is read.
         """
+        self.require_coordinator(by)
         added_by = f"file {filename}"
         is_icalendar = filename.lower().endswith((".ics", ".ical", ".ifb", ".icalendar")) or content.lstrip(b"\xef\xbb\xbf").startswith(b"BEGIN:VCALENDAR")
         if is_icalendar:
@@ -309,7 +365,6 @@ class OfficialDaysService(ServiceBase):
             raise InvalidInputError("nothing imported:\n" + "\n".join(problems))
         if not seen:
             raise user_error(InvalidInputError, "The file holds no official days, only its header.")
-        self.require_coordinator(by)
         async with self.uow() as uow:
             change = await self._store(uow, list(seen.values()))
             await uow.commit()
@@ -353,12 +408,17 @@ class OfficialDaysService(ServiceBase):
             closed = self._closed_day(session.start_utc, [calendars[c] for c in (city_a_id, city_b_id) if c in calendars], changed)
             if closed is None:
                 continue
-            calendar, local_date = closed
+            calendar, local_date, cause = closed
             problem = await planning_problem(uow, self.config, now, exclude_session_id=session.id)
             best = candidate_slots(problem, city_a_id, city_b_id, session.duration_minutes, limit=1)
+            name = holiday_name(calendar, local_date)
+            # A make-up working day withdrawn (removed) leaves a plain weekend day, not a holiday:
+            # the notice says the working day is gone, with that day's name, not "a day off (—)".
+            withdrawn = cause.kind is DayOverrideKind.WORKING_DAY and name is None
             payload: dict[str, object] = {
                 "session_id": session.id, "sequence": session.sequence, "city_id": calendar.id,
-                "day": local_date.isoformat(), "name": holiday_name(calendar, local_date),
+                "day": local_date.isoformat(), "name": cause.name if withdrawn else name,
+                "reason": WORKING_DAY_WITHDRAWN if withdrawn else DAY_OFF,
                 "move_to": best[0].start_utc.isoformat() if best else None,
             }
             await queue_notice(
@@ -370,12 +430,14 @@ class OfficialDaysService(ServiceBase):
         return reported
 
     @staticmethod
-    def _closed_day(start_utc: datetime, calendars: Sequence[CityCalendar], changed: Sequence[DayOverride]) -> tuple[CityCalendar, date] | None:
-        """The first city of the session whose local date it now is closed on, by one of ``changed``."""
+    def _closed_day(
+        start_utc: datetime, calendars: Sequence[CityCalendar], changed: Sequence[DayOverride]
+    ) -> tuple[CityCalendar, date, DayOverride] | None:
+        """The first city of the session whose local date it now is closed on, and the change of ``changed`` that did it."""
         for calendar in calendars:
             local_date = start_utc.astimezone(ZoneInfo(calendar.tz)).date()
-            touched = any(o.day == local_date and o.applies_to(calendar.country, calendar.subdivision) for o in changed)
+            touched = next((o for o in changed if o.day == local_date and o.applies_to(calendar.country, calendar.subdivision)), None)
             # Closed: a day off now, or a weekend day that is no working day any more (one removed).
-            if touched and not any(open_days(replace(calendar, days_away=frozenset()), local_date, local_date)):
-                return calendar, local_date
+            if touched is not None and not any(open_days(replace(calendar, days_away=frozenset()), local_date, local_date)):
+                return calendar, local_date, touched
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from telegram.request import HTTPXRequest
@@ -122,6 +122,40 @@ async def test_a_persons_answer_goes_before_the_notices_queued_ahead_of_it(tmp_p
     assert ahead - before <= 16
     assert 150 - ahead >= 60
     assert not [c for c in api.calls() if c.status_code == 429]
+
+
+async def test_a_reminder_falling_due_behind_a_backlog_of_notices_goes_first(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
+    await upgrade_async(database)
+    now = datetime.now(timezone.utc)
+    # 300 notices queued a minute ago (a planning run's fan-out: ten seconds at 30/s), then 20
+    # reminders of a session two hours ahead falling due now, to other people.
+    await seed_pings(database, [1] * 300, due=now - timedelta(minutes=1))
+    reminded = set(await seed_reminders(database, 20))  # due at the moment of seeding: before the clock below
+    guard = FloodGuard()
+    api = FakeBotApi(token=DEFAULT_TOKEN, require_known_chats=False, flood_guard=guard)
+    async with serve_bot_api(api) as base_url:
+        application = application_for(database, base_url, ManualClock(datetime.now(timezone.utc)), TelegramRateLimiter())
+        async with application:
+            await application.post_init(application)  # type: ignore[misc]
+            started = datetime.now(timezone.utc)
+            await application.start()
+            try:
+                await eventually(lambda: len([c for c in api.calls("sendMessage") if c.ok]) >= 320, timeout=120, what="320 messages")
+            finally:
+                await application.stop()
+                await application.post_shutdown(application)  # type: ignore[misc]
+    sends = [c for c in api.calls("sendMessage") if c.ok]
+    places = [i for i, c in enumerate(sends) if int(c.params["chat_id"]) in reminded]
+    last_reminder = (max(c.at_utc for c in sends if int(c.params["chat_id"]) in reminded) - started).total_seconds()
+    print(f"\nreminders at places {places} of {len(sends)}; the last one {last_reminder:.2f} s after the start, "
+          f"the last notice {(sends[-1].at_utc - started).total_seconds():.1f} s")
+    assert len(places) == 20
+    # Ahead of the 300 notices that were due earlier (without the priority they would come last,
+    # twelve seconds late): claimed first and admitted first, only notices claimed while the
+    # reminders were still being rendered slip in between.
+    assert places[-1] < 100
+    assert guard.refused == 0
 
 
 async def test_sigterm_in_the_middle_of_a_fan_out_stops_within_seconds_and_keeps_the_rest_queued(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import Actor, DayOverrideKind, InvalidInputError, MatchStatus, NoticeKind, PermissionDeniedError, SessionStatus
+from bot.domain import Actor, DayOverrideKind, InvalidInputError, MatchStatus, NoticeKind, OutgoingMessage, PermissionDeniedError, SessionStatus
+from bot.notices import RENDERERS, RenderContext
 from bot.planner import parse_weekly_hours
+from bot.ports import Notification
 from bot.services import Services
 from handlers.jobs import PLANNING_JOB
 from storage.uow import UnitOfWorkFactory
@@ -21,6 +23,16 @@ from tests.services.test_planning_and_sessions import SECOND_COORDINATOR, progra
 
 COORDINATOR = Actor.telegram(1001)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def rendered(services: Services, message: OutgoingMessage) -> Notification:
+    """A notice as its recipient reads it (the renderer the delivery uses)."""
+    async with services.uow_factory() as uow:
+        recipient = await uow.contacts.get(message.contact_id)
+        assert recipient is not None
+        notification = await RENDERERS[message.kind](RenderContext(uow, services.config, services.clock.now()), recipient, message)
+    assert notification is not None
+    return notification
 
 
 async def panjin_proposal_days(services: Services, uow_factory: UnitOfWorkFactory, panjin_id: int) -> set[date]:
@@ -56,6 +68,8 @@ async def test_a_new_day_off_moves_planned_sessions_and_reports_confirmed_ones_w
     assert isinstance(move_to, str)
     best = datetime.fromisoformat(move_to)
     assert best.astimezone(SHANGHAI).date() != day_off
+    notice = await rendered(services, reports[0])
+    assert notice.text.startswith(f"{day_off.isoformat()} is now an official day off in Panjin (National mourning day), and the session ")
 
     # Planning runs again (the wakeup asked for it): no planned match of Panjin keeps that day.
     assert services.wakeups.job_queue.get_jobs_by_name(PLANNING_JOB)  # type: ignore[attr-defined]
@@ -244,3 +258,30 @@ async def test_removing_a_working_saturday_reports_the_session_confirmed_on_it(u
     async with uow_factory() as uow:
         [report, *_] = [m for m in await uow.outbox.list() if m.kind == NoticeKind.SESSION_ON_DAY_OFF.value]
     assert report.payload["session_id"] == session.session.id and report.payload["day"] == "2027-03-27"
+    # It reads as a working day withdrawn, naming it, not as "an official day off (—)".
+    notice = await rendered(services, report)
+    assert notice.text.startswith(
+        "2027-03-27 (Saturday) is no longer an official working day in Panjin (“Make-up working day” was withdrawn), "
+        "so Panjin does not work that day, and the session "
+    ), notice.text
+    assert "day off" not in notice.text
+
+
+async def test_a_withdrawn_working_day_on_a_library_holiday_reads_as_that_holiday(uow_factory: UnitOfWorkFactory) -> None:
+    """Removing a working day entered over the package's holiday makes it that holiday once more."""
+    services, ids = await programme_services(uow_factory, load_scenario())
+    # Monday 5 April 2027 is Qingming (清明节) for the package; entered as a working day, it opens.
+    await services.official_days.add("CN 2027-04-05 work Mon", by=COORDINATOR)
+    await services.planning.plan_and_notify()
+    monday = datetime(2027, 4, 5, 7, 0, tzinfo=timezone.utc)  # 15:00 in Panjin, 09:00 in Valencia
+    async with uow_factory() as uow:
+        match = next(m for m in await uow.matches.with_status(MatchStatus.PLANNED) if set(m.city_ids) == {ids["Panjin"], ids["Valencia"]})
+        await uow.matches.set_proposals(match.id, [(monday, 0.5)])
+        await uow.commit()
+    await services.sessions.confirm(match.id, monday, by=COORDINATOR)
+
+    assert (await services.official_days.remove("CN 2027-04-05 remove", by=COORDINATOR)).sessions_reported == 1
+    async with uow_factory() as uow:
+        [report, *_] = [m for m in await uow.outbox.list() if m.kind == NoticeKind.SESSION_ON_DAY_OFF.value]
+    notice = await rendered(services, report)
+    assert notice.text.startswith("2027-04-05 is now an official day off in Panjin (Tomb-Sweeping Day), and the session "), notice.text

@@ -199,3 +199,29 @@ async def test_concurrent_writers_of_one_matchs_proposals_leave_one_whole_set(uo
     async with uow_factory() as uow:
         slots = await uow.matches.proposals(match.id)
     assert len(slots) == 3 and len({start.date() for start, _ in slots}) == 1
+
+
+async def test_reminders_are_claimed_before_notices_that_fell_due_earlier(uow_factory: UnitOfWorkFactory) -> None:
+    panjin, _, _ = await two_cities_and_a_topic(uow_factory)
+    async with uow_factory() as uow:
+        contacts = [
+            await uow.contacts.add(display_name=f"Li Wei {n}", role=Role.CONTACT, language="zh", now_utc=NOW, city_id=panjin)
+            for n in range(6)
+        ]
+        for n, contact in enumerate(contacts):  # a backlog: two notices each, due an hour ago
+            for k in range(2):
+                await uow.outbox.enqueue(dedupe_key=f"notice:{n}:{k}", kind="match_notice", channel=Channel.TELEGRAM,
+                                         contact_id=contact.id, due_utc=NOW - timedelta(hours=1), payload={})
+        for contact in contacts[3:]:  # reminders falling due now for half of them
+            await uow.outbox.enqueue(dedupe_key=f"reminder:{contact.id}", kind="reminder", channel=Channel.TELEGRAM,
+                                     contact_id=contact.id, due_utc=NOW, payload={})
+        await uow.commit()
+    async with uow_factory() as uow:
+        first = await uow.outbox.claim_due(now_utc=NOW, worker="w", limit=3)
+        await uow.commit()
+    # The three reminders, each its recipient's first message although their notices were due earlier.
+    assert [m.kind for m in first] == ["reminder"] * 3
+    assert {m.contact_id for m in first} == {c.id for c in contacts[3:]}
+    async with uow_factory() as uow:
+        rest = await uow.outbox.claim_due(now_utc=NOW, worker="w", limit=10)
+    assert [m.kind for m in rest] == ["match_notice"] * 3  # one per recipient who has none claimed

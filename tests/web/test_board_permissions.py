@@ -14,25 +14,36 @@ import pytest
 
 from bot.domain import Actor, PermissionDeniedError
 from bot.services.board import MatchFilter
-from tests.web.support import HAMBURG_CONTACT, STRANGER, Programme, WebClient, confirmed_session, csrf_of
+from bot.services.official_days import DayEntry
+from tests.web.support import COORDINATOR, HAMBURG_CONTACT, STRANGER, Programme, WebClient, confirmed_session, csrf_of
 from tests.web.test_permissions import sign_in, snapshot
 
 # Every GET page of the board, and every POST action with a plausible form ({match} / {session}: real ids).
 BOARD_PAGES = ["/board", "/board/sessions/{session}/move", "/board/matrix", "/board/cities", "/board/cities/{city}", "/board/calendar",
-               "/board/roadmap", "/board/roadmap.csv", "/board/exports", "/board/exports/schedule.csv"]
+               "/board/official-days", "/board/roadmap", "/board/roadmap.csv", "/board/exports", "/board/exports/schedule.csv"]
 BOARD_ACTIONS = {
     "/board/matches/{match}/confirm": {"start": "2027-03-30T08:00:00+00:00"},
     "/board/matches/{match}/end": {},
     "/board/sessions/{session}/move": {"start": "2027-03-30T08:00:00+00:00", "sequence": "0"},
     "/board/sessions/{session}/cancel": {"reason": "forged"},
     "/board/cities": {"name": "Forged", "country": "CN", "timezone": "Asia/Shanghai", "group": "China"},
-    "/board/cities/import": {"file": "name,country,timezone,group"},
+    "/board/cities/import": {"file": "name,country,timezone,group\nForged,CN,Asia/Shanghai,China"},
     "/board/cities/{city}": {"name": "Forged", "country": "CN", "timezone": "Asia/Shanghai", "group": "China"},
     "/board/cities/{city}/invite": {},
     "/board/cities/{city}/email": {"name": "X", "email": "x@example.org"},
+    "/board/official-days": {"country": "CN", "subdivision": "", "first": "2027-03-31", "last": "", "kind": "off", "weekday": "", "name": "Forged"},
+    "/board/official-days/remove": {"country": "CN", "subdivision": "", "day": "2027-04-10"},  # entered below, so a removal would change something
+    "/board/official-days/import": {"file": "country,date,kind,weekday,name\nCN,2027-04-01,off,,Forged"},
     "/board/exports/calendar": {},
     "/board/exports/calendar/revoke": {},
 }
+
+
+async def board_programme(programme: Programme) -> tuple[int, int]:
+    """A confirmed session, and an official working day a forged removal would remove: (match id, session id)."""
+    ids = await confirmed_session(programme)
+    await programme.services.official_days.add("CN 2027-04-10 work Mon", by=Actor.telegram(COORDINATOR))
+    return ids
 
 
 def service_calls(programme: Programme, match_id: int, session_id: int) -> dict[str, Callable[[Actor], Awaitable[Any]]]:
@@ -62,12 +73,18 @@ def service_calls(programme: Programme, match_id: int, session_id: int) -> dict[
         "cities.import_csv": lambda by: s.cities.import_csv("name,country,timezone,group\nForged,CN,Asia/Shanghai,China\n", by=by),
         "cities.add_email_contact": lambda by: s.cities.add_email_contact(by=by, city_name="Panjin", name="X", email="x@example.org"),
         "onboarding.contact_link": lambda by: s.onboarding.contact_link(by=by, city_name="Panjin"),
+        "official_days.list": lambda by: s.official_days.list(by=by),
+        "official_days.add": lambda by: s.official_days.add(DayEntry("CN", "2027-03-31", "off", name="Forged"), by=by),
+        "official_days.add (chat)": lambda by: s.official_days.add("CN 2027-03-31 off Forged", by=by),
+        "official_days.remove": lambda by: s.official_days.remove(DayEntry("CN", "2027-04-10", "remove"), by=by),
+        "official_days.import_file": lambda by: s.official_days.import_file(b"country,date,kind,weekday,name\nCN,2027-04-01,off,,Forged\n", "days.csv", by=by),
+        "official_days.import_file (bad file)": lambda by: s.official_days.import_file(b"not a calendar", "days.ics", by=by, country="CN"),
     }
 
 
 @pytest.mark.parametrize("who", ["contact on Telegram", "contact by e-mail", "stranger"])
 async def test_every_service_behind_the_board_refuses_contacts_and_strangers(programme: Programme, who: str) -> None:
-    match_id, session_id = await confirmed_session(programme)
+    match_id, session_id = await board_programme(programme)
     actor = {"contact on Telegram": Actor.telegram(HAMBURG_CONTACT), "contact by e-mail": Actor.contact(programme.wang_fang),
              "stranger": Actor.telegram(STRANGER)}[who]
     before = await snapshot(programme)
@@ -78,7 +95,7 @@ async def test_every_service_behind_the_board_refuses_contacts_and_strangers(pro
 
 
 async def test_a_contact_signed_in_is_refused_every_board_page_and_action(programme: Programme, client: WebClient) -> None:
-    match_id, session_id = await confirmed_session(programme)
+    match_id, session_id = await board_programme(programme)
     await sign_in(programme, client, programme.wang_fang)
     before = await snapshot(programme)
     for path in BOARD_PAGES:
@@ -88,7 +105,7 @@ async def test_a_contact_signed_in_is_refused_every_board_page_and_action(progra
         url = path.format(match=match_id, session=session_id, city=programme.panjin)
         if "file" in data:  # an upload, as the browser sends it
             token = csrf_of((await client.get("/matches")).text)
-            answer = await client.http.post(url, data={"csrf": token}, files={"file": ("cities.csv", f"{data['file']}\nForged,CN,Asia/Shanghai,China\n".encode())})
+            answer = await client.http.post(url, data={"csrf": token}, files={"file": ("upload.csv", f"{data['file']}\n".encode())})
         else:
             answer = await client.post(url, data, form_page="/matches")
         assert answer.status_code == 403, path
@@ -96,7 +113,7 @@ async def test_a_contact_signed_in_is_refused_every_board_page_and_action(progra
 
 
 async def test_a_stranger_is_sent_to_sign_in_from_every_board_page_and_action(programme: Programme, client: WebClient) -> None:
-    match_id, session_id = await confirmed_session(programme)
+    match_id, session_id = await board_programme(programme)
     before = await snapshot(programme)
     for path in BOARD_PAGES:
         answer = await client.get(path.format(match=match_id, session=session_id, city=programme.panjin))

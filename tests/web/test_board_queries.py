@@ -17,7 +17,7 @@ from bot.planner import parse_weekly_hours
 from tests.web.support import COORDINATOR, Programme, WebClient, confirmed_session, sign_in_by_mini_app
 
 PAGES = ["/board", "/board?status=confirmed", "/board?status=planned&page=2", "/board/matrix", "/board/matrix?todo=1&page=2",
-         "/board/cities", "/board/cities?unreachable=1", "/board/cities/1", "/board/calendar?week=2027-03-20", "/board/roadmap", "/board/roadmap?page=2",
+         "/board/cities", "/board/cities?unreachable=1", "/board/cities/1", "/board/calendar?week=2027-03-20", "/board/official-days", "/board/roadmap", "/board/roadmap?page=2",
          "/board/roadmap.csv", "/board/exports", "/board/exports/schedule.csv"]
 
 

@@ -184,3 +184,28 @@ async def test_my_data_shows_what_is_kept_changes_the_language_and_forgets_me(pr
     async with programme.services.uow_factory() as uow:
         assert await uow.contacts.get(programme.wang_fang) is None
     assert (await wang.get("/hours")).headers["location"] == "/sign-in?next=/hours"  # the session ended with the person
+
+
+async def test_the_hours_page_lists_the_official_days_ahead_as_the_chats_hours_does(programme: Programme, wang: WebClient) -> None:
+    """Entered days of the city and of the partners it overlaps with, within the planning horizon."""
+    from handlers.hours import hours_text
+    from tests.web.support import COORDINATOR
+
+    services, coordinator = programme.services, Actor.telegram(COORDINATOR)
+    await services.availability.set_hours(by=Actor.telegram(HAMBURG_CONTACT), text="Mon-Fri 09:00-17:00")
+    await services.availability.set_hours(by=Actor.contact(programme.wang_fang), text="Mon-Fri 14:00-18:00")
+    for line in ("CN 2027-03-31 off National mourning day", "DE 2027-04-03 work Mon Make-up working day",
+                 "DE-BY 2027-04-06 off Only Bavaria",  # not Hamburg's region
+                 "PT 2027-03-30 off Lisbon has no hours, so no overlap", "CN 2027-05-20 off Beyond the horizon"):
+        await services.official_days.add(line, by=coordinator)
+
+    page = await wang.get("/hours")
+    items = [" ".join(re.sub(r"<[^>]+>", "", item).split()) for item in re.findall(r'<ul class="official-days">(.*?)</ul>', page.text, re.S)[0].split("<li>")[1:]]
+    assert "Official days ahead, entered by the coordinators" in page.text
+    assert items == ["Wed 31 Mar 2027, Panjin: day off – National mourning day", "Sat 3 Apr 2027, Hamburg: working day with Mon&#39;s hours"]
+    chat = hours_text(await services.availability.hours(by=Actor.contact(programme.wang_fang)), "en").splitlines()
+    assert chat[-3:] == ["Official days ahead, entered by the coordinators:", "2027-03-31, Panjin: day off – National mourning day",
+                         "2027-04-03, Hamburg: working day with Mon's hours"]  # the same days, as the chat writes them
+    await services.official_days.remove("CN 2027-03-31 remove", by=coordinator)
+    await services.official_days.remove("DE 2027-04-03 remove", by=coordinator)
+    assert "official-days" not in (await wang.get("/hours")).text

@@ -36,6 +36,7 @@ async def snapshot(programme: Programme) -> tuple[object, ...]:
             [await uow.sessions.participants(v.session.id) for v in await uow.sessions.views(statuses=[SessionStatus.CONFIRMED])],
             await uow.roadmap.list(),
             [(c.id, c.language) for c in cities for c in await uow.contacts.of_city(c.id)],
+            await uow.day_overrides.list(),
         )
 
 

@@ -107,8 +107,9 @@ def planning_cases(draw: st.DrawFn, *, tiny: bool = False) -> Case:
     now = earliest - notice
     fixed = []
     if draw(st.booleans()):  # a confirmed session of one city with a city outside the problem
-        at = midnight + timedelta(minutes=15 * draw(st.integers(0, 96 * ((end - start).days + 1))))
-        fixed.append(FixedSession((draw(st.sampled_from(ids)), "outside"), at, at + timedelta(minutes=60)))
+        # From a day before the horizon (it may run into the first local day) to its last day.
+        at = midnight + timedelta(minutes=15 * draw(st.integers(-96, 96 * ((end - start).days + 1))))
+        fixed.append(FixedSession((draw(st.sampled_from(ids)), "outside"), at, at + timedelta(minutes=draw(st.sampled_from([60, 60, 90, 150])))))
     problem = PlanningProblem(
         now_utc=now, horizon_start=start, horizon_end=end, min_notice=notice,
         granularity_minutes=draw(st.sampled_from([30, 60] if tiny else [15, 30])),
