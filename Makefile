@@ -34,13 +34,14 @@ check: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## bench: the planner, delivery, web and board benchmarks (installs OR-Tools for the CP-SAT baseline)
+## bench: the planner, delivery, web, board and load benchmarks (installs OR-Tools for the CP-SAT baseline)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.planner $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.delivery.bench_delivery
 	$(BIN)/python -m benchmarks.web
 	$(BIN)/python -m benchmarks.board
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -9,7 +9,8 @@ becomes ``MailboxError``, and the reader connects again later.
 
 Waiting for mail: IDLE (RFC 2177) where the server offers it -- the server says "EXISTS" the
 moment a message arrives -- else a plain sleep of the poll interval. Moving: MOVE (RFC 6851)
-where offered, else COPY, flag ``\\Deleted`` and expunge that one UID (UIDPLUS) or the folder.
+where offered, else COPY, flag ``\\Deleted`` and expunge those UIDs (UIDPLUS) or the folder.
+The service reads several messages at a time: one FETCH, one MOVE per folder for them all.
 Messages are fetched with ``BODY.PEEK[]``, so none is marked read by Tandem.
 """
 
@@ -23,7 +24,7 @@ import mailbox
 import os
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,28 +68,31 @@ class ImapMailbox:
     async def open(self) -> int:
         return await self._call(self._open)
 
-    async def uids_after(self, last_uid: int) -> list[int]:
-        def search() -> Any:
+    async def messages_after(self, last_uid: int) -> list[tuple[int, int]]:
+        def sizes() -> Any:
             client = self._client
             if client is None:
                 raise MailboxError(f"{self.name}: closed")
             # From here on, an EXISTS the server sends is mail this search may not have seen (_idle).
             self._pending(client).pop("EXISTS", None)
-            return client.search(["UID", f"{last_uid + 1}:*"])
+            # "n:*" always names the highest UID, even below n (RFC 3501 6.4.8): filter it out.
+            uids = [int(uid) for uid in client.search(["UID", f"{last_uid + 1}:*"]) if int(uid) > last_uid]
+            return client.fetch(uids, ["RFC822.SIZE"]) if uids else {}
 
-        found = await self._call(search)
-        # "n:*" always names the highest UID, even below n (RFC 3501 6.4.8): filter it out.
-        return sorted(int(uid) for uid in found if int(uid) > last_uid)
+        found = await self._call(sizes)
+        return sorted((int(uid), int(item.get(b"RFC822.SIZE", 0))) for uid, item in found.items())
 
-    async def fetch(self, uid: int) -> bytes | None:
-        data = await self._call(lambda: self._client.fetch([uid], ["BODY.PEEK[]"]))
-        item = data.get(uid)
-        raw = item.get(b"BODY[]") if item else None
-        return bytes(raw) if raw is not None else None
+    async def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
+        if not uids:
+            return {}
+        data = await self._call(lambda: self._client.fetch(list(uids), ["BODY.PEEK[]"]))
+        raws = {int(uid): item.get(b"BODY[]") for uid, item in data.items()}
+        return {uid: bytes(raw) for uid, raw in raws.items() if raw is not None and uid in uids}
 
-    async def file_away(self, uid: int, *, matched: bool) -> None:
-        folder = self.processed_folder if matched else self.unmatched_folder
-        await self._call(lambda: self._move(uid, folder))
+    async def file_away(self, uids: Sequence[int], *, matched: bool) -> None:
+        if uids:
+            folder = self.processed_folder if matched else self.unmatched_folder
+            await self._call(lambda: self._move(list(uids), folder))
 
     async def wait_for_mail(self, timeout: float) -> None:
         if not self._can_idle:
@@ -136,14 +140,14 @@ class ImapMailbox:
         info = self._client.select_folder(self.folder)
         return int(info[b"UIDVALIDITY"])
 
-    def _move(self, uid: int, folder: str) -> None:
+    def _move(self, uids: list[int], folder: str) -> None:
         if self._can_move:
-            self._client.move([uid], folder)
+            self._client.move(uids, folder)
             return
-        self._client.copy([uid], folder)
-        self._client.delete_messages([uid])
+        self._client.copy(uids, folder)
+        self._client.delete_messages(uids)
         if self._uidplus:
-            self._client.uid_expunge([uid])
+            self._client.uid_expunge(uids)
         else:
             self._client.expunge()
 
@@ -192,21 +196,20 @@ class MaildirMailbox:
                 self._box.add_folder(folder)
         return self.UIDVALIDITY
 
-    async def uids_after(self, last_uid: int) -> list[int]:
+    async def messages_after(self, last_uid: int) -> list[tuple[int, int]]:
         table = self._numbered()
-        return sorted(uid for uid in table.values() if uid > last_uid)
+        return sorted((uid, len(self._box.get_bytes(key))) for key, uid in table.items() if uid > last_uid)
 
-    async def fetch(self, uid: int) -> bytes | None:
-        key = self._key(uid)
-        return self._box.get_bytes(key) if key is not None else None
+    async def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
+        keys = {uid: key for key, uid in self._numbered().items() if uid in uids}
+        return {uid: self._box.get_bytes(key) for uid, key in keys.items()}
 
-    async def file_away(self, uid: int, *, matched: bool) -> None:
-        key = self._key(uid)
-        if key is None:
-            return
+    async def file_away(self, uids: Sequence[int], *, matched: bool) -> None:
         folder = self._box.get_folder(self.processed_folder if matched else self.unmatched_folder)
-        folder.add(self._box.get_bytes(key))
-        self._box.remove(key)
+        for key, uid in self._numbered().items():
+            if uid in uids:
+                folder.add(self._box.get_bytes(key))
+                self._box.remove(key)
 
     async def wait_for_mail(self, timeout: float) -> None:
         await asyncio.sleep(timeout)
@@ -229,6 +232,3 @@ class MaildirMailbox:
         temporary.write_text(json.dumps(state), encoding="utf-8")
         os.replace(temporary, self._uids_file)
         return dict(uids)
-
-    def _key(self, uid: int) -> str | None:
-        return next((key for key, number in self._numbered().items() if number == uid), None)

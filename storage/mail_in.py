@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -70,23 +71,28 @@ class MailInRepository:
         )
         return int(cast("CursorResult[Any]", result).rowcount) == 1
 
-    async def outcome_of(self, message_key: str) -> str | None:
-        """How a message with this key was dealt with before ("processed", "unmatched"), or None."""
-        outcome: str | None = await self.db.scalar(
-            select(MailInMessageRow.outcome).where(MailInMessageRow.message_key == message_key)
+    async def outcomes_of(self, message_keys: Sequence[str]) -> dict[str, str]:
+        """How each of these messages was dealt with before ("processed", "unmatched"); the new ones are left out."""
+        if not message_keys:
+            return {}
+        rows = await self.db.execute(
+            select(MailInMessageRow.message_key, MailInMessageRow.outcome).where(MailInMessageRow.message_key.in_(list(message_keys)))
         )
-        return outcome
+        return {key: outcome for key, outcome in rows}
 
-    async def record(self, message_key: str, *, outcome: str, detail: str, now_utc: datetime) -> bool:
-        """Note a message as taken in; False if it was already (the database decides, in one statement)."""
+    async def record(self, records: Sequence[tuple[str, str, str]], *, now_utc: datetime) -> set[str]:
+        """Note messages (key, outcome, detail) as taken in, in one statement; returns the keys that
+        were new (the database decides: a key recorded before, by this or another process, is not)."""
+        if not records:
+            return set()
         insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(MailInMessageRow)
-            .values(message_key=message_key, outcome=outcome, detail=detail[:2000], received_at=now_utc)
+            .values([dict(message_key=key, outcome=outcome, detail=detail[:2000], received_at=now_utc) for key, outcome, detail in records])
             .on_conflict_do_nothing(index_elements=[MailInMessageRow.message_key])
-            .returning(MailInMessageRow.id)
+            .returning(MailInMessageRow.message_key)
         )
-        return (await self.db.execute(statement)).scalar_one_or_none() is not None
+        return set((await self.db.execute(statement)).scalars())
 
     async def count(self) -> int:
         """How many messages were taken in (the benchmark and the tests read it)."""

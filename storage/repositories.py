@@ -814,6 +814,28 @@ class SessionRepository(_Repository):
         row = await self.db.scalar(select(SessionRow).where(SessionRow.ical_uid == ical_uid))
         return _session(row) if row else None
 
+    async def with_participants_by_uid(self, ical_uids: Iterable[str]) -> dict[str, tuple[Session, builtins.list[Contact]]]:
+        """The sessions carrying these UIDs, each with the people invited to it, in one query
+        (the replies read from the mailbox, several at a time); a UID no session has is left out."""
+        uids = list(dict.fromkeys(ical_uids))
+        if not uids:
+            return {}
+        rows = await self.db.execute(
+            select(SessionRow, ContactRow)
+            .outerjoin(ParticipantRow, ParticipantRow.session_id == SessionRow.id)
+            .outerjoin(ContactRow, ContactRow.id == ParticipantRow.contact_id)
+            .where(SessionRow.ical_uid.in_(uids))
+            .order_by(SessionRow.id, ContactRow.id)
+        )
+        found: dict[str, tuple[Session, builtins.list[Contact]]] = {}
+        for session_row, contact_row in rows:
+            entry = found.get(session_row.ical_uid)
+            if entry is None:
+                entry = found[session_row.ical_uid] = (_session(session_row), [])
+            if contact_row is not None:
+                entry[1].append(_contact(contact_row))
+        return found
+
     async def of_matches(self, match_ids: Iterable[int]) -> dict[int, Session]:
         """The session of each of many matches that has one, in one query."""
         rows = await self.db.scalars(select(SessionRow).where(SessionRow.match_id.in_(list(match_ids))))

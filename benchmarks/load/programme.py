@@ -47,11 +47,12 @@ def programme() -> ProgrammeConfig:
     )
 
 
-def cities(seed: int = 1) -> list[PlannedCity]:
+def cities(seed: int = 1, count: int = CITIES) -> list[PlannedCity]:
+    """``count`` cities (the benchmark's ``--quick`` takes fewer), the same first ones for any count."""
     rng = random.Random(seed)
     keys = [f"topic-{i:02d}" for i in range(TOPICS)]
     made = []
-    for i in range(CITIES):
+    for i in range(count):
         china = i % 2 == 0
         made.append(
             PlannedCity(
@@ -67,14 +68,14 @@ def cities(seed: int = 1) -> list[PlannedCity]:
     return made
 
 
-async def fill(uow_factory: UnitOfWorkFactory, config: Config, *, now: datetime = NOW, seed: int = 1) -> int:
+async def fill(uow_factory: UnitOfWorkFactory, config: Config, *, now: datetime = NOW, seed: int = 1, count: int = CITIES) -> int:
     """Put the programme straight into a migrated database (cities, hours, contacts, interests and
     the matches they make, as taps would); returns the number of matches."""
     async with uow_factory() as uow:
         await uow.topics.sync([(t.key, dict(t.titles)) for t in programme().topics])
         topics = {t.key: t.id for t in await uow.topics.list()}
         made = 0
-        for c in cities(seed):
+        for c in cities(seed, count):
             city = await uow.cities.add(name=c.name, country=c.country, timezone=c.timezone, group=c.group, now_utc=now)
             await uow.cities.set_weekly_hours(city.id, parse_weekly_hours(c.hours))
             await uow.contacts.add(

@@ -35,10 +35,14 @@ Never twice, never lost
 
 Each message is recorded (``mail_in_messages``, by its Message-ID, else a hash of its bytes) in
 the same transaction as what it changed; a message read again (a crash before it was moved, a
-new UIDVALIDITY, a second copy) finds its record and changes nothing. The reader moves a message
-only after that transaction committed, and remembers the UIDVALIDITY and the last UID it dealt
-with after the move, so a crash at any point leaves the message in the folder to be read again
--- and the record makes that harmless. One reader at a time: a lease row per mailbox
+new UIDVALIDITY, a second copy) finds its record and changes nothing. Messages are read in
+batches (``batch_size``, ``batch_bytes``): one FETCH, one transaction for all their effects and
+records, one MOVE per folder. The reader moves messages only after that transaction committed,
+and remembers the UIDVALIDITY and the last UID it dealt with after the moves, so a crash at any
+point leaves the messages in the folder to be read again -- uncommitted, none of the batch
+counts; committed, the records make reading them again harmless. (The position is saved after
+the moves, not with the effects: saved with them, a crash before the moves would leave those
+messages in the folder below the position, never read again and never filed.) One reader at a time: a lease row per mailbox
 (``mail_in_mailboxes``), taken and renewed by a conditional update; another process waits, and
 takes over when a dead reader's lease expires.
 """
@@ -49,7 +53,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,61 +108,90 @@ def message_key(mail: ReceivedMail, raw: bytes) -> str:
 class MailInService(ServiceBase):
     # How long a reader holds the mailbox without renewing; a dead reader's lease expires after it.
     lease_ttl = timedelta(minutes=2)
+    # Messages fetched and acted on together, in one transaction: at most this many, and at most
+    # this many bytes (a message above it goes alone), so a mailbox of large mails is not held in memory.
+    batch_size = 50
+    batch_bytes = 8 * 1024 * 1024
 
     # ----------------------------------------------------------------------------- one message
 
     async def take_in(self, raw: bytes) -> TakenIn:
         """Act on one message, once: its effect and its record commit together."""
-        mail = read_mail(raw)
-        key = message_key(mail, raw)
-        now = self.now()
-        async with self.uow() as uow:
-            outcome, detail = await self._act(uow, mail, key, now)
-            # The record last, in the same transaction: for a message taken in before it is
-            # refused, and nothing this transaction did is kept (a repeat is rare; acting first
-            # spares every other message a round trip to the database).
-            if not await uow.mail_in.record(key, outcome=outcome, detail=detail, now_utc=now):
-                await uow.rollback()
-                return TakenIn(await uow.mail_in.outcome_of(key) or outcome, "taken in before", repeated=True)
-            await uow.commit()
-        where = f"message {mail.message_id or '(no Message-ID)'} from {mail.sender or '(no sender)'}"
-        if outcome == UNMATCHED:
-            log.warning("reply not matched, filed as unmatched: %s: %s", where, detail)
-        else:
-            log.info("reply taken in: %s: %s", where, detail)
-        self.wakeups.outbox_changed(now)
-        return TakenIn(outcome, detail)
+        return (await self.take_in_many([raw]))[0]
 
-    async def _act(self, uow: UnitOfWork, mail: ReceivedMail, key: str, now: datetime) -> tuple[str, str]:
+    async def take_in_many(self, raws: Sequence[bytes]) -> list[TakenIn]:
+        """Act on several messages, each once, in one transaction: every effect and every
+        message's record commit together, or none does (a crash in the middle leaves them all to
+        be read again). What is looked up is looked up once for all of them: the records of
+        messages taken in before, and the sessions the replies name with their people."""
+        mails = [read_mail(raw) for raw in raws]
+        keys = [message_key(mail, raw) for mail, raw in zip(mails, raws, strict=True)]
+        now = self.now()
+        taken: list[TakenIn] = []
+        async with self.uow() as uow:
+            before = await uow.mail_in.outcomes_of(keys)
+            lookups = _Lookups(uow, await uow.sessions.with_participants_by_uid(
+                mail.calendar.uid for key, mail in zip(keys, mails, strict=True) if mail.calendar is not None and key not in before
+            ))
+            fresh: dict[str, tuple[str, str]] = {}
+            for mail, key in zip(mails, keys, strict=True):
+                if key in before or key in fresh:  # taken in before, or a second copy in this batch
+                    taken.append(TakenIn(before[key] if key in before else fresh[key][0], "taken in before", repeated=True))
+                    continue
+                fresh[key] = await self._act(lookups, mail, key, now)
+                taken.append(TakenIn(*fresh[key]))
+            # The records last, in the same transaction. A key recorded meanwhile by another
+            # process (the lease makes it rare) refuses the lot: nothing is kept, and the messages
+            # are taken in one by one, where that one is found "taken in before".
+            if fresh and len(await uow.mail_in.record([(k, *outcome) for k, outcome in fresh.items()], now_utc=now)) < len(fresh):
+                await uow.rollback()
+                if len(raws) == 1:
+                    outcome = (await uow.mail_in.outcomes_of(keys)).get(keys[0], taken[0].outcome)
+                    return [TakenIn(outcome, "taken in before", repeated=True)]
+                return [await self.take_in(raw) for raw in raws]
+            await uow.commit()
+        for mail, result in zip(mails, taken, strict=True):
+            if result.repeated:
+                continue
+            where = f"message {mail.message_id or '(no Message-ID)'} from {mail.sender or '(no sender)'}"
+            if result.outcome == UNMATCHED:
+                log.warning("reply not matched, filed as unmatched: %s: %s", where, result.detail)
+            else:
+                log.info("reply taken in: %s: %s", where, result.detail)
+        if fresh:
+            self.wakeups.outbox_changed(now)
+        return taken
+
+    async def _act(self, lookups: _Lookups, mail: ReceivedMail, key: str, now: datetime) -> tuple[str, str]:
         if mail.calendar is not None:
-            return await self._calendar(uow, mail.calendar, key, now)
+            return await self._calendar(lookups, mail.calendar, key, now)
         if mail.problem:
             return UNMATCHED, f"the calendar part cannot be used: {mail.problem}"
-        return await self._words(uow, mail, key, now)
+        return await self._words(lookups, mail, key, now)
 
-    async def _words(self, uow: UnitOfWork, mail: ReceivedMail, key: str, now: datetime) -> tuple[str, str]:
+    async def _words(self, lookups: _Lookups, mail: ReceivedMail, key: str, now: datetime) -> tuple[str, str]:
         """A reply without a calendar part: to the coordinators, if it comes from someone Tandem knows."""
+        uow = lookups.uow
         senders = [c for c in await uow.contacts.by_email(mail.sender) if c.role is not Role.COORDINATOR] if mail.sender else []
         if not senders:
             return UNMATCHED, f"a message in words from an address Tandem does not know ({mail.sender or 'none'})"
         if not mail.text:
             return UNMATCHED, "a message without a calendar part and without text"
-        coordinators = await uow.contacts.with_role(Role.COORDINATOR)
         await queue_notice(
-            uow, NoticeKind.MAIL_FORWARDED, coordinators, key=f"{NoticeKind.MAIL_FORWARDED.value}:{key[:32]}", due_utc=now,
+            uow, NoticeKind.MAIL_FORWARDED, await lookups.coordinators(), key=f"{NoticeKind.MAIL_FORWARDED.value}:{key[:32]}", due_utc=now,
             payload={"who": senders[0].id, "subject": mail.subject[:300], "text": mail.text},
             email_enabled=self.config.email.enabled,
         )
         return PROCESSED, f"forwarded to the coordinators (from {senders[0].display_name})"
 
-    async def _calendar(self, uow: UnitOfWork, answer: CalendarAnswer, key: str, now: datetime) -> tuple[str, str]:
-        session = await uow.sessions.by_uid(answer.uid)
-        if session is None:
+    async def _calendar(self, lookups: _Lookups, answer: CalendarAnswer, key: str, now: datetime) -> tuple[str, str]:
+        found_session = lookups.sessions.get(answer.uid)
+        if found_session is None:
             return UNMATCHED, f"no session has the UID {answer.uid}"
-        participants = [c for c, _ in await uow.sessions.participants(session.id)]
+        session, participants = found_session
         invited = {c.email.lower(): c for c in participants if c.email}
         if answer.method is ItipMethod.REFRESH:
-            return await self._refresh(uow, session, answer, invited, key, now)
+            return await self._refresh(lookups.uow, session, answer, invited, key, now)
         found = _whose_answer(answer, invited)
         if found is None:
             addresses = ", ".join(a.address for a in answer.attendees)
@@ -167,22 +200,21 @@ class MailInService(ServiceBase):
         if session.status is SessionStatus.CANCELLED:
             return PROCESSED, f"session {session.id} was cancelled; the {answer.method.value} changes nothing"
         if answer.method is ItipMethod.COUNTER:
-            return await self._counter(uow, session, answer, contact, key, now)
+            return await self._counter(lookups, session, answer, contact, key, now)
         if partstat not in ANSWERS:
             return PROCESSED, f"{contact.display_name} answered {partstat}: nothing to record (a delegate's own reply will follow)"
         await record_attendance(
-            uow, self.config, session, contact, ANSWERS[partstat], now, answered_sequence=answer.sequence, participants=participants
+            lookups.uow, self.config, session, contact, ANSWERS[partstat], now, answered_sequence=answer.sequence, participants=participants
         )
         earlier = " (for an earlier time)" if answer.sequence < session.sequence else ""
         return PROCESSED, f"{contact.display_name}: {partstat} for session {session.id}{earlier}"
 
     async def _counter(
-        self, uow: UnitOfWork, session: Session, answer: CalendarAnswer, contact: Contact, key: str, now: datetime
+        self, lookups: _Lookups, session: Session, answer: CalendarAnswer, contact: Contact, key: str, now: datetime
     ) -> tuple[str, str]:
         assert answer.proposed_start_utc is not None  # the reader refuses a COUNTER without DTSTART
-        coordinators = await uow.contacts.with_role(Role.COORDINATOR)
         await queue_notice(
-            uow, NoticeKind.COUNTER_PROPOSAL, coordinators, key=f"{NoticeKind.COUNTER_PROPOSAL.value}:{key[:32]}", due_utc=now,
+            lookups.uow, NoticeKind.COUNTER_PROPOSAL, await lookups.coordinators(), key=f"{NoticeKind.COUNTER_PROPOSAL.value}:{key[:32]}", due_utc=now,
             payload={
                 "session_id": session.id, "sequence": session.sequence, "who": contact.id,
                 "start_utc": answer.proposed_start_utc.isoformat(), "comment": answer.comment[:500],
@@ -225,20 +257,23 @@ class MailInService(ServiceBase):
             last_uid = 0
             if not await self._advance(mailbox.name, owner, uidvalidity, last_uid):
                 return PassResult(leased=False)
-        for uid in await mailbox.uids_after(last_uid):
-            raw = await mailbox.fetch(uid)
-            if raw is not None:
+        for batch in _batches(await mailbox.messages_after(last_uid), self.batch_size, self.batch_bytes):
+            raws = await mailbox.fetch(batch)
+            present = [uid for uid in batch if uid in raws]  # a message gone meanwhile is skipped
+            if present:
                 wall, cpu = time.perf_counter(), time.process_time()
-                taken = await self.take_in(raw)
+                taken = await self.take_in_many([raws[uid] for uid in present])
                 result.seconds_acting += time.perf_counter() - wall
                 result.cpu_seconds_acting += time.process_time() - cpu
-                result.repeated += taken.repeated
-                if taken.matched:
-                    result.processed += 1
-                else:
-                    result.unmatched += 1
-                await mailbox.file_away(uid, matched=taken.matched)
-            if not await self._advance(mailbox.name, owner, uidvalidity, uid):
+                for item in taken:
+                    result.repeated += item.repeated
+                    if item.matched:
+                        result.processed += 1
+                    else:
+                        result.unmatched += 1
+                for matched in (True, False):
+                    await mailbox.file_away([uid for uid, item in zip(present, taken, strict=True) if item.matched is matched], matched=matched)
+            if not await self._advance(mailbox.name, owner, uidvalidity, batch[-1]):
                 log.warning("%s: another reader took the mailbox over; this one stops", mailbox.name)
                 break
         return result
@@ -288,6 +323,34 @@ class MailInService(ServiceBase):
                 await uow.mail_in.advance(name, owner=owner, uidvalidity=uidvalidity, last_uid=uid)
             await uow.commit()
         return held
+
+
+class _Lookups:
+    """What acting on a batch of messages looks up once: the sessions the replies name, with their
+    people (read before acting: acting changes answers, never who is invited), and the coordinators."""
+
+    def __init__(self, uow: UnitOfWork, sessions: dict[str, tuple[Session, list[Contact]]]) -> None:
+        self.uow, self.sessions = uow, sessions
+        self._coordinators: list[Contact] | None = None
+
+    async def coordinators(self) -> list[Contact]:
+        if self._coordinators is None:
+            self._coordinators = await self.uow.contacts.with_role(Role.COORDINATOR)
+        return self._coordinators
+
+
+def _batches(messages: list[tuple[int, int]], size: int, max_bytes: int) -> Iterator[list[int]]:
+    """The UIDs in order, in groups of at most ``size`` messages and ``max_bytes`` (at least one each)."""
+    batch: list[int] = []
+    total = 0
+    for uid, length in messages:
+        if batch and (len(batch) == size or total + length > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += length
+    if batch:
+        yield batch
 
 
 def _whose_answer(answer: CalendarAnswer, invited: dict[str, Contact]) -> tuple[Contact, str] | None:

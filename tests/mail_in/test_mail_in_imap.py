@@ -8,8 +8,12 @@ database, what was queued for whom, and which folder each message ended in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -291,10 +295,7 @@ async def test_a_reader_killed_in_the_middle_of_a_pass_loses_nothing_and_does_no
     template = fixture("thunderbird_accept.eml")
     for i in range(count):  # thirty replies, each its own message
         dovecot.append(template.replace(b"<5f7c2b1e-", f"<copy-{i}-".encode()))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.mail_in.reader_process", database_url, dovecot.host, str(dovecot.port), dovecot.user, dovecot.password],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    process = reader_process(dovecot, database_url, batch=3)
     try:
         async def some_taken_in() -> bool:
             async with uow_factory() as uow:
@@ -324,6 +325,79 @@ async def test_a_reader_killed_in_the_middle_of_a_pass_loses_nothing_and_does_no
     assert len(told) == len({(m.contact_id, m.channel) for m in told}) > 0  # each told once
 
 
+async def committed(uow_factory: UnitOfWorkFactory, database_url: str, programme: Programme) -> tuple[int, str, int]:
+    """(messages recorded, Li's answer, declines queued) as another process sees them now, while a
+    writer may hold its transaction open: on PostgreSQL a unit of work; on SQLite a plain reader
+    (WAL lets one read beside the writer, which every unit of work, taking the write lock first
+    with BEGIN IMMEDIATE, would wait for)."""
+    if database_url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(database_url.split("///", 1)[1])) as db:
+            records = db.execute("SELECT count(*) FROM mail_in_messages").fetchone()[0]
+            answer = db.execute("SELECT answer FROM participants WHERE session_id = ? AND contact_id = ?", (programme.session_id, programme.li)).fetchone()[0]
+            payloads = [json.loads(p) for (p,) in db.execute("SELECT payload FROM outbox WHERE kind = ?", (NoticeKind.ATTENDANCE.value,))]
+            return int(records), str(answer), sum(p["answer"] == Attendance.NO.value for p in payloads)
+    async with uow_factory() as uow:
+        records = await uow.mail_in.count()
+    declines = [m for m in await outbox(uow_factory, NoticeKind.ATTENDANCE) if m.payload["answer"] == Attendance.NO.value]
+    return records, (await answers(uow_factory, programme.session_id))["Li Wei"].value, len(declines)
+
+
+def reader_process(dovecot: Dovecot, database_url: str, *, batch: int, pause_at: int | None = None) -> subprocess.Popen[bytes]:
+    """``tests/mail_in/reader_process.py``: a reader in a process of its own, to be killed."""
+    pause = [str(pause_at)] if pause_at is not None else []
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "tests.mail_in.reader_process",
+            database_url, dovecot.host, str(dovecot.port), dovecot.user, dovecot.password, str(batch), *pause,
+        ],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+async def test_a_reader_killed_in_the_middle_of_a_batch_loses_nothing_and_keeps_nothing_half_done(
+    services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory, database_url: str,
+) -> None:
+    """Several replies are acted on in one transaction: killed after some of a batch were acted on
+    and before its commit, none of that batch counts, all of it is read again, nothing twice."""
+    batch = 10
+    accept, decline = fixture("thunderbird_accept.eml"), fixture("gmail_decline.eml")
+    replies = [accept.replace(b"<5f7c2b1e-", f"<copy-{i}-".encode()) for i in range(batch)]  # the first batch: Anna's
+    replies.append(decline)  # the second batch begins with Li's decline ...
+    replies += [accept.replace(b"<5f7c2b1e-", f"<later-{i}-".encode()) for i in range(batch - 1)]  # ... then Anna's again
+    for raw in replies:
+        dovecot.append(raw)
+    # Paused (then killed) before the notices of the second reply of the second batch: Li's decline
+    # is acted on -- the answer written, its notices queued -- but not committed.
+    process = reader_process(dovecot, database_url, batch=batch, pause_at=batch + 2)
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=60)
+        assert line.strip() == b"paused", line + (process.stdout.read() if process.poll() is not None else b"")
+        # What another process sees meanwhile: the first batch is in; of the second, nothing.
+        assert await committed(uow_factory, database_url, programme) == (batch, Attendance.PENDING.value, 0)
+        assert (dovecot.count("INBOX"), dovecot.count(PROCESSED)) == (batch, batch)
+        process.kill()  # SIGKILL inside the second batch's transaction
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    mailbox = imap_mailbox(dovecot)
+    try:
+        result = await services.mail_in.read_pass(mailbox, owner="next-process")
+    finally:
+        await mailbox.close()
+    assert (result.leased, result.processed, result.repeated) == (True, batch, 0)
+    async with uow_factory() as uow:
+        assert await uow.mail_in.count() == len(replies)
+    assert (dovecot.count("INBOX"), dovecot.count(PROCESSED), dovecot.count(UNMATCHED)) == (0, len(replies), 0)
+    recorded = await answers(uow_factory, programme.session_id)
+    assert (recorded["Li Wei"], recorded["Anna Schmidt"]) == (Attendance.NO, Attendance.YES)
+    told = await outbox(uow_factory, NoticeKind.ATTENDANCE)
+    declined = [m for m in told if m.payload["answer"] == Attendance.NO.value]
+    assert declined and len(declined) == len({(m.contact_id, m.channel) for m in declined})  # Li's decline told once
+
+
 async def test_a_reply_arriving_while_a_pass_runs_is_read_without_waiting_for_the_poll(
     services: Services, programme: Programme, dovecot: Dovecot, uow_factory: UnitOfWorkFactory,
 ) -> None:
@@ -333,11 +407,11 @@ async def test_a_reply_arriving_while_a_pass_runs_is_read_without_waiting_for_th
     class ReplyArrivesMidPass(ImapMailbox):
         arrived = False
 
-        async def fetch(self, uid: int) -> bytes | None:
+        async def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
             if not self.arrived:
                 self.arrived = True
                 await asyncio.to_thread(dovecot.append, fixture("gmail_decline.eml"))
-            return await super().fetch(uid)
+            return await super().fetch(uids)
 
     dovecot.append(fixture("outlook_accept.eml"))
     mailbox = ReplyArrivesMidPass(host=dovecot.host, port=dovecot.port, security="none", username=dovecot.user, password=dovecot.password)
