@@ -30,6 +30,7 @@ from bot.services.delivery import DeliveryService
 from handlers.context import TandemApplication, TandemContext
 from handlers.jobs import DELIVERY_LOOP_KEY, DeliveryLoop, JobQueueWakeups, start_jobs, stop_jobs
 from handlers.notifier import TelegramChannel
+from handlers.ordering import OneChatInOrder
 from handlers.outgoing import LimitedBot
 from handlers.rate_limit import TelegramRateLimiter
 from storage.db import check_schema, create_engine, create_session_factory
@@ -75,6 +76,8 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .context_types(ContextTypes(context=TandemContext))
+        # Updates of different chats run at once; one chat's one at a time, in order (handlers/ordering.py).
+        .concurrent_updates(OneChatInOrder(config.telegram.concurrent_updates))
     )
     if config.telegram.mode == "webhook":
         builder = builder.updater(None)  # tandem/server.py serves the webhook route itself
