@@ -123,7 +123,11 @@ class Demo:
 
     async def _first_pending_slot(self, coordinator: FakeUser) -> tuple[SentMessage, str] | None:
         """/pending, paged with "›" until a match with a slot shows: that message and its best slot's button."""
-        [listing] = await self.say(coordinator, "/pending")
+        answers = await self.say(coordinator, "/pending")  # (a notice delivered meanwhile may come with it)
+        listings = [m for m in answers if _buttons(m, callback_data.CONFIRM_SLOT) or _buttons(m, callback_data.PENDING_PAGE)]
+        if not listings:
+            return None
+        listing = listings[-1]
         while True:
             slots = _buttons(listing, callback_data.CONFIRM_SLOT)
             if slots:
