@@ -121,6 +121,23 @@ class Demo:
     async def tap(self, user: FakeUser, message: SentMessage, data: str) -> None:
         await self.driver.tap(user, message, data)
 
+    async def _first_pending_slot(self, coordinator: FakeUser) -> tuple[SentMessage, str] | None:
+        """/pending, paged with "›" until a match with a slot shows: that message and its best slot's button."""
+        answers = await self.say(coordinator, "/pending")  # (a notice delivered meanwhile may come with it)
+        listings = [m for m in answers if _buttons(m, callback_data.CONFIRM_SLOT) or _buttons(m, callback_data.PENDING_PAGE)]
+        if not listings:
+            return None
+        listing = listings[-1]
+        while True:
+            slots = _buttons(listing, callback_data.CONFIRM_SLOT)
+            if slots:
+                return listing, slots[0]
+            turn = [b.callback_data for row in listing.buttons for b in row if b.text == "›" and b.callback_data]
+            if not turn:
+                return None
+            await self.tap(coordinator, listing, turn[0])
+            listing = self.driver.current(coordinator, listing)
+
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
 
@@ -186,12 +203,14 @@ class Demo:
                             await self.tap(user, message, button.callback_data)
 
         # 4. The planning job proposes (eleven matches: one digest to the coordinator, which pages
-        # through them); the coordinator confirms each match with one tap in /pending.
+        # through them); the coordinator confirms each match with one tap in /pending (one paged
+        # message: the tap confirms the best slot of the first match listed, then /pending again).
         await self.run_jobs()
-        proposals = [m for m in await self.say(coordinator, "/pending") if _buttons(m, callback_data.CONFIRM_SLOT)]
-        self.result.matches_planned = len(proposals)
-        for message in proposals:
-            await self.tap(coordinator, message, _buttons(message, callback_data.CONFIRM_SLOT)[0])
+        tapped: set[str] = set()
+        while (slot := await self._first_pending_slot(coordinator)) is not None and slot[1] not in tapped:
+            await self.tap(coordinator, *slot)
+            tapped.add(slot[1])  # a slot that stays pending after its tap would come back: stop there
+        self.result.matches_planned = len(tapped)
         await self.run_jobs()  # invitations out
 
         # 5. Participants answer the invitation.
