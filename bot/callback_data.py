@@ -175,6 +175,10 @@ class MatchOnly(NamedTuple):
     match_id: int
 
 
+class PageOnly(NamedTuple):
+    page: int
+
+
 class DigestPage(NamedTuple):
     message_id: int  # the digest's outbox row
     page: int
@@ -186,6 +190,7 @@ RESCHEDULE_MENU = ButtonAction("mv", SessionVersion)
 RESCHEDULE_TO = ButtonAction("mvto", SessionMove)
 CANCEL_SESSION = ButtonAction("cx", SessionVersion)
 DIGEST_PAGE = ButtonAction("dg", DigestPage)  # another page of a planning run's digest
+PENDING_PAGE = ButtonAction("pp", PageOnly)  # another page of /pending
 DECLINE_COUNTER = ButtonAction("dcx", SessionPerson)  # keep the time another's calendar proposed to change
 # Participants
 ATTEND = ButtonAction("att", SessionAnswer)  # yes: I'll attend; no: I can't

@@ -57,6 +57,7 @@ def register(application: TandemApplication) -> None:
         CommandHandler("roadmap", sessions.show_roadmap, filters=private),
         CallbackQueryHandler(sessions.pick_slot, pattern=buttons.CONFIRM_SLOT.pattern),
         CallbackQueryHandler(sessions.page_digest, pattern=buttons.DIGEST_PAGE.pattern),
+        CallbackQueryHandler(sessions.page_pending, pattern=buttons.PENDING_PAGE.pattern),
         CallbackQueryHandler(sessions.show_moves, pattern=buttons.RESCHEDULE_MENU.pattern),
         CallbackQueryHandler(sessions.move_session, pattern=buttons.RESCHEDULE_TO.pattern),
         CallbackQueryHandler(sessions.ask_cancel_reason, pattern=buttons.CANCEL_SESSION.pattern),

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import callback_data
-from bot.domain import SessionView
+from bot.domain import SessionView, excerpt
 from bot.i18n import Place, format_instant
 from bot.notices.planning import describe_no_time
 from bot.services.sessions import AlreadyConfirmedError, PendingMatch, SessionChangedError
@@ -90,22 +90,63 @@ def _slot_lines(view: PendingMatch | SessionView, starts: Sequence[datetime], co
     return "".join(f"\n• {_when(start, view, context)}" for start in starts)
 
 
+PENDING_PER_PAGE = 4  # matches on one page of /pending
+PENDING_ENTRY_LIMIT = 450  # characters of one match's lines: 4 x 450, even all outside the BMP, stays below 4,096 UTF-16 units
+
+
+def pending_page(views: Sequence[PendingMatch], page: int, context: TandemContext) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of /pending: how many wait, then up to ``PENDING_PER_PAGE`` matches, each with its
+    slots as buttons (or why it has no time); "‹" and "›" turn the page. ``page`` is clamped."""
+    language = context.language
+    pages = max(1, -(-len(views) // PENDING_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    if pages == 1:
+        header = t(language, "Waiting for confirmation: {count}.", count=len(views))
+    else:
+        header = t(language, "Waiting for confirmation: {count}. Page {page} of {pages}:", count=len(views), page=page + 1, pages=pages)
+    entries = [header]
+    rows: list[list[tuple[str, str]]] = []
+    for view in views[page * PENDING_PER_PAGE : (page + 1) * PENDING_PER_PAGE]:
+        title = t(language, "{city_a} and {city_b} on “{topic}”", city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language))
+        if view.slots:
+            entry = title + "\n" + t(language, "Tap a time to confirm it:") + _slot_lines(view, view.slots, context)
+            rows += [[(_when(start, view, context, short=True), callback_data.CONFIRM_SLOT.build(view.match.id, start))] for start in view.slots]
+        else:
+            entry = f"{title}\n{describe_no_time(view.match.no_time, view.city_a, view.city_b, language)}"
+        entries.append(excerpt(entry, PENDING_ENTRY_LIMIT))
+    turn = []
+    if page > 0:
+        turn.append(("‹", callback_data.PENDING_PAGE.build(page - 1)))
+    if page < pages - 1:
+        turn.append(("›", callback_data.PENDING_PAGE.build(page + 1)))
+    if turn:
+        rows.append(turn)
+    return "\n\n".join(entries), keyboards.keyboard(rows) if rows else None
+
+
 @coordinators_only
 async def list_pending(update: Update, context: TandemContext) -> None:
-    """/pending: planned matches with their best slots as buttons, and matches without a time."""
+    """/pending: one message, a page at a time: planned matches with their best slots as buttons,
+    and matches without a time (450 pending matches were 450 messages, drained at one a second)."""
     views = await context.services.sessions.pending(by=context.actor)
-    language = context.language
     if not views:
-        await update.effective_message.reply_text(t(language, "Nothing is waiting for confirmation."))
+        await update.effective_message.reply_text(t(context.language, "Nothing is waiting for confirmation."))
         return
-    for view in views:
-        title = t(language, "{city_a} and {city_b} on “{topic}”", city_a=view.city_a.name, city_b=view.city_b.name, topic=view.topic.title(language))
-        if not view.slots:
-            why = describe_no_time(view.match.no_time, view.city_a, view.city_b, language)
-            await update.effective_message.reply_text(f"{title}\n{why}")
-            continue
-        keyboard = _slot_rows(view, list(view.slots), context, callback_data.CONFIRM_SLOT, view.match.id)
-        await update.effective_message.reply_text(title + "\n" + t(language, "Tap a time to confirm it:") + _slot_lines(view, view.slots, context), reply_markup=keyboard)
+    text, markup = pending_page(views, 0, context)
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@coordinators_only
+async def page_pending(update: Update, context: TandemContext) -> None:
+    """‹ / › on /pending: that page as things stand now, in place."""
+    query = update.callback_query
+    (page,) = callback_data.PENDING_PAGE.parse(query.data)
+    views = await context.services.sessions.pending(by=context.actor)
+    await query.answer()
+    if not views:
+        await keyboards.show(query, t(context.language, "Nothing is waiting for confirmation."))
+        return
+    await keyboards.show(query, *pending_page(views, page, context))
 
 
 @coordinators_only

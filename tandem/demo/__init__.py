@@ -121,6 +121,23 @@ class Demo:
     async def tap(self, user: FakeUser, message: SentMessage, data: str) -> None:
         await self.driver.tap(user, message, data)
 
+    async def _first_pending_slot(self, coordinator: FakeUser) -> tuple[SentMessage, str] | None:
+        """/pending, paged with "›" until a match with a slot shows: that message and its best slot's button."""
+        answers = await self.say(coordinator, "/pending")  # (a notice delivered meanwhile may come with it)
+        listings = [m for m in answers if _buttons(m, callback_data.CONFIRM_SLOT) or _buttons(m, callback_data.PENDING_PAGE)]
+        if not listings:
+            return None
+        listing = listings[-1]
+        while True:
+            slots = _buttons(listing, callback_data.CONFIRM_SLOT)
+            if slots:
+                return listing, slots[0]
+            turn = [b.callback_data for row in listing.buttons for b in row if b.text == "›" and b.callback_data]
+            if not turn:
+                return None
+            await self.tap(coordinator, listing, turn[0])
+            listing = self.driver.current(coordinator, listing)
+
     async def run_jobs(self) -> None:
         """Let the job queue do what is due on the demo's clock, and wait until it is done.
 
@@ -186,12 +203,14 @@ class Demo:
                             await self.tap(user, message, button.callback_data)
 
         # 4. The planning job proposes (eleven matches: one digest to the coordinator, which pages
-        # through them); the coordinator confirms each match with one tap in /pending.
+        # through them); the coordinator confirms each match with one tap in /pending (one paged
+        # message: the tap confirms the best slot of the first match listed, then /pending again).
         await self.run_jobs()
-        proposals = [m for m in await self.say(coordinator, "/pending") if _buttons(m, callback_data.CONFIRM_SLOT)]
-        self.result.matches_planned = len(proposals)
-        for message in proposals:
-            await self.tap(coordinator, message, _buttons(message, callback_data.CONFIRM_SLOT)[0])
+        tapped: set[str] = set()
+        while (slot := await self._first_pending_slot(coordinator)) is not None and slot[1] not in tapped:
+            await self.tap(coordinator, *slot)
+            tapped.add(slot[1])  # a slot that stays pending after its tap would come back: stop there
+        self.result.matches_planned = len(tapped)
         await self.run_jobs()  # invitations out
 
         # 5. Participants answer the invitation.
@@ -546,12 +565,14 @@ async def keep_serving(demo: Demo, result: DemoResult, base_url: str, stdout: Te
         people = [c for city in await uow.cities.list() for c in await uow.contacts.of_city(city.id)]
         people += await uow.contacts.with_role(Role.COORDINATOR)
         cities = {c.id: c.name for c in await uow.cities.list()}
-    print(f"\n===== The web app is running at {base_url} (Ctrl-C stops it) =====", file=stdout)
+    lines = []
     for contact in people:
         link = await demo.services.sign_in.link_for(contact_id=contact.id)
         who = f"{contact.display_name} ({cities.get(contact.city_id or 0, 'coordinator')}, {contact.role.value})"
         result.sign_in_links[contact.display_name] = link
-        print(f"{who}: {link}", file=stdout)
+        lines.append(f"{who}: {link}")
+    # Printed in one go once every link exists: whoever reads "Ctrl-C stops it" finds them all.
+    print(f"\n===== The web app is running at {base_url} (Ctrl-C stops it) =====", *lines, sep="\n", file=stdout)
     stdout.flush()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -96,6 +96,7 @@ offsets = ["1h", "24h"]
         ("[scheduling]\ngranularity = '7m'\n", r"scheduling\.granularity: must divide an hour"),
         ("[telegram]\nmode = 'webhook'\nwebhook_url = 'https://x.example/hook'\n", r"telegram\.webhook_secret: is required in webhook mode"),
         ("[[programme.topics]]\nkey = 'wetlands'\nzh = '湿地'\n", r"programme\.topics\[0\]\.en: every topic needs an English title"),
+        ("[telegram]\nconcurrent_updates = 0\n", r"telegram\.concurrent_updates: must be a positive whole number, got 0"),
         ("[telegram\n", r"tandem\.toml: not valid TOML"),
         (
             "[email]\nimap_host = 'imap.example.org'\nimap_port = 143\nimap_security = 'none'\nimap_username = 'p'\nimap_password = 'x'\n",
