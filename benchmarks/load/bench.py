@@ -408,7 +408,7 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float, s
 
 async def run_database(
     kind: str, folder: Path, *, count: int, helpers: int, think: tuple[float, float], postgres_admin: str = POSTGRES_ADMIN_URL,
-    drain_timeout: float = 240.0, seed: int = 1,
+    drain_timeout: float = 240.0, seed: int = 1, concurrent_updates: int = TelegramConfig.concurrent_updates,
 ) -> DatabaseReport:
     planned = cities(seed, count)
     guard = FloodGuard()
@@ -417,7 +417,7 @@ async def run_database(
     lag = LoopLag()
     async with fresh_database(kind, folder, postgres_admin) as url, serve_bot_api(api) as base_url:
         config = Config(
-            telegram=TelegramConfig(token=Secret(DEFAULT_TOKEN), api_base_url=base_url),
+            telegram=TelegramConfig(token=Secret(DEFAULT_TOKEN), api_base_url=base_url, concurrent_updates=concurrent_updates),
             database=DatabaseConfig(url=url),
             programme=programme(),
             scheduling=SchedulingConfig(planning_interval=PLANNING_INTERVAL, planning_debounce=PLANNING_INTERVAL),
@@ -620,6 +620,7 @@ class Settings:
     sigterm: bool = True
     sigterm_notices: int = 600
     postgres_admin: str = POSTGRES_ADMIN_URL
+    concurrent_updates: int = TelegramConfig.concurrent_updates
     reports: list[DatabaseReport] = field(default_factory=list)
 
 
@@ -629,7 +630,7 @@ async def run(settings: Settings, folder: Path | None = None, *, echo: Callable[
         for kind in settings.databases:
             started = time.monotonic()
             report = await run_database(kind, Path(where), count=settings.cities, helpers=settings.helpers, think=settings.think,
-                                        postgres_admin=settings.postgres_admin)
+                                        postgres_admin=settings.postgres_admin, concurrent_updates=settings.concurrent_updates)
             if settings.sigterm:
                 report.sigterm = await sigterm_process(kind, Path(where), count=settings.cities, notices=settings.sigterm_notices,
                                                        postgres_admin=settings.postgres_admin)
