@@ -64,7 +64,7 @@ class TelegramConfig:
     webhook_secret: Secret = field(default=Secret(""), repr=False)
     admin_chat_id: int | None = None  # where unexpected errors are reported
     messages_per_second: float = 30.0  # this process's share of Telegram's 30/s (30 / processes)
-    concurrent_updates: int = 64  # updates handled at once (one chat's always one at a time, in order)
+    concurrent_updates: int = 10  # updates handled at once (one chat's always one at a time, in order); each may hold a DB connection
 
 
 @dataclass(frozen=True)
@@ -308,7 +308,7 @@ def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
         webhook_secret=Secret(r.overridable("webhook_secret", env, "TANDEM_WEBHOOK_SECRET", "")),
         admin_chat_id=admin,
         messages_per_second=float(r.get("messages_per_second", (int, float), 30.0)),
-        concurrent_updates=r.positive_int("concurrent_updates", 64),
+        concurrent_updates=r.positive_int("concurrent_updates", 10),
     )
     r.finish()
     if not 0 < config.messages_per_second <= 30:
