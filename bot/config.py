@@ -22,6 +22,7 @@ a file under version control:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -64,7 +65,7 @@ class TelegramConfig:
     webhook_secret: Secret = field(default=Secret(""), repr=False)
     admin_chat_id: int | None = None  # where unexpected errors are reported
     messages_per_second: float = 30.0  # this process's share of Telegram's 30/s (30 / processes)
-    concurrent_updates: int = 10  # updates handled at once (one chat's always one at a time, in order); each may hold a DB connection
+    concurrent_updates: int = 16  # updates handled at once (one chat's always one at a time, in order)
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,7 @@ def _telegram(r: _Reader, env: Mapping[str, str]) -> TelegramConfig:
         webhook_secret=Secret(r.overridable("webhook_secret", env, "TANDEM_WEBHOOK_SECRET", "")),
         admin_chat_id=admin,
         messages_per_second=float(r.get("messages_per_second", (int, float), 30.0)),
-        concurrent_updates=r.positive_int("concurrent_updates", 10),
+        concurrent_updates=r.positive_int("concurrent_updates", 16),
     )
     r.finish()
     if not 0 < config.messages_per_second <= 30:
@@ -489,7 +490,23 @@ def _email(r: _Reader, env: Mapping[str, str]) -> EmailConfig:
                 raise r.fail(key, "must name a folder")
         if len(set(folders.values())) < 3:
             raise r.fail("imap_processed_folder", "the folder read, the processed and the unmatched folder must be three different folders")
+        if config.imap_security == "none" and not _is_loopback(config.imap_host):
+            # The password would cross the network in clear text: only to a server on this machine.
+            raise r.fail(
+                "imap_security", f'"none" sends the password unencrypted; it is allowed only for a server on this machine '
+                f'(localhost, 127.0.0.1, ::1), not {config.imap_host}: use "tls" or "starttls"',
+            )
     return config
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1), as written: no name is looked up."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _web(r: _Reader, env: Mapping[str, str]) -> WebConfig:

@@ -12,6 +12,11 @@ moment a message arrives -- else a plain sleep of the poll interval. Moving: MOV
 where offered, else COPY, flag ``\\Deleted`` and expunge those UIDs (UIDPLUS) or the folder.
 The service reads several messages at a time: one FETCH, one MOVE per folder for them all.
 Messages are fetched with ``BODY.PEEK[]``, so none is marked read by Tandem.
+
+TLS (``imap_security`` "tls": implicit, port 993; "starttls": port 143) checks the server's
+certificate and name against the system's trust store (a private CA: added to it, or named by
+OpenSSL's ``SSL_CERT_FILE``) before the password is sent; "none" is allowed for a server on this
+machine only (``bot.config``).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class ImapMailbox:
         processed_folder: str = "Tandem-Processed",
         unmatched_folder: str = "Tandem-Unmatched",
         timeout: float = 30.0,
-        ssl_context: ssl.SSLContext | None = None,  # tests and private CAs; None = the system's trust
+        ssl_context: ssl.SSLContext | None = None,  # tests; None = the system's trust (and SSL_CERT_FILE's)
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self._password = username, password
@@ -115,6 +120,12 @@ class ImapMailbox:
     async def _call(self, work: Callable[[], T]) -> T:
         try:
             return await asyncio.to_thread(work)
+        except ssl.SSLCertVerificationError as exc:  # before OSError, which it is too
+            await self.close()
+            raise MailboxError(
+                f"{self.name}: the server's certificate is not trusted ({exc.verify_message}); the password was not sent. "
+                "A private CA: add it to the system's trust store or SSL_CERT_FILE (README, \"Replies by e-mail\")"
+            ) from exc
         except (IMAPClientError, imaplib.IMAP4.abort, OSError, ssl.SSLError) as exc:
             await self.close()
             raise MailboxError(f"{self.name}: {type(exc).__name__}: {exc}") from exc

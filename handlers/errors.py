@@ -5,7 +5,11 @@ from __future__ import annotations
 import html
 import logging
 
+from telegram import Update
 from telegram.ext import ContextTypes
+
+from bot.i18n import normalize_language
+from handlers.texts import tell_sender_it_failed
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,11 @@ async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     job = getattr(context, "job", None)
     where = f"in the job {job.name!r}" if update is None and job is not None else "while handling an update"
     log.error("unexpected error %s", where, exc_info=context.error)
+    if isinstance(update, Update):  # a person is waiting for an answer: say it failed
+        # The error handler's context is a new one, without the person found for the update:
+        # their language as Telegram says it.
+        user = update.effective_user
+        await tell_sender_it_failed(update, normalize_language(user.language_code if user else None))
     config = context.bot_data.get("config")
     admin_chat = getattr(getattr(config, "telegram", None), "admin_chat_id", None)
     if admin_chat is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 from telegram import Update
@@ -10,16 +11,29 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import callback_data
 from bot.domain import Actor, storable
+from bot.i18n import normalize_language
 from handlers import keyboards
 from handlers.context import TandemContext
-from handlers.texts import CALLBACK_ANSWER_LIMIT, replies_to_errors, t
+from handlers.texts import CALLBACK_ANSWER_LIMIT, replies_to_errors, t, tell_sender_it_failed
+
+log = logging.getLogger(__name__)
 
 
 async def identify(update: Update, context: TandemContext) -> None:
-    """Resolve the sender before any other handler runs, so every answer is in their language."""
+    """Resolve the sender before any other handler runs, so every answer is in their language.
+
+    When that fails (the database unreachable, no connection free in time), no later handler can
+    act for the sender: they are told to try again, and the update ends here.
+    """
     user = update.effective_user
-    if user is not None:
+    if user is None:
+        return
+    try:
         context.person = await context.services.people.who(Actor.telegram(user.id), language_code=user.language_code)
+    except Exception:
+        log.exception("could not identify the sender of update %s; told them to try again", update.update_id)
+        await tell_sender_it_failed(update, normalize_language(user.language_code))
+        raise ApplicationHandlerStop from None
 
 
 async def refuse_unstorable_text(update: Update, context: TandemContext) -> None:

@@ -22,6 +22,22 @@ t = gettext  # t(language, "English text with {placeholders}", **values)
 Callback = TypeVar("Callback", bound=Callable[..., Awaitable[Any]])
 
 
+FAULT_TEXT = "Sorry, Tandem could not handle that just now (a fault on our side, and it is logged). Nothing was changed; please try again in a minute."
+
+
+async def tell_sender_it_failed(update: Update, language: str) -> None:
+    """After an unexpected error (the database unreachable, a bug): the person is told, never left
+    waiting for an answer that will not come. Best effort: Telegram may be what failed."""
+    text = t(language, FAULT_TEXT)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:CALLBACK_ANSWER_LIMIT], show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+    except Exception:  # noqa: BLE001 - already answered, or Telegram unreachable; the error is logged
+        log.warning("could not tell the sender of update %s about the error", update.update_id)
+
+
 def error_text(error: TandemError, language: str) -> str:
     """A domain error in the reader's language; errors without a msgid keep their own words."""
     if isinstance(error, ForgedButtonError):

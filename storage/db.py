@@ -21,13 +21,20 @@ class DatabaseError(Exception):
     """The database cannot be used as configured; the message is one line saying why and what to do."""
 
 
-def create_engine(url: str, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+def create_engine(url: str, echo: bool = False, *, connections: int | None = None) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout.
+
+    ``connections``: how many the pool keeps (SQLAlchemy's default is 5, and 10 more on demand).
+    The bot sizes it for everything it runs at once -- the updates, the sender, the jobs -- so an
+    update never waits for a connection until the pool's timeout gives up on it.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"database.url: cannot parse {url!r}") from None
     kwargs: dict[str, Any] = {"echo": echo}
+    if connections is not None and parsed.database not in (None, "", ":memory:"):
+        kwargs["pool_size"] = connections
     if parsed.get_backend_name() == "sqlite":
         # Writers queue behind each other instead of failing at once with "database is locked".
         kwargs["connect_args"] = {"timeout": 30}

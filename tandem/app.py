@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 ENGINE_KEY = "engine"
+DELIVERY_CONCURRENCY = 16  # messages the sender renders and sends at once
 MAIL_IN_KEY = "mail_in"  # (the reader's task, its stop event) while replies are read
 
 
@@ -92,7 +93,10 @@ def build_application(
 async def _post_init(application: TandemApplication) -> None:
     """Open the database (refusing an outdated schema) and build the services."""
     config: Config = application.bot_data["config"]
-    engine = create_engine(config.database.url, echo=config.database.echo)
+    # A connection for each update handled at once, each message the sender renders at once, and
+    # the jobs and web pages beside them.
+    connections = config.telegram.concurrent_updates + DELIVERY_CONCURRENCY + 8
+    engine = create_engine(config.database.url, echo=config.database.echo, connections=connections)
     application.bot_data[ENGINE_KEY] = engine
     await check_schema(engine)
     clock: Clock = application.bot_data["clock"]
@@ -109,7 +113,7 @@ async def _post_init(application: TandemApplication) -> None:
         delivery=DeliveryService(
             uow_factory, clock, _channels(application, config, clock),
             renderers=application.bot_data["renderers"], wakeups=wakeups, config=config,
-            lease=config.delivery.claim_lease,
+            lease=config.delivery.claim_lease, concurrency=DELIVERY_CONCURRENCY,
         ),
     )
     if engine.dialect.name == "sqlite":  # one process: any claim left is a dead sender's

@@ -18,6 +18,7 @@ def think_range(text: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--mode", choices=("polling", "webhook"), default="polling", help="how updates reach the bot (as [telegram] mode)")
     parser.add_argument("--quick", action="store_true", help="20 cities, 60 × /help, 120 notices at SIGTERM (the smoke test's size)")
     parser.add_argument("--cities", type=int, default=None, help="cities, each with one contact acting (default 100)")
     parser.add_argument("--helpers", type=int, default=None, help="people sending /help at once (default 300)")
@@ -39,6 +40,7 @@ def main() -> None:
         sigterm=not arguments.no_sigterm,
         sigterm_notices=120 if arguments.quick else 600,
         postgres_admin=arguments.postgres,
+        mode=arguments.mode,
         **({"concurrent_updates": arguments.concurrent_updates} if arguments.concurrent_updates else {}),
     )
     reports = asyncio.run(run(settings))

@@ -34,21 +34,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import random
 import re
 import signal
+import socket
 import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -200,7 +203,7 @@ class DatabaseReport:
     help_unanswered: int
     stop_seconds: float  # the in-process stop (SIGTERM's handler) after the run
     flood_refusals: int  # 429s the flood guard gave: our pacing let too much through
-    updates: str  # how the application processes updates (python-telegram-bot's update processor)
+    updates: str  # polling or webhook, and how the application processes updates (python-telegram-bot's update processor)
     think: tuple[float, float]
     loop_lag_planning: float  # the event loop's longest stall while a planning run was in progress
     loop_lag_otherwise: float  # and at other times
@@ -211,7 +214,7 @@ class DatabaseReport:
 class SigtermReport:
     seconds: float
     exit_code: int
-    queued_at_stop: int  # outbox rows not yet sent when the signal went
+    queued_at_stop: int  # reminders not yet sent when the signal went (the match notices of the filled programme wait too)
     left_pending: int  # rows pending after the exit (kept for the next start)
     left_claimed: int  # rows still claimed after the exit (should be none)
     planning_finished_before: int  # planning runs the log shows finished before the signal
@@ -280,16 +283,38 @@ async def unsent(url: str) -> int:
 class People:
     """Simulated people handing updates to the offline Bot API and timing their answers."""
 
-    def __init__(self, api: WatchedBotApi) -> None:
+    def __init__(self, api: WatchedBotApi, webhook: str | None = None) -> None:
         self.api = api
+        self.webhook = webhook  # the bot's local webhook URL, or None: polling (getUpdates)
         self.actions: list[Action] = []
+        self._pushes: set[asyncio.Task[Any]] = set()
+        self._client: httpx.AsyncClient | None = None
+
+    def hand_over(self, update: dict[str, Any]) -> None:
+        """What Telegram does with a person's update: keep it for getUpdates, or post it to the webhook."""
+        if self.webhook is None:
+            self.api.queue_update(update)
+            return
+        # As FakeBotApi.push_to_webhook posts, through one client: a client per update would spend
+        # this process's loop building TLS contexts, which real Telegram does elsewhere.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=400))
+        secret = str((self.api.webhook() or {}).get("secret_token") or "")
+        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
+        push = asyncio.create_task(self._client.post(self.webhook, content=json.dumps(update), headers=headers))
+        self._pushes.add(push)
+        push.add_done_callback(self._pushes.discard)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
     async def command(self, user: FakeUser, kind: str, text: str, answer_starts: str) -> Action:
         """``user`` sends ``text``; the answer is the first message to them starting with ``answer_starts``."""
         answered = self.api.wait_for(user.id, lambda c: c.method == "sendMessage" and str(c.params.get("text", "")).startswith(answer_starts))
         update = self.api.user_sends(user, text)
         action = Action(user.id, kind, datetime.now(UTC))
-        self.api.queue_update(update)
+        self.hand_over(update)
         self.actions.append(action)
         with contextlib.suppress(TimeoutError):
             call = await asyncio.wait_for(answered, ANSWER_TIMEOUT)
@@ -302,7 +327,7 @@ class People:
         update = self.api.user_taps(user, message_id, data)
         answered = self.api.wait_for(("query", str(update["callback_query"]["id"])), lambda c: True)
         action = Action(user.id, "tap", datetime.now(UTC))
-        self.api.queue_update(update)
+        self.hand_over(update)
         self.actions.append(action)
         with contextlib.suppress(TimeoutError):
             edit, answer = await asyncio.wait_for(asyncio.gather(edited, answered), ANSWER_TIMEOUT)
@@ -408,31 +433,37 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float, s
 
 async def run_database(
     kind: str, folder: Path, *, count: int, helpers: int, think: tuple[float, float], postgres_admin: str = POSTGRES_ADMIN_URL,
-    drain_timeout: float = 240.0, seed: int = 1, concurrent_updates: int = TelegramConfig.concurrent_updates,
+    drain_timeout: float = 240.0, seed: int = 1, mode: str = "polling", concurrent_updates: int = TelegramConfig.concurrent_updates,
 ) -> DatabaseReport:
     planned = cities(seed, count)
     guard = FloodGuard()
     api = WatchedBotApi(token=DEFAULT_TOKEN, flood_guard=guard)
     runs: list[PlanningRun] = []
     lag = LoopLag()
+    port = _free_port()
     async with fresh_database(kind, folder, postgres_admin) as url, serve_bot_api(api) as base_url:
         config = Config(
-            telegram=TelegramConfig(token=Secret(DEFAULT_TOKEN), api_base_url=base_url, concurrent_updates=concurrent_updates),
+            telegram=TelegramConfig(
+                token=Secret(DEFAULT_TOKEN), api_base_url=base_url, mode=mode, webhook_url="https://bot.example.org/",
+                webhook_listen="127.0.0.1", webhook_port=port, webhook_secret=Secret("load-Secret_1"),
+                concurrent_updates=concurrent_updates,
+            ),
             database=DatabaseConfig(url=url),
             programme=programme(),
             scheduling=SchedulingConfig(planning_interval=PLANNING_INTERVAL, planning_debounce=PLANNING_INTERVAL),
         )
         application = build_application(config, clock=SystemClock())
         stop = asyncio.Event()
+        people: People | None = None
         serving = asyncio.create_task(serve(application, config, stop=stop), name="tandem-run")
         try:
-            if not await eventually(lambda: _started(application, serving), 60, 0.05):
+            if not await eventually(lambda: _started(application, serving, api, port if mode == "webhook" else None), 60, 0.05):
                 raise RuntimeError("the application did not start")
             services = application.bot_data[SERVICES_KEY]
             processor = application.update_processor
-            updates = f"{type(processor).__name__}, at most {processor.max_concurrent_updates} at once"
+            updates = f"{mode}, {type(processor).__name__}, at most {processor.max_concurrent_updates} at once"
             timed_planning(services, runs)
-            people = People(api)
+            people = People(api, f"http://127.0.0.1:{port}/" if mode == "webhook" else None)
             lag.start()
             # Setup, not timed: the coordinator's first /start, the cities, a link per city.
             coordinator = FakeUser(id=COORDINATOR, first_name="Coordinator", language_code="en")
@@ -465,6 +496,8 @@ async def run_database(
             help_span = (max((a.answered for a in help_actions if a.answered), default=help_first) - help_first).total_seconds()
         finally:
             await lag.stop()
+            if people is not None:
+                await people.close()
             stopping = time.monotonic()
             stop.set()
             await serving
@@ -488,11 +521,27 @@ def _slowest(overlapping: list[Action], runs: list[PlanningRun]) -> str:
     return "; ".join(described)
 
 
-async def _started(application: Any, serving: asyncio.Task[None]) -> bool:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _started(application: Any, serving: asyncio.Task[None], api: FakeBotApi, webhook_port: int | None) -> bool:
     if serving.done():
         serving.result()  # raises what stopped it
         raise RuntimeError("serve() ended at start")
-    return bool(application.running and application.updater is not None and application.updater.running and SERVICES_KEY in application.bot_data)
+    if not (application.running and SERVICES_KEY in application.bot_data):
+        return False
+    if webhook_port is None:
+        return bool(application.updater is not None and application.updater.running)
+    if api.webhook() is None:
+        return False
+    try:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"http://127.0.0.1:{webhook_port}/healthz", timeout=2)).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _report(
@@ -620,8 +669,8 @@ class Settings:
     sigterm: bool = True
     sigterm_notices: int = 600
     postgres_admin: str = POSTGRES_ADMIN_URL
+    mode: str = "polling"
     concurrent_updates: int = TelegramConfig.concurrent_updates
-    reports: list[DatabaseReport] = field(default_factory=list)
 
 
 async def run(settings: Settings, folder: Path | None = None, *, echo: Callable[[str], None] = print) -> list[DatabaseReport]:
@@ -630,7 +679,7 @@ async def run(settings: Settings, folder: Path | None = None, *, echo: Callable[
         for kind in settings.databases:
             started = time.monotonic()
             report = await run_database(kind, Path(where), count=settings.cities, helpers=settings.helpers, think=settings.think,
-                                        postgres_admin=settings.postgres_admin, concurrent_updates=settings.concurrent_updates)
+                                        postgres_admin=settings.postgres_admin, mode=settings.mode, concurrent_updates=settings.concurrent_updates)
             if settings.sigterm:
                 report.sigterm = await sigterm_process(kind, Path(where), count=settings.cities, notices=settings.sigterm_notices,
                                                        postgres_admin=settings.postgres_admin)
@@ -682,7 +731,7 @@ def table(reports: list[DatabaseReport]) -> str:
             lines.append(f"{name:<52} {measured:>14}  {_status(ok)}")
         if r.sigterm is not None:
             s = r.sigterm
-            lines.append(f"  SIGTERM: exit code {s.exit_code}, {s.queued_at_stop} notices not yet delivered at the signal, "
-                         f"{s.left_pending} left pending for the next start, {s.left_claimed} left claimed, "
+            lines.append(f"  SIGTERM: exit code {s.exit_code}, {s.queued_at_stop} reminders not yet delivered at the signal, "
+                         f"{s.left_pending} messages (those and the programme's match notices) left pending for the next start, {s.left_claimed} left claimed, "
                          f"planning runs finished before the signal: {s.planning_finished_before}, tracebacks in the log: {s.tracebacks}")
     return "\n".join(lines)

@@ -565,12 +565,14 @@ async def keep_serving(demo: Demo, result: DemoResult, base_url: str, stdout: Te
         people = [c for city in await uow.cities.list() for c in await uow.contacts.of_city(city.id)]
         people += await uow.contacts.with_role(Role.COORDINATOR)
         cities = {c.id: c.name for c in await uow.cities.list()}
-    print(f"\n===== The web app is running at {base_url} (Ctrl-C stops it) =====", file=stdout)
+    lines = []
     for contact in people:
         link = await demo.services.sign_in.link_for(contact_id=contact.id)
         who = f"{contact.display_name} ({cities.get(contact.city_id or 0, 'coordinator')}, {contact.role.value})"
         result.sign_in_links[contact.display_name] = link
-        print(f"{who}: {link}", file=stdout)
+        lines.append(f"{who}: {link}")
+    # Printed in one go once every link exists: whoever reads "Ctrl-C stops it" finds them all.
+    print(f"\n===== The web app is running at {base_url} (Ctrl-C stops it) =====", *lines, sep="\n", file=stdout)
     stdout.flush()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

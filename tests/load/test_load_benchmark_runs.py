@@ -34,3 +34,13 @@ async def test_a_quick_load_run_answers_everything_and_delivers_every_notice(tmp
     for target in ("p95 answer to own action", "every notice delivered", "coordinator messages per planning run",
                    "no answer slower than 2 s while planning runs", "SIGTERM of `tandem run`"):
         assert target in printed
+
+
+async def test_a_quick_load_run_in_webhook_mode_answers_everything(tmp_path: Path) -> None:
+    [report] = await run(Settings(databases=("sqlite",), cities=8, helpers=10, think=(0.0, 0.5), sigterm=False, mode="webhook"),
+                         tmp_path, echo=lambda _: None)
+
+    assert report.updates.startswith("webhook")
+    assert (report.actions, report.unanswered, report.help.count, report.help_unanswered) == (8 * 6, 0, 10, 0)
+    assert report.drained and report.notices_sent == report.notices_queued == report.notices_at_api
+    assert report.flood_refusals == 0 and report.sigterm is None

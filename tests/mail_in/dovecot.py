@@ -5,6 +5,11 @@ loopback port, with the mail stored as the unprivileged user ``mail`` (``mail_ui
 and the users in a passwd-file; nothing of the machine's own Dovecot is used (its own
 ``base_dir``, ``state_dir`` and ``instance_name``). Torn down (SIGTERM, then SIGKILL) after.
 
+TLS as a mail provider serves it: a private CA and a server certificate it signed (for
+``127.0.0.1`` and ``localhost``), made for each server with the ``openssl`` command (a dependency
+of ``dovecot-core``); the plain port offers STARTTLS, ``tls_port`` speaks implicit TLS (IMAPS). ``ca_file`` is the CA's certificate, the
+one a client must trust; nobody else does.
+
 Missing Dovecot (or not root): the tests are skipped, unless ``TANDEM_REQUIRE_DOVECOT=1`` (CI),
 which makes them fail instead.
 """
@@ -54,11 +59,13 @@ def free_port() -> int:
 @dataclass
 class Dovecot:
     host: str
-    port: int
+    port: int  # plain, offering STARTTLS
     user: str
     password: str
     folder: Path
     process: subprocess.Popen[bytes]
+    tls_port: int = 0  # implicit TLS
+    ca_file: Path = Path()  # the private CA that signed the server's certificate
 
     def client(self) -> IMAPClient:
         client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
@@ -95,7 +102,10 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = tandem-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
+ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = mail
@@ -120,13 +130,38 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service anvil {{
   chroot =
 }}
 """
+
+
+def make_certificates(folder: Path) -> None:
+    """A private CA (``ca.pem``) and the server's key and certificate it signed (``server.key``,
+    ``server.pem``, for 127.0.0.1 and localhost), by the ``openssl`` command; ECDSA P-256 keys,
+    quick to make."""
+
+    def openssl(*arguments: str) -> None:
+        subprocess.run(["openssl", *arguments], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=Tandem test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout", "ca.key", "-out", "ca.pem",
+    )
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (folder / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
+    )
+    openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "server.ext", "-out", "server.pem",
+    )
 
 
 @contextmanager
@@ -141,12 +176,15 @@ def running_dovecot() -> Iterator[Dovecot]:
     root.chmod(0o755)  # the mail user walks into it
     (root / "mail").mkdir()
     os.chown(root / "mail", mail.pw_uid, mail.pw_gid)
-    port = free_port()
+    port = tls_port = free_port()
+    while tls_port == port:
+        tls_port = free_port()
+    make_certificates(root)
     (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{mail.pw_uid}:{mail.pw_gid}::{root}/mail/{USER}::\n")
     conf = root / "dovecot.conf"
-    conf.write_text(CONFIG.format(root=root, port=port))
+    conf.write_text(CONFIG.format(root=root, port=port, tls_port=tls_port))
     process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Dovecot("127.0.0.1", port, USER, PASSWORD, root, process)
+    server = Dovecot("127.0.0.1", port, USER, PASSWORD, root, process, tls_port, root / "ca.pem")
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -156,7 +194,8 @@ def running_dovecot() -> Iterator[Dovecot]:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
                     if probe.recv(100).startswith(b"* OK"):
-                        break
+                        with socket.create_connection(("127.0.0.1", tls_port), timeout=1):
+                            break
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"dovecot did not answer on port {port} within 30 s\n{server.log()}") from None

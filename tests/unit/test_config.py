@@ -98,6 +98,14 @@ offsets = ["1h", "24h"]
         ("[[programme.topics]]\nkey = 'wetlands'\nzh = '湿地'\n", r"programme\.topics\[0\]\.en: every topic needs an English title"),
         ("[telegram]\nconcurrent_updates = 0\n", r"telegram\.concurrent_updates: must be a positive whole number, got 0"),
         ("[telegram\n", r"tandem\.toml: not valid TOML"),
+        (
+            "[email]\nimap_host = 'imap.example.org'\nimap_port = 143\nimap_security = 'none'\nimap_username = 'p'\nimap_password = 'x'\n",
+            r'email\.imap_security: "none" sends the password unencrypted; .* not imap\.example\.org: use "tls" or "starttls"',
+        ),
+        (
+            "[email]\nimap_host = '192.0.2.7'\nimap_security = 'none'\nimap_username = 'p'\nimap_password = 'x'\n",
+            r'email\.imap_security: "none" .* not 192\.0\.2\.7',
+        ),
     ],
 )
 def test_each_class_of_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, expected: str) -> None:
@@ -106,6 +114,12 @@ def test_each_class_of_bad_config_is_one_line_naming_the_key(tmp_path: Path, tom
     message = str(caught.value)
     assert re.search(expected, message), message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.0.1.1", "::1", "[::1]"])
+def test_imap_without_tls_is_allowed_to_a_server_on_this_machine(tmp_path: Path, host: str) -> None:
+    toml = f"[email]\nimap_host = '{host}'\nimap_port = 143\nimap_security = 'none'\nimap_username = 'p'\nimap_password = 'x'\n"
+    assert load_config(write(tmp_path, toml), env={}).email.imap_security == "none"
 
 
 def test_a_missing_file_says_how_to_start_one(tmp_path: Path) -> None:
