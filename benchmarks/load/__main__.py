@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--think", type=think_range, default=THINK, metavar="A-B",
                         help="seconds a contact pauses before each next action (reading the answer), uniform in A-B; "
                              "default 2-6; 0 acts again the moment the answer arrives")
+    parser.add_argument("--concurrent-updates", type=int, default=None, metavar="N",
+                        help="[telegram] concurrent_updates of the bot under load (default: the config's default, 64); 1: one update at a time")
     parser.add_argument("--no-sigterm", action="store_true", help="skip the SIGTERM of a real `tandem run` process")
     parser.add_argument("--postgres", default=os.environ.get("TANDEM_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL),
                         help="admin URL of the PostgreSQL server; a fresh database is made and dropped")
@@ -39,6 +41,7 @@ def main() -> None:
         sigterm_notices=120 if arguments.quick else 600,
         postgres_admin=arguments.postgres,
         mode=arguments.mode,
+        **({"concurrent_updates": arguments.concurrent_updates} if arguments.concurrent_updates else {}),
     )
     reports = asyncio.run(run(settings))
     print(table(reports))

@@ -433,7 +433,7 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float, s
 
 async def run_database(
     kind: str, folder: Path, *, count: int, helpers: int, think: tuple[float, float], postgres_admin: str = POSTGRES_ADMIN_URL,
-    drain_timeout: float = 240.0, seed: int = 1, mode: str = "polling",
+    drain_timeout: float = 240.0, seed: int = 1, mode: str = "polling", concurrent_updates: int = TelegramConfig.concurrent_updates,
 ) -> DatabaseReport:
     planned = cities(seed, count)
     guard = FloodGuard()
@@ -446,6 +446,7 @@ async def run_database(
             telegram=TelegramConfig(
                 token=Secret(DEFAULT_TOKEN), api_base_url=base_url, mode=mode, webhook_url="https://bot.example.org/",
                 webhook_listen="127.0.0.1", webhook_port=port, webhook_secret=Secret("load-Secret_1"),
+                concurrent_updates=concurrent_updates,
             ),
             database=DatabaseConfig(url=url),
             programme=programme(),
@@ -669,6 +670,7 @@ class Settings:
     sigterm_notices: int = 600
     postgres_admin: str = POSTGRES_ADMIN_URL
     mode: str = "polling"
+    concurrent_updates: int = TelegramConfig.concurrent_updates
 
 
 async def run(settings: Settings, folder: Path | None = None, *, echo: Callable[[str], None] = print) -> list[DatabaseReport]:
@@ -677,7 +679,7 @@ async def run(settings: Settings, folder: Path | None = None, *, echo: Callable[
         for kind in settings.databases:
             started = time.monotonic()
             report = await run_database(kind, Path(where), count=settings.cities, helpers=settings.helpers, think=settings.think,
-                                        postgres_admin=settings.postgres_admin, mode=settings.mode)
+                                        postgres_admin=settings.postgres_admin, mode=settings.mode, concurrent_updates=settings.concurrent_updates)
             if settings.sigterm:
                 report.sigterm = await sigterm_process(kind, Path(where), count=settings.cities, notices=settings.sigterm_notices,
                                                        postgres_admin=settings.postgres_admin)

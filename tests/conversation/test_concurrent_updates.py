@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from telegram.request import RequestData
 
+from bot.config import TelegramConfig
 from bot.domain import MatchStatus, NoticeKind
 from handlers.ordering import OneChatInOrder
 from offline_bot_api import FakeBotApi, FakeUser, OfflineRequest
@@ -84,7 +85,7 @@ async def held(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[
         await stop_harness(running)
 
 
-@pytest.mark.parametrize("held", [64], indirect=True)
+@pytest.mark.parametrize("held", [TelegramConfig.concurrent_updates], indirect=True)
 async def test_a_slow_answer_to_one_person_does_not_hold_up_another(held: tuple[Harness, HoldingRequest]) -> None:
     harness, slow = held
     async with harness.polling():
