@@ -184,6 +184,12 @@ class DigestPage(NamedTuple):
     page: int
 
 
+class DigestMatch(NamedTuple):
+    message_id: int  # the digest's outbox row
+    match_id: int
+    page: int  # the page the button was on, shown again after the tap
+
+
 # Coordinators
 CONFIRM_SLOT = ButtonAction("slot", MatchSlot)
 RESCHEDULE_MENU = ButtonAction("mv", SessionVersion)
@@ -212,3 +218,5 @@ AWAY_ADD = ButtonAction("aa", CityOnly)
 AWAY_REMOVE = ButtonAction("ar", CityDays)
 ACCEPT_MATCH = ButtonAction("ma", MatchOnly)
 DECLINE_MATCH = ButtonAction("md", MatchOnly)
+PARTNERS_PAGE = ButtonAction("np", DigestPage)  # another page of a new-partners digest
+DECLINE_PARTNER = ButtonAction("nd", DigestMatch)  # decline one partner of a new-partners digest

@@ -43,6 +43,8 @@ def register(application: TandemApplication) -> None:
         CallbackQueryHandler(hours.remove_day_away, pattern=buttons.AWAY_REMOVE.pattern),
         CallbackQueryHandler(matches.accept_match, pattern=buttons.ACCEPT_MATCH.pattern),
         CallbackQueryHandler(matches.decline_match, pattern=buttons.DECLINE_MATCH.pattern),
+        CallbackQueryHandler(matches.page_partners, pattern=buttons.PARTNERS_PAGE.pattern),
+        CallbackQueryHandler(matches.decline_partner, pattern=buttons.DECLINE_PARTNER.pattern),
         # Coordinators (the services refuse everyone else)
         CommandHandler("cities", admin.list_cities, filters=private),
         CommandHandler("addcity", admin.add_city, filters=private),

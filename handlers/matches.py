@@ -43,5 +43,28 @@ async def decline_match(update: Update, context: TandemContext) -> None:
     )
 
 
+@replies_to_errors
+async def page_partners(update: Update, context: TandemContext) -> None:
+    """‹ / › on a new-partners digest: the page in place, with its decline buttons."""
+    query = update.callback_query
+    message_id, page = callback_data.PARTNERS_PAGE.parse(query.data)
+    shown = await context.services.matching.partners_page(by=context.actor, message_id=message_id, page=page)
+    await query.answer()
+    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))
+
+
+@replies_to_errors
+async def decline_partner(update: Update, context: TandemContext) -> None:
+    """Decline one partner of a digest: the match ends, the partner is told, the page shows it."""
+    query = update.callback_query
+    message_id, match_id, page = callback_data.DECLINE_PARTNER.parse(query.data)
+    view, shown = await context.services.matching.decline_partner(by=context.actor, message_id=message_id, match_id=match_id, page=page)
+    _, partner = view.seen_from(_own_city_id(context))
+    await query.answer(
+        t(context.language, "You declined the meeting with {partner} on “{topic}”. They have been told.", partner=partner.name, topic=view.topic.title(context.language))
+    )
+    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))
+
+
 def _own_city_id(context: TandemContext) -> int | None:
     return context.person.city.id if context.person.city is not None else None

@@ -971,6 +971,9 @@ class SessionRepository(_Repository):
         return _rowcount(result) == 1
 
 
+FOLDED_INTO = "folded into outbox"  # the last error of a row said by another row's digest, before that row's id
+
+
 class OutboxRepository(_Repository):
     async def enqueue(
         self,
@@ -1100,6 +1103,41 @@ class OutboxRepository(_Repository):
             query = query.where(OutboxRow.dedupe_key.not_in(keep))
         result = await self.db.execute(query.values(status=OutboxStatus.DROPPED.value, last_error=reason))
         return _rowcount(result)
+
+    async def waiting_alike(self, message: OutgoingMessage, *, now_utc: datetime) -> builtins.list[OutgoingMessage]:
+        """The other pending messages of ``message``'s kind, recipient and channel that are due now,
+        oldest first: what a digest may fold into ``message`` (``fold``)."""
+        rows = await self.db.scalars(
+            select(OutboxRow)
+            .where(
+                OutboxRow.kind == message.kind,
+                OutboxRow.contact_id == message.contact_id,
+                OutboxRow.channel == message.channel.value,
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                OutboxRow.due_at <= now_utc,
+                OutboxRow.id != message.id,
+            )
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+        )
+        return [_message(r) for r in rows]
+
+    async def fold(self, message_id: int, others: Iterable[int]) -> builtins.list[int]:
+        """Fold ``others`` into ``message_id``: those still pending end as dropped ("folded into
+        outbox N"); returns the ids folded (one another worker took meanwhile is not among them).
+        The caller writes what ``message_id`` now says for all of them (``rewrite_payload``)."""
+        ids = builtins.list(others)
+        if not ids:
+            return []
+        result = await self.db.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.DROPPED.value, last_error=f"{FOLDED_INTO} {message_id}")
+            .returning(OutboxRow.id)
+        )
+        return sorted(result.scalars())
+
+    async def rewrite_payload(self, message_id: int, payload: dict[str, Any]) -> None:
+        await self.db.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(payload=payload))
 
     def _owned(self, message_id: int, worker: str) -> Any:
         return (

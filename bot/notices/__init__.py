@@ -12,7 +12,8 @@ this table; nothing registers itself at import time.
 ====================  ==========================================  ==============================
 kind                  queued by, to whom                           on which channel
 ====================  ==========================================  ==============================
-match_notice          interests: both cities' contacts             Telegram, else e-mail
+match_notice          interests: both cities' contacts (more than  Telegram, else e-mail
+                      3 waiting for one person: one digest)
 match_ended           matching, interests: the partner's contacts  Telegram, else e-mail
 planned_match         planning: the coordinators                   Telegram, else e-mail
 unschedulable_match   planning: the coordinators                   Telegram, else e-mail

@@ -1,9 +1,21 @@
-"""A new partner city (with accept / decline), and the end of a match, to the cities' contacts."""
+"""A new partner city (with accept / decline), and the end of a match, to the cities' contacts.
+
+Many new partners at once are one message: a contact whose city shares a popular topic, or who
+taps a topic many cities chose, would otherwise get a message per partner, one a second (Telegram's
+limit per chat), ahead of the answers to their own taps. So when a new-partner notice comes to be
+sent and more than ``SEPARATE_NOTICES`` of them wait for the same person and channel, it takes the
+others in (``OutboxRepository.fold``: they end as dropped, "folded into outbox N") and says
+everything as one digest, paged like a planning digest, with a decline button for each partner.
+The folded match ids are written to the row itself, in the same transaction as the folding, so a
+send that fails and is retried (or a crash before the hand-over) still says all of them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot import callback_data
-from bot.domain import Contact, MatchView, NoticeKind, OutgoingMessage
+from bot.domain import Channel, Contact, MatchView, NoticeKind, OutgoingMessage, excerpt
 from bot.i18n import gettext
 from bot.notices.rendering import RenderContext, on_channel
 from bot.ports import Button, Notification, UnitOfWork
@@ -45,12 +57,98 @@ def ended_text(view: MatchView, city_id: int | None, why: str, language: str) ->
     )
 
 
+SEPARATE_NOTICES = 3  # new partners waiting for one person up to this many go one message each; more, one digest
+DIGEST_PAGE_SIZE = 8  # partners per page: 8 lines of at most 400 characters stay far below 4,096
+DIGEST_LINE_LIMIT = 400
+
+
+def listed_matches(message: OutgoingMessage) -> list[int]:
+    """The matches a new-partner notice is about: one, or those a digest took in ("12 13 15")."""
+    listed = message.payload.get("matches")
+    return [int(part) for part in listed.split()] if isinstance(listed, str) else [message.number("match_id")]
+
+
+async def take_in_waiting(ctx: RenderContext, message: OutgoingMessage) -> list[int]:
+    """The matches ``message`` is to announce, after folding in the new-partner notices waiting
+    for the same person and channel when there are more than ``SEPARATE_NOTICES`` in all."""
+    match_ids = listed_matches(message)
+    waiting = await ctx.uow.outbox.waiting_alike(message, now_utc=ctx.now_utc)
+    if not waiting or (len(match_ids) == 1 and 1 + len(waiting) <= SEPARATE_NOTICES):
+        return match_ids
+    folded = set(await ctx.uow.outbox.fold(message.id, [other.id for other in waiting]))
+    for other in waiting:
+        if other.id in folded:
+            match_ids += [match_id for match_id in listed_matches(other) if match_id not in match_ids]
+    await ctx.uow.outbox.rewrite_payload(message.id, {**message.payload, "match_id": match_ids[0], "matches": " ".join(map(str, match_ids))})
+    return match_ids
+
+
+async def partners_page(
+    ctx: RenderContext, recipient: Contact, message: OutgoingMessage, page: int
+) -> tuple[str, tuple[tuple[Button, ...], ...], int]:
+    """One page of a new-partners digest: a summary, up to ``DIGEST_PAGE_SIZE`` partners, a decline
+    button for each partner still open, "‹" / "›". ``page`` is clamped to the pages there are.
+    Returns the text, the buttons and the number of pages."""
+    match_ids = listed_matches(message)
+    pages = max(1, -(-len(match_ids) // DIGEST_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = match_ids[page * DIGEST_PAGE_SIZE : (page + 1) * DIGEST_PAGE_SIZE]
+    views = {view.match.id: view for view in await ctx.uow.matches.views(ids=shown)}
+    language = recipient.language
+    own_city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
+    lines = [
+        gettext(
+            language,
+            "{count} new partner cities for {city}, each also interested in one of your topics. A coordinator will propose times; decline any you do not want to meet. Page {page} of {pages}:",
+            count=len(match_ids), city=own_city.name if own_city else "", page=page + 1, pages=pages,
+        )
+    ]
+    buttons: list[tuple[Button, ...]] = []
+    for match_id in shown:
+        view = views.get(match_id)
+        if view is None or not view.match.involves(recipient.city_id):
+            continue
+        _, partner = view.seen_from(recipient.city_id)
+        topic = view.topic.title(language)
+        line = f"• {partner.name} ({partner.country}): “{topic}”"
+        note = view.note_of(partner.id)
+        if not view.match.is_live:
+            line += " " + gettext(language, "(no longer open)")
+        elif note:
+            line += " " + gettext(language, "Their note: {note}", note=note)
+        lines.append(excerpt(line, DIGEST_LINE_LIMIT))
+        if view.match.is_live:
+            label = excerpt(gettext(language, "Decline {partner}: {topic}", partner=partner.name, topic=topic), 60)
+            buttons.append((Button(label, callback_data.DECLINE_PARTNER.build(message.id, match_id, page)),))
+    turn = []
+    if page > 0:
+        turn.append(Button("‹", callback_data.PARTNERS_PAGE.build(message.id, page - 1)))
+    if page < pages - 1:
+        turn.append(Button("›", callback_data.PARTNERS_PAGE.build(message.id, page + 1)))
+    if turn:
+        buttons.append(tuple(turn))
+    return "\n".join(lines), tuple(buttons), pages
+
+
 async def render_match_notice(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
-    """Who the partner is, with accept / decline; dropped if the match ended before it was sent."""
+    """Who the partner is, with accept / decline; dropped if the match ended before it was sent.
+    Many partners at once: one digest (see the module's docstring)."""
+    match_ids = await take_in_waiting(ctx, message)
+    language = recipient.language
+    if len(match_ids) > 1:
+        live = [view for view in await ctx.uow.matches.views(ids=match_ids) if view.match.is_live and view.match.involves(recipient.city_id)]
+        if not live:
+            return None
+        message = replace(message, payload={**message.payload, "matches": " ".join(map(str, match_ids))})
+        text, buttons, pages = await partners_page(ctx, recipient, message, 0)
+        subject = gettext(language, "{count} new partner cities", count=len(match_ids))
+        if message.channel is Channel.EMAIL:
+            text = "\n\n".join([text] + [(await partners_page(ctx, recipient, message, page))[0] for page in range(1, pages)])
+            return await on_channel(ctx, recipient, message, text=text, subject=subject)
+        return await on_channel(ctx, recipient, message, text=text, buttons=buttons, subject=subject)
     view = await notice_view(ctx.uow, recipient, message)
     if view is None:
         return None
-    language = recipient.language
     _, partner = view.seen_from(recipient.city_id)
     buttons = (
         (

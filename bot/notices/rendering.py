@@ -26,8 +26,9 @@ from bot.ports import Button, Document, Notification, UnitOfWork
 class RenderContext:
     """What a renderer may use: the open unit of work, the config, the send time.
 
-    Renderers read; the one row they write is the hash of a sign-in link made for an e-mail,
-    committed with the delivery's hand-over.
+    Renderers read; what they write commits before the hand-over: the hash of a sign-in link
+    made for an e-mail, and the new-partner notices a digest folds into its own row
+    (``bot.notices.matches``).
     """
 
     uow: UnitOfWork

@@ -10,23 +10,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.callback_data import ForgedButtonError
 from bot.config import Config
 from bot.domain import (
     LIVE_MATCH_STATUSES,
     Actor,
     City,
     ConflictError,
+    Contact,
     Match,
     MatchStatus,
     MatchView,
     NotFoundError,
     NoticeKind,
+    OutgoingMessage,
     Payload,
     PermissionDeniedError,
     Role,
 )
+from bot.notices.matches import listed_matches, partners_page
 from bot.notices.outbox import queue_notice
-from bot.ports import UnitOfWork
+from bot.notices.rendering import RenderContext
+from bot.ports import Notification, UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.errors import user_error
 
@@ -118,6 +123,30 @@ class MatchingService(ServiceBase):
         self.wakeups.outbox_changed(now)
         self.wakeups.planning_needed()
         return declined
+
+    async def partners_page(self, *, by: Actor, message_id: int, page: int) -> Notification:
+        """Another page of a new-partners digest, for the person it was sent to (a "‹" or "›" tap)."""
+        async with self.uow() as uow:
+            contact, message = await self._own_digest(uow, by, message_id)
+            text, buttons, _ = await partners_page(RenderContext(uow, self.config, self.now()), contact, message, page)
+        return Notification(text=text, buttons=buttons)
+
+    async def decline_partner(self, *, by: Actor, message_id: int, match_id: int, page: int) -> tuple[MatchView, Notification]:
+        """Decline one partner from a new-partners digest: as ``decline``; then the digest's page again."""
+        async with self.uow() as uow:
+            _, message = await self._own_digest(uow, by, message_id)
+        if match_id not in listed_matches(message):
+            raise ForgedButtonError(f"match {match_id} is not in digest {message_id}")
+        declined = await self.decline(by=by, match_id=match_id)
+        return declined, await self.partners_page(by=by, message_id=message_id, page=page)
+
+    async def _own_digest(self, uow: UnitOfWork, by: Actor, message_id: int) -> tuple[Contact, OutgoingMessage]:
+        """The digest's row and its recipient, who must be the person pressing (checked on every press)."""
+        person = await self.person(uow, by)
+        message = await uow.outbox.get(message_id)
+        if person.contact is None or message is None or message.kind != NoticeKind.MATCH_NOTICE.value or message.contact_id != person.contact.id:
+            raise ForgedButtonError(f"no new-partners digest {message_id} for this person")
+        return person.contact, message
 
     async def end(self, *, by: Actor, match_id: int) -> MatchView:
         """A coordinator ends a match that has no session (the board): as a decline, both cities are told."""
