@@ -58,11 +58,17 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READING = "tandem_reading"  # an execution option: this connection's transactions only read
+
+
 def _sqlite_begin(connection: Any) -> None:
     # SQLite has one writer at a time. BEGIN IMMEDIATE takes the write lock up front, so
     # concurrent units of work queue (busy timeout) instead of deadlocking on a lock upgrade;
     # this is SQLite's equivalent of PostgreSQL's row locks for our conditional updates.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A unit of work that only reads (``UnitOfWorkFactory.reading``) takes no lock: in WAL mode it
+    # reads a snapshot while a writer writes, so answering "who is this?" or showing a keyboard
+    # never queues behind a planning write or a delivery pass.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READING) else "BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

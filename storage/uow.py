@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.calendar_feeds import CalendarFeedRepository
+from storage.db import READING
 from storage.mail_in import MailInRepository
 from storage.repositories import (
     CityRepository,
@@ -50,9 +51,10 @@ class SqlUnitOfWork:
     day_overrides: DayOverrideRepository
     calendar_feeds: CalendarFeedRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, reading: bool = False) -> None:
         self._session_factory = session_factory
         self._db_session: AsyncSession | None = None
+        self._reading = reading
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._db_session is not None:
@@ -86,6 +88,8 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._db_session is not None, "commit outside `async with`"
+        if self._reading:
+            raise RuntimeError("a reading unit of work cannot commit; use uow_factory() to write")
         await self._db_session.commit()
 
     async def rollback(self) -> None:
@@ -98,9 +102,16 @@ class UnitOfWorkFactory:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        engine = session_factory.kw["bind"]
+        self._reading_factory = async_sessionmaker(engine.execution_options(**{READING: True}), expire_on_commit=False)
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory)
+
+    def reading(self) -> SqlUnitOfWork:
+        """A unit of work that only reads and never commits: on SQLite it takes no write lock (see
+        ``storage.db._sqlite_begin``), so it neither waits for a writer nor holds one up."""
+        return SqlUnitOfWork(self._reading_factory, reading=True)
 
     @asynccontextmanager
     async def exclusively(self, name: str) -> AsyncIterator[bool]:

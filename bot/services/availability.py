@@ -102,7 +102,7 @@ class AwayCalendar:
 
 class AvailabilityService(ServiceBase):
     async def hours(self, *, by: Actor, city_id: int | None = None) -> HoursView:
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._hours_view(uow, city)
 
@@ -130,7 +130,7 @@ class AvailabilityService(ServiceBase):
             return city
 
     async def days_away(self, *, by: Actor, city_id: int | None = None) -> AwayView:
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._away_view(uow, city)
 
@@ -177,7 +177,7 @@ class AvailabilityService(ServiceBase):
 
     async def week_grid(self, *, by: Actor, city_id: int | None = None) -> WeekGridView:
         """The city's hours as week-grid cells, with every partner city's hours in this city's time."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._week_grid(uow, city)
 
@@ -196,7 +196,7 @@ class AvailabilityService(ServiceBase):
         """Days away and public holidays of the city, from today for ``days`` days (a quarter)."""
         from bot.planner.calendar import public_holidays
 
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             away = await self._away_view(uow, city)
         today = self._today(city)

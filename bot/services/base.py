@@ -43,6 +43,10 @@ class ServiceBase:
     def uow(self) -> UnitOfWork:
         return self.root.uow_factory()
 
+    def reading(self) -> UnitOfWork:
+        """For a call that only reads: no write lock taken on SQLite, so it never queues behind writers."""
+        return self.root.uow_factory.reading()
+
     async def person(self, uow: UnitOfWork, by: Actor, language_code: str | None = None) -> Person:
         return await resolve_person(uow, self.config, by, language_code)
 

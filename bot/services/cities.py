@@ -88,7 +88,7 @@ class CityService(ServiceBase):
 
     async def list(self, *, by: Actor) -> list[CityListing]:
         self.require_coordinator(by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             listings = []
             for city in await uow.cities.list():
                 contacts: list[Contact] = await uow.contacts.of_city(city.id)

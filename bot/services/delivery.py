@@ -224,7 +224,7 @@ class DeliveryService:
 
     async def next_due(self) -> datetime | None:
         """The earliest due time of a pending message, for the wakeup after a pass."""
-        async with self.uow_factory() as uow:
+        async with self.uow_factory.reading() as uow:
             due: datetime | None = await uow.outbox.next_due()
         return due
 

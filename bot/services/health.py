@@ -37,7 +37,7 @@ class HealthService(ServiceBase):
     async def check(self) -> Health:
         now = self.now()
         try:
-            async with self.uow() as uow:
+            async with self.reading() as uow:
                 oldest_due = await uow.outbox.next_due()
         except Exception as exc:  # noqa: BLE001 - any failure to read is "unreachable" to a load balancer
             log.warning("health check: the database does not answer: %s", type(exc).__name__)

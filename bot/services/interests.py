@@ -36,7 +36,7 @@ class InterestService(ServiceBase):
             await uow.commit()
 
     async def overview(self, *, by: Actor, city_id: int | None = None) -> TopicsView:
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             return await self._view(uow, city)
 

@@ -329,7 +329,7 @@ class OfficialDaysService(ServiceBase):
         """Every official day entered (of one country), by date."""
         self.require_coordinator(by)
         code = parse_place(country)[0] if country else None
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             return await uow.day_overrides.list(code)
 
     async def import_file(

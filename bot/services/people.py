@@ -17,7 +17,7 @@ __all__ = ["PeopleService", "Person"]
 class PeopleService(ServiceBase):
     async def who(self, actor: Actor, *, language_code: str | None = None) -> Person:
         """Resolve an actor; ``language_code`` is Telegram's, used until they choose one."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             return await self.person(uow, actor, language_code)
 
     async def greet(self, *, by: Actor, chat_id: int, display_name: str, language_code: str | None) -> Person:

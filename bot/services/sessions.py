@@ -162,7 +162,7 @@ class SessionService(ServiceBase):
     async def pending(self, *, by: Actor) -> list[PendingMatch]:
         """Planned matches with their offered slots, and matches without a common time (two queries)."""
         self.require_coordinator(by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             views = await uow.matches.views(statuses=[MatchStatus.PLANNED, MatchStatus.UNSCHEDULABLE])
             slots = await uow.matches.proposals_of([v.match.id for v in views])
         return [PendingMatch(**vars(v), slots=tuple(start for start, _ in slots.get(v.match.id, ()))) for v in views]
@@ -170,14 +170,14 @@ class SessionService(ServiceBase):
     async def schedule(self, *, by: Actor) -> list[SessionView]:
         """Every confirmed session still to come (coordinators)."""
         self.require_coordinator(by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             return await uow.sessions.views(statuses=[SessionStatus.CONFIRMED], after_utc=self.now() - RECENTLY_BEGUN)
 
     async def upcoming_for(self, *, by: Actor) -> list[SessionView]:
         """The sessions of the caller's city (contacts and participants), or all (coordinators)."""
         if self.config.programme.coordinator(by) is not None:
             return await self.schedule(by=by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             contact = (await self.person(uow, by)).contact
             if contact is None or contact.city_id is None:
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")
@@ -419,7 +419,7 @@ class SessionService(ServiceBase):
     async def roadmap(self, *, by: Actor) -> list[tuple[SessionView, list[RoadmapEntry]]]:
         """Every confirmed session that a city reported on, with what each city said (coordinators)."""
         self.require_coordinator(by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             by_session: dict[int, list[RoadmapEntry]] = {}
             for entry in await uow.roadmap.list():
                 by_session.setdefault(entry.session_id, []).append(entry)
@@ -431,7 +431,7 @@ class SessionService(ServiceBase):
     async def of_my_city(self, *, by: Actor) -> list[MySession]:
         """The sessions of the person's city from a month ago on: with their answer and their city's report."""
         now = self.now()
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             person = await self.person(uow, by)
             contact = person.contact
             if contact is None or contact.city_id is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):

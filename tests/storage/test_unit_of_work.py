@@ -122,3 +122,35 @@ async def test_weekly_hours_round_trip_including_a_window_that_runs_to_midnight(
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.cities.weekly_hours(city_id) == windows
+
+
+async def test_a_reading_unit_of_work_neither_waits_for_a_writer_nor_can_commit(uow_factory: UnitOfWorkFactory, database_url: str) -> None:
+    """Reads that answer a person ("who is this?", a keyboard) must not queue behind a long write
+    (a planning run's, a delivery pass's): on SQLite every writing transaction takes the one write
+    lock up front, so a read in a writing unit of work would wait for it; a reading one does not."""
+    import asyncio
+
+    await add_panjin(uow_factory, commit=True)
+    async with uow_factory() as writer:  # holds the write lock (SQLite) with a change not yet committed
+        await writer.cities.add(name="Lisbon", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+
+        async def read_names() -> list[str]:
+            async with uow_factory.reading() as reader:
+                return [c.name for c in await reader.cities.list()]
+
+        assert await asyncio.wait_for(read_names(), timeout=5) == ["Panjin"]  # at once, and only what was committed
+        if database_url.startswith("sqlite"):  # the contrast: a writing unit of work waits for the lock
+            async def write_something() -> None:
+                async with uow_factory() as other:
+                    await other.cities.list()
+
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(write_something(), timeout=0.5)
+        await writer.commit()
+
+    async with uow_factory.reading() as reader:
+        await reader.cities.add(name="Ravenna", country="IT", timezone="Europe/Rome", group="EU", now_utc=NOW)
+        with pytest.raises(RuntimeError, match="cannot commit"):
+            await reader.commit()
+    async with uow_factory.reading() as reader:
+        assert sorted(c.name for c in await reader.cities.list()) == ["Lisbon", "Panjin"]
