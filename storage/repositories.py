@@ -217,6 +217,13 @@ class CityRepository(_Repository):
         row = await self.db.get(CityRow, city_id)
         return _city(row) if row else None
 
+    async def get_many(self, city_ids: Iterable[int]) -> builtins.list[City]:
+        """The cities of ``city_ids`` that exist, by id, in one query."""
+        ids = builtins.list(city_ids)
+        if not ids:
+            return []
+        return [_city(r) for r in await self.db.scalars(select(CityRow).where(CityRow.id.in_(ids)).order_by(CityRow.id))]
+
     async def by_name(self, name: str) -> City | None:
         row = await self.db.scalar(select(CityRow).where(func.lower(CityRow.name) == name.strip().lower()))
         return _city(row) if row else None
@@ -247,16 +254,12 @@ class CityRepository(_Repository):
 
     async def set_weekly_hours(self, city_id: int, windows: Iterable[WeeklyWindow]) -> None:
         await self.db.execute(delete(WeeklyHoursRow).where(WeeklyHoursRow.city_id == city_id))
-        self.db.add_all(
-            WeeklyHoursRow(
-                city_id=city_id,
-                weekday=w.weekday,
-                start_minute=_minutes(w.start),
-                end_minute=1440 if w.end == time(0) else _minutes(w.end),
-            )
+        rows = [
+            dict(city_id=city_id, weekday=w.weekday, start_minute=_minutes(w.start), end_minute=1440 if w.end == time(0) else _minutes(w.end))
             for w in windows
-        )
-        await self.db.flush()
+        ]
+        if rows:  # one statement for the week, not one per window
+            await self.db.execute(insert(WeeklyHoursRow).values(rows))
 
     async def weekly_hours(self, city_id: int) -> tuple[WeeklyWindow, ...]:
         return (await self.weekly_hours_of([city_id])).get(city_id, ())
@@ -267,8 +270,10 @@ class CityRepository(_Repository):
 
     async def weekly_hours_of(self, city_ids: Iterable[int]) -> dict[int, tuple[WeeklyWindow, ...]]:
         """The hours of many cities in one query (planning reads every city's)."""
-        rows = await self.db.scalars(
-            select(WeeklyHoursRow)
+        # Columns, not ORM objects: nothing is kept in the session that set_weekly_hours' bulk
+        # statements could leave stale, and no object is built per window.
+        rows = await self.db.execute(
+            select(WeeklyHoursRow.city_id, WeeklyHoursRow.weekday, WeeklyHoursRow.start_minute, WeeklyHoursRow.end_minute)
             .where(WeeklyHoursRow.city_id.in_(list(city_ids)))
             .order_by(WeeklyHoursRow.city_id, WeeklyHoursRow.weekday, WeeklyHoursRow.start_minute)
         )
@@ -626,6 +631,30 @@ class MatchRepository(_Repository):
             return None
         return _match(row)
 
+    async def create_many(self, city_id: int, partner_ids: Iterable[int], topic_id: int, now_utc: datetime) -> builtins.list[Match]:
+        """Create the matches of ``city_id`` with each partner on ``topic_id``; returns the new ones.
+
+        One ``INSERT … ON CONFLICT DO NOTHING`` for all pairs: a pair that has a match on the topic
+        already (made by another writer, or met before) is skipped, as ``create`` returns None.
+        """
+        pairs = sorted({tuple(sorted((city_id, partner))) for partner in partner_ids})
+        if not pairs:
+            return []
+        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(MatchRow)
+            .values([
+                dict(city_a_id=a, city_b_id=b, topic_id=topic_id, status=MatchStatus.OPEN.value, created_at=now_utc, updated_at=now_utc)
+                for a, b in pairs
+            ])
+            .on_conflict_do_nothing(index_elements=[MatchRow.city_a_id, MatchRow.city_b_id, MatchRow.topic_id])
+            .returning(MatchRow.id)
+        )
+        ids = builtins.list((await self.db.execute(statement)).scalars())
+        if not ids:
+            return []
+        return [_match(r) for r in await self.db.scalars(select(MatchRow).where(MatchRow.id.in_(ids)).order_by(MatchRow.id))]
+
     async def find(self, city_1: int, city_2: int, topic_id: int) -> Match | None:
         a, b = sorted((city_1, city_2))
         row = await self.db.scalar(
@@ -664,6 +693,26 @@ class MatchRepository(_Repository):
             .values(status=to.value, reason=reason, no_time=_no_time_json(no_time) if no_time else None, updated_at=now_utc)
         )
         return _rowcount(result) == 1
+
+    async def transition_many(
+        self,
+        match_ids: Iterable[int],
+        from_statuses: Iterable[MatchStatus],
+        to: MatchStatus,
+        now_utc: datetime,
+        reason: str | None = None,
+        no_time: NoTimeExplanation | None = None,
+    ) -> int:
+        """``transition`` for many matches going to the same state, in one statement; how many moved."""
+        ids = builtins.list(match_ids)
+        if not ids:
+            return 0
+        result = await self.db.execute(
+            update(MatchRow)
+            .where(MatchRow.id.in_(ids), MatchRow.status.in_([s.value for s in from_statuses]))
+            .values(status=to.value, reason=reason, no_time=_no_time_json(no_time) if no_time else None, updated_at=now_utc)
+        )
+        return _rowcount(result)
 
     async def set_proposals(self, match_id: int, slots: Sequence[tuple[datetime, float]]) -> None:
         await self.set_proposals_of({match_id: slots})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,6 +26,26 @@ class NoticeSink(Protocol):
     the rows of many notices at once later in the same transaction (``bot.services.mail_in``)."""
 
     async def enqueue_many(self, requests: Sequence[OutgoingRequest]) -> list[OutgoingMessage]: ...
+
+
+class NoticeBatch:
+    """Notices collected (a ``NoticeSink``) and written together later in the same transaction: a
+    few statements instead of one per notice (a batch of e-mail replies, a tap making many matches)."""
+
+    chunk = 500  # rows per statement, well within both databases' limit of bound parameters
+
+    def __init__(self) -> None:
+        self.requests: list[OutgoingRequest] = []
+
+    async def enqueue_many(self, requests: Sequence[OutgoingRequest]) -> list[OutgoingMessage]:
+        self.requests.extend(requests)
+        return []  # written later: the rows are not known yet, and nobody here needs them
+
+    async def write(self, uow: UnitOfWork) -> None:
+        # A key twice (two copies of one answer in the batch) is written once: ON CONFLICT DO NOTHING.
+        for start in range(0, len(self.requests), self.chunk):
+            await uow.outbox.enqueue_many(self.requests[start:start + self.chunk])
+        self.requests = []
 
 
 @dataclass(frozen=True)
@@ -65,13 +85,15 @@ async def queue_notice(
     session_id: int | None = None,
     cities: Iterable[int] = (),
     sink: NoticeSink | None = None,
+    people_of: Mapping[int, Sequence[Contact]] | None = None,
 ) -> list[OutgoingMessage]:
     """Queue ``kind`` to each recipient on the channels the rule gives them; returns the new rows
     (none known yet when ``sink`` collects them to write later; default: ``uow.outbox`` at once).
 
     Each row's dedupe key is ``<key>:<contact id>:<channel>``, so queuing twice is a no-op.
     ``cities`` are the cities the notice is about: if nobody of one of them can be reached on any
-    channel, the coordinators are told (once per city and set of its people).
+    channel, the coordinators are told (once per city and set of its people). ``people_of``: the
+    people of those cities, when the caller has read them already.
     """
     # All recipients in one statement (a notice to a session's twenty people is one round trip).
     queued: list[OutgoingMessage] = await (sink or uow.outbox).enqueue_many([
@@ -80,14 +102,14 @@ async def queue_notice(
         for channel in contact.channels_for(kind, email_enabled=email_enabled)
     ])
     for city_id in cities:
-        people: list[Contact] = await uow.contacts.of_city(city_id)
+        people = list(people_of[city_id]) if people_of is not None and city_id in people_of else await uow.contacts.of_city(city_id)
         if not any(person.channels_for(kind, email_enabled=email_enabled) for person in people):
             queued += await _tell_city_unreachable(uow, city_id, people, due_utc, email_enabled)
     return queued
 
 
 async def _tell_city_unreachable(
-    uow: UnitOfWork, city_id: int, people: list[Contact], due_utc: datetime, email_enabled: bool
+    uow: UnitOfWork, city_id: int, people: Sequence[Contact], due_utc: datetime, email_enabled: bool
 ) -> list[OutgoingMessage]:
     coordinators: list[Contact] = await uow.contacts.with_role(Role.COORDINATOR)
     if not any(c.channels_for(NoticeKind.CITY_UNREACHABLE, email_enabled=email_enabled) for c in coordinators):

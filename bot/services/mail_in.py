@@ -58,8 +58,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.calendar_replies import CalendarAnswer, ItipMethod, ReceivedMail, read_mail
-from bot.domain import Channel, Contact, NoticeKind, OutgoingMessage, OutgoingRequest, Role, Session, SessionStatus
-from bot.notices.outbox import Queued, queue, queue_notice
+from bot.domain import Channel, Contact, NoticeKind, Role, Session, SessionStatus
+from bot.notices.outbox import NoticeBatch, Queued, queue, queue_notice
 from bot.ports import Mailbox, MailboxError, UnitOfWork
 from bot.services.base import ServiceBase
 from bot.services.sessions import record_attendance
@@ -327,34 +327,14 @@ class MailInService(ServiceBase):
         return held
 
 
-class _Notices:
-    """The notices of a batch of messages (``bot.notices.outbox.NoticeSink``), written together
-    before the batch's records, in its transaction: a few statements instead of one per message."""
-
-    chunk = 500  # rows per statement, well within both databases' limit of bound parameters
-
-    def __init__(self) -> None:
-        self.requests: list[OutgoingRequest] = []
-
-    async def enqueue_many(self, requests: Sequence[OutgoingRequest]) -> list[OutgoingMessage]:
-        self.requests.extend(requests)
-        return []  # written later: the rows are not known yet, and nobody here needs them
-
-    async def write(self, uow: UnitOfWork) -> None:
-        # A key twice (two copies of one answer in the batch) is written once: ON CONFLICT DO NOTHING.
-        for start in range(0, len(self.requests), self.chunk):
-            await uow.outbox.enqueue_many(self.requests[start:start + self.chunk])
-        self.requests = []
-
-
 class _Lookups:
     """What acting on a batch of messages looks up once: the sessions the replies name, with their
     people (read before acting: acting changes answers, never who is invited), and the coordinators;
-    and the notices it queues, written together (``_Notices``)."""
+    and the notices it queues, written together (``NoticeBatch``)."""
 
     def __init__(self, uow: UnitOfWork, sessions: dict[str, tuple[Session, list[Contact]]]) -> None:
         self.uow, self.sessions = uow, sessions
-        self.notices = _Notices()
+        self.notices = NoticeBatch()
         self._coordinators: list[Contact] | None = None
 
     async def coordinators(self) -> list[Contact]:

@@ -29,7 +29,7 @@ from bot.domain import (
     Role,
 )
 from bot.notices.matches import listed_matches, partners_page
-from bot.notices.outbox import queue_notice
+from bot.notices.outbox import NoticeBatch, queue_notice
 from bot.notices.rendering import RenderContext
 from bot.ports import Notification, UnitOfWork
 from bot.services.base import ServiceBase
@@ -50,29 +50,42 @@ async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, cit
     The caller holds the topic's lock (``uow.topics.lock``) from before the interest was added, so
     an interest another process adds at the same moment is either seen here or sees this one:
     every pair that shares the topic gets its match, exactly once, in any number of processes.
+    A handful of statements however many partners the topic has: the partners, the new matches
+    and the notices are each read or written at once.
     """
-    created: list[Match] = []
-    for interest in await uow.interests.of_topic(topic_id):
-        partner: City | None = await uow.cities.get(interest.city_id)
-        if partner is None or not config.programme.pairing.allows(city, partner):
+    interested = [interest.city_id for interest in await uow.interests.of_topic(topic_id) if interest.city_id != city.id]
+    partners = [partner for partner in await uow.cities.get_many(interested) if config.programme.pairing.allows(city, partner)]
+    created = await uow.matches.create_many(city.id, [partner.id for partner in partners], topic_id, now)
+    announced = [(match, f"{NoticeKind.MATCH_NOTICE.value}:{match.id}") for match in created]
+    new_partners = {match.partner_of(city.id) for match in created}
+    for partner in partners:
+        if partner.id in new_partners:
             continue
-        match: Match | None = await uow.matches.create(city.id, partner.id, topic_id, now)
-        key = f"{NoticeKind.MATCH_NOTICE.value}:{match.id}" if match else ""
-        if match is None:
-            # The pair met on this topic before; if that ended because an interest was withdrawn,
-            # it comes back to life now that both want it again.
-            match = await uow.matches.find(city.id, partner.id, topic_id)
-            if match is None or match.status is not MatchStatus.CANCELLED or match.reason != WITHDRAWN:
-                continue
-            if not await uow.matches.transition(match.id, [MatchStatus.CANCELLED], MatchStatus.OPEN, now):
-                continue
-            match = await uow.matches.get(match.id)
-            assert match is not None
-            key = f"{NoticeKind.MATCH_NOTICE.value}:{match.id}:{now.isoformat()}"
+        # The pair met on this topic before; if that ended because an interest was withdrawn,
+        # it comes back to life now that both want it again.
+        match = await uow.matches.find(city.id, partner.id, topic_id)
+        if match is None or match.status is not MatchStatus.CANCELLED or match.reason != WITHDRAWN:
+            continue
+        if not await uow.matches.transition(match.id, [MatchStatus.CANCELLED], MatchStatus.OPEN, now):
+            continue
+        revived = await uow.matches.get(match.id)
+        assert revived is not None
+        announced.append((revived, f"{NoticeKind.MATCH_NOTICE.value}:{revived.id}:{now.isoformat()}"))
+    if not announced:
+        return []
+    sides = {side for match, _ in announced for side in match.city_ids}
+    found = await uow.contacts.of_cities(sides)
+    people = {side: found.get(side, []) for side in sides}  # a city nobody speaks for: [] (the coordinators hear of it)
+    batch = NoticeBatch()
+    for match, key in announced:
         for side in match.city_ids:
-            await queue_to_city(uow, config, side, NoticeKind.MATCH_NOTICE, key, now, {"match_id": match.id})
-        created.append(match)
-    return created
+            speakers = [c for c in people.get(side, []) if c.role is Role.CONTACT]
+            await queue_notice(
+                uow, NoticeKind.MATCH_NOTICE, speakers, key=key, due_utc=now, payload={"match_id": match.id},
+                email_enabled=config.email.enabled, cities=[side], sink=batch, people_of=people,
+            )
+    await batch.write(uow)
+    return [match for match, _ in announced]
 
 
 async def close_withdrawn(uow: UnitOfWork, config: Config, now: datetime, city: City, topic_id: int) -> list[Match]:
@@ -126,14 +139,14 @@ class MatchingService(ServiceBase):
 
     async def partners_page(self, *, by: Actor, message_id: int, page: int) -> Notification:
         """Another page of a new-partners digest, for the person it was sent to (a "‹" or "›" tap)."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             contact, message = await self._own_digest(uow, by, message_id)
             text, buttons, _ = await partners_page(RenderContext(uow, self.config, self.now()), contact, message, page)
         return Notification(text=text, buttons=buttons)
 
     async def decline_partner(self, *, by: Actor, message_id: int, match_id: int, page: int) -> tuple[MatchView, Notification]:
         """Decline one partner from a new-partners digest: as ``decline``; then the digest's page again."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, message = await self._own_digest(uow, by, message_id)
         if match_id not in listed_matches(message):
             raise ForgedButtonError(f"match {match_id} is not in digest {message_id}")
@@ -155,7 +168,7 @@ class MatchingService(ServiceBase):
 
     async def of_my_city(self, *, by: Actor) -> list[MatchView]:
         """Every match of the person's own city (contacts and colleagues), newest first."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             person = await self.person(uow, by)
             if person.city is None or person.role not in (Role.CONTACT, Role.PARTICIPANT):
                 raise user_error(PermissionDeniedError, "You are not registered yet: open the invite link you were given.")

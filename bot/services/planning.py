@@ -110,7 +110,7 @@ class PlanningService(ServiceBase):
     async def digest_page(self, *, by: Actor, message_id: int, page: int) -> Notification:
         """Another page of a planning digest, for the coordinator it was sent to (a "‹" or "›" tap)."""
         self.require_coordinator(by)
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             person = await self.person(uow, by)
             if person.contact is None:
                 raise ForgedButtonError("a coordinator without a contact row has no digest")
@@ -145,7 +145,7 @@ class PlanningService(ServiceBase):
         return PlanningReport(0, 0, 0, 0, skipped=True), []
 
     async def _snapshot(self, now: datetime) -> _Snapshot | None:
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             matches = await uow.matches.with_status(*LIVE_MATCH_STATUSES)
             if not matches:
                 return None
@@ -180,6 +180,7 @@ class PlanningService(ServiceBase):
             proposals: dict[int, list[tuple[datetime, float]]] = {}
             planned = unschedulable = 0
             news: list[tuple[NoticeKind, Match, str]] = []  # what the coordinators hear of this run
+            moves: dict[str, tuple[tuple[MatchStatus, str | None, NoTimeExplanation | None], list[int]]] = {}  # by target state
             for match in snapshot.matches:
                 previous = snapshot.proposals.get(match.id, [])
                 if match in snapshot.waiting:
@@ -202,8 +203,11 @@ class PlanningService(ServiceBase):
                 if new != previous:
                     proposals[match.id] = new
                 if (match.status, match.reason, match.no_time) != target:
-                    status, reason, why = target
-                    await uow.matches.transition(match.id, LIVE_MATCH_STATUSES, status, now, reason=reason, no_time=why)
+                    moves.setdefault(repr(target), (target, []))[1].append(match.id)
+            # One statement per state the matches move to (planned: one for all), not one per match:
+            # this transaction holds SQLite's write lock, and every answer that writes waits for it.
+            for (status, reason, why), match_ids in moves.values():
+                await uow.matches.transition_many(match_ids, LIVE_MATCH_STATUSES, status, now, reason=reason, no_time=why)
             await uow.matches.set_proposals_of(proposals)
             await self._tell_coordinators(uow, snapshot.coordinators, news, now)
             await uow.commit()

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from bot import callback_data
 from bot.domain import MatchStatus, RoadmapEntry, Role
 from offline_bot_api import FakeUser
 from tandem.app import ENGINE_KEY
@@ -84,3 +85,63 @@ async def test_schedule_pending_and_roadmap_run_as_many_queries_for_two_hundred_
         assert (answers_few, answers_many) == expected, command
         assert queries_many == queries_few, f"{command}: {queries_few} queries for {FEW} rows, {queries_many} for {MANY}"
         assert queries_many <= 8, f"{command}: {queries_many} queries"
+
+
+async def test_a_tap_that_makes_twenty_matches_runs_as_many_queries_as_one_that_makes_one(harness: Harness) -> None:
+    """Choosing a topic twenty cities chose makes twenty matches and forty notices in a fixed number
+    of statements (the partners, the matches, the notices: each read or written at once)."""
+    panjin = FakeUser(2000, "Li", language_code="en")
+    async with harness.services.uow_factory() as uow:
+        topics = {t.key: t.id for t in await uow.topics.list()}
+        china = await uow.cities.add(name="Panjin", country="CN", timezone="Asia/Shanghai", group="China", now_utc=NOW)
+        await uow.contacts.add(display_name="Li", role=Role.CONTACT, language="en", now_utc=NOW, city_id=china.id, telegram_user_id=panjin.id, chat_id=panjin.id)
+        for n in range(20):
+            europe = await uow.cities.add(name=f"Lisbon {n}", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+            await uow.contacts.add(display_name=f"Ana {n}", role=Role.CONTACT, language="en", now_utc=NOW, city_id=europe.id, telegram_user_id=3000 + n)
+            await uow.interests.add(europe.id, topics["wetlands"])
+            if n == 0:
+                await uow.interests.add(europe.id, topics["tourism"])
+        await uow.commit()
+    [menu] = await harness.send(panjin, "/topics")
+    engine = harness.application.bot_data[ENGINE_KEY].sync_engine
+    counted: dict[str, int] = {}
+    for key in ("tourism", "wetlands"):  # one partner, then twenty
+        statements: list[str] = []
+
+        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+            statements.append(statement)  # noqa: B023 - each pass listens for itself and stops after it
+
+        data = next(b.callback_data for row in harness.current(panjin, menu).buttons for b in row if b.callback_data.startswith("tp:") and callback_data.CHOOSE_TOPIC.parse(b.callback_data).topic_id == topics[key])
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await harness.tap(panjin, menu, data)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counted[key] = len(statements)
+    async with harness.services.uow_factory() as uow:
+        assert len(await uow.matches.of_city(china.id)) == 21
+        assert len([m for m in await uow.outbox.list() if m.kind == "match_notice"]) == 42  # both sides of each
+    assert counted["wetlands"] == counted["tourism"] <= 25, counted
+
+
+@pytest.mark.parametrize("cities", [20, 100])
+async def test_a_planning_run_writes_its_plan_in_a_fixed_number_of_statements(harness: Harness, cities: int) -> None:
+    """The planning run's reads and its write transaction do not grow with the matches (which on
+    SQLite hold the one write lock for every answer): planned matches move in one statement, and
+    each distinct reason for no common time in one more."""
+    from benchmarks.load.programme import fill
+
+    made = await fill(harness.services.uow_factory, harness.services.config, count=cities)
+    engine = harness.application.bot_data[ENGINE_KEY].sync_engine
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        report = await harness.services.planning.plan_and_notify()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert report.planned + report.unschedulable == made > cities // 2
+    assert len(statements) <= 25 + report.unschedulable, f"{len(statements)} statements for {made} matches"
