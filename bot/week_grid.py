@@ -10,12 +10,16 @@ Mon 09:00-12:00 and Mon 14:00-17:30; cells 46, 47 become Mon 23:00-24:00 (end ``
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from bot.domain import InvalidInputError, WeeklyWindow
+
+if TYPE_CHECKING:
+    from bot.planner.ranges import DateRange
 
 SLOT_MINUTES = 30
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES  # 48
@@ -81,30 +85,62 @@ def cells_in_zone(partner_zone: str, partner_windows: tuple[WeeklyWindow, ...], 
     """A partner's usual week, drawn on the week grid of a city in ``zone``, for one real week.
 
     The partner's windows become UTC ranges one local day at a time (``open_windows``: clock changes
-    handled where they happen), then each range is read on ``zone``'s clock, split at midnight, and
-    the half hours it covers whole are its cells. Example, the week of 22 March 2027: Hamburg's Monday
-    09:00-17:00 (UTC+1) is 08:00-16:00 UTC, Panjin's (UTC+8) Monday 16:00-24:00: cells (0, 32)..(0, 47).
+    handled where they happen). Each cell of the week stands for the instants the planner reads its
+    wall-clock half hour as (``wall_window_to_utc``), and is shown when the partner is available for
+    the whole of them. Example, the week of 22 March 2027: Hamburg's Monday 09:00-17:00 (UTC+1) is
+    08:00-16:00 UTC, Panjin's (UTC+8) Monday 16:00-24:00: cells (0, 32)..(0, 47).
+
+    Where the city's clock changes, the rule is the planner's, so that the grid's overlap with the
+    city's own cells is where the planner can put a meeting:
+    - a half hour that happens twice (clocks go back) stands for its first pass, as the city's own
+      hours do (the planner keeps a window's first pass of a repeated hour and drops the second). It
+      is shown when the partner is available for the whole first pass; the second pass alone shows
+      nothing. Lisbon, Sunday 31 October 2027, 02:00 WEST becomes 01:00 WET at 01:00 UTC: Shanghai's
+      Sunday 01:30-09:30 is Saturday 17:30 - Sunday 01:30 UTC, so Lisbon's Sunday 00:00-02:00 up to
+      01:00 UTC is covered: cells (6, 0)..(6, 3), after Saturday's (5, 37)..(5, 47) from 18:30.
+    - a half hour that does not happen (clocks go forward) has no instants: it is shown when the
+      partner is available on both sides of the jump, so an unbroken stretch stays unbroken, and one
+      that ends or starts at the jump is drawn up to 01:00 or from 02:00 (Lisbon, 28 March 2027).
     A pure function of its arguments, so pages that show the same partners again reuse the answer.
     """
     from bot.planner.calendar import CityCalendar, open_windows
+    from bot.planner.ranges import local_day_bounds, merge, wall_window_to_utc
 
     partner = CityCalendar(id=0, tz=partner_zone, country=None, subdivision=None, windows=partner_windows)
-    week_end = week_start + timedelta(days=6)
-    local = ZoneInfo(zone)
-    first = datetime.combine(week_start, time(0), local)
-    last = datetime.combine(week_end + timedelta(days=1), time(0), local)
+    # A day either side: Auckland's Monday morning is still Sunday in Lisbon. Touching ranges are one
+    # stretch: a window to 24:00 and the next day's from 00:00 leave no gap (Kathmandu's midnight is
+    # 18:15 UTC, inside a Lisbon half hour).
+    available = merge(
+        piece
+        for window in open_windows(partner, week_start - timedelta(days=1), week_start + timedelta(days=7), skip_closed_days=False)
+        for piece in window.ranges
+    )
+    starts = [piece.start_utc for piece in available]
+
+    def stretch_at(instant: datetime) -> DateRange | None:
+        """The partner's stretch that holds ``instant``, if any."""
+        index = bisect_right(starts, instant) - 1
+        return available[index] if index >= 0 and instant < available[index].end_utc else None
+
     cells: set[Cell] = set()
-    # A day either side: Auckland's Monday morning is still Sunday in Lisbon.
-    for window in open_windows(partner, week_start - timedelta(days=1), week_end + timedelta(days=1), skip_closed_days=False):
-        for piece in window.ranges:
-            start, end = max(piece.start_utc.astimezone(local), first), min(piece.end_utc.astimezone(local), last)
-            while start < end:
-                midnight = datetime.combine(start.date() + timedelta(days=1), time(0), local)
-                stop = min(end, midnight)
-                # Minutes from the local midnight by the wall clock (a DST day's cells are wall-clock half hours).
-                begin = start.hour * 60 + start.minute
-                finish = 24 * 60 if stop == midnight else stop.hour * 60 + stop.minute
-                weekday = start.weekday()
-                cells.update((weekday, slot) for slot in range(-(-begin // SLOT_MINUTES), finish // SLOT_MINUTES))
-                start = stop
+    half_hour = timedelta(minutes=SLOT_MINUTES)
+    for weekday in range(7):
+        day = week_start + timedelta(days=weekday)
+        bounds = local_day_bounds(zone, day)
+        if bounds.duration == timedelta(days=1):  # no clock change: cell n is the n-th half hour from midnight
+            for piece in available:
+                if piece.start_utc < bounds.end_utc and bounds.start_utc < piece.end_utc:
+                    first = -(-(max(piece.start_utc, bounds.start_utc) - bounds.start_utc) // half_hour)  # rounded up
+                    last = (min(piece.end_utc, bounds.end_utc) - bounds.start_utc) // half_hour  # rounded down
+                    cells.update((weekday, slot) for slot in range(first, last))
+            continue
+        for slot in range(SLOTS_PER_DAY):
+            if instants := wall_window_to_utc(zone, day, slot * SLOT_MINUTES, (slot + 1) * SLOT_MINUTES):
+                shown = all((found := stretch_at(piece.start_utc)) is not None and piece.end_utc <= found.end_utc for piece in instants)
+            else:  # skipped: the instant the clock jumps at is the first of the rest of the day
+                jump = wall_window_to_utc(zone, day, slot * SLOT_MINUTES, 24 * 60)[0].start_utc
+                found = stretch_at(jump)
+                shown = found is not None and found.start_utc < jump
+            if shown:
+                cells.add((weekday, slot))
     return frozenset(cells)

@@ -18,7 +18,7 @@ from bot.planner.problem import (
     RequestId,
     Slot,
 )
-from bot.planner.ranges import intersect
+from bot.planner.ranges import UTC, intersect, merge
 from bot.planner.reasons import explain_request
 
 _QUERY_ID = "pair-query"
@@ -166,7 +166,7 @@ def weekly_overlap(
     zone = ZoneInfo(city_a.tz)
     week_end = week_start + timedelta(days=6)
     a_windows = open_windows(city_a, week_start, week_end, skip_closed_days=False)
-    b_ranges = sorted(
+    b_ranges = merge(  # B's windows of two days that touch at B's midnight overlap A's as one stretch
         piece
         for window in open_windows(city_b, week_start - timedelta(days=1), week_end + timedelta(days=1), skip_closed_days=False)
         for piece in window.ranges
@@ -174,10 +174,27 @@ def weekly_overlap(
     result = []
     for window in a_windows:
         for overlap in intersect(list(window.ranges), b_ranges):
-            result.append((window.local_date.weekday(), _local_time(overlap.start_utc, zone), _local_time(overlap.end_utc, zone)))
+            result.append((window.local_date.weekday(), _local_time(overlap.start_utc, zone), _local_end(overlap.end_utc, zone)))
     return result
 
 
 def _local_time(instant_utc: datetime, zone: ZoneInfo) -> time:
     local = instant_utc.astimezone(zone)
+    return time(local.hour, local.minute)
+
+
+def _local_end(instant_utc: datetime, zone: ZoneInfo) -> time:
+    """The wall-clock reading of a range's (exclusive) end, on the clock that ran up to it.
+
+    Where a clock changes at the end, the end's own reading belongs to what follows. Lisbon falls
+    back at 01:00 UTC on 31 October 2027 (02:00 WEST becomes 01:00 WET): a range of A's first pass
+    that ends there ends at 02:00, not at 01:00 - the repeated hour's second pass, which A's day
+    leaves out. Lisbon springs forward at 01:00 UTC on 28 March 2027 (01:00 WET becomes 02:00 WEST):
+    a range that ends there ends at 01:00 (A's window 00:00-01:30 that day is 00:00-01:00 UTC, and
+    overlaps a partner there all night as 00:00-01:00, not 00:00-02:00), so the skipped 01:00-02:00
+    is part of an overlap only when it runs across the jump.
+    """
+    offset = (instant_utc - timedelta(seconds=1)).astimezone(zone).utcoffset()
+    assert offset is not None
+    local = instant_utc.astimezone(UTC) + offset
     return time(local.hour, local.minute)

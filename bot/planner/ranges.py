@@ -37,6 +37,19 @@ class DateRange:
         return self.start_utc < other.end_utc and other.start_utc < self.end_utc
 
 
+def merge(ranges: Iterable[DateRange]) -> list[DateRange]:
+    """Sorted, with ranges that touch or overlap joined: one city's windows of two days, 20:00-24:00
+    and 00:00-02:00, are one stretch 20:00-02:00."""
+    merged: list[DateRange] = []
+    for piece in sorted(ranges):
+        if merged and piece.start_utc <= merged[-1].end_utc:
+            if piece.end_utc > merged[-1].end_utc:
+                merged[-1] = DateRange(merged[-1].start_utc, piece.end_utc)
+        else:
+            merged.append(piece)
+    return merged
+
+
 def intersect(left: Sequence[DateRange], right: Sequence[DateRange]) -> list[DateRange]:
     """Intersection of two sorted, disjoint range lists (two pointers, linear)."""
     result: list[DateRange] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import InvalidInputError, WeeklyWindow
@@ -61,7 +61,48 @@ def test_auckland_mornings_are_the_previous_afternoon_in_los_angeles() -> None:
     assert cells == {(6, slot) for slot in range(24, 28)}
 
 
+def test_lisbons_repeated_hour_shows_a_partner_who_covers_its_first_pass() -> None:
+    # Lisbon falls back on Sunday 31 October 2027: 02:00 WEST becomes 01:00 WET at 01:00 UTC, so
+    # 01:00-02:00 happens twice. Shanghai's Sunday 01:30-09:30 (UTC+8) is Saturday 17:30 - Sunday
+    # 01:30 UTC: in Lisbon Saturday 18:30 WEST to Sunday 01:30 WET, the whole first pass of 00:00-02:00
+    # and 01:00-01:30 once more. A wall-clock cell stands for its first pass (as Lisbon's own hours
+    # do, and the planner books), so Sunday shows 00:00-02:00, cells 0 to 3 - not 00:00-01:30.
+    shanghai = parse_weekly_hours("Sun 01:30-09:30")
+    cells = cells_in_zone("Asia/Shanghai", shanghai, "Europe/Lisbon", date(2027, 10, 25))
+    assert cells == {(5, slot) for slot in range(37, 48)} | {(6, slot) for slot in range(0, 4)}
+    # Only the second pass (Shanghai's Sunday 09:00-10:00 is 01:00-02:00 UTC, 01:00-02:00 WET): the
+    # planner never meets Lisbon's 01:00-02:00 there, so the grid shows nothing at that hour.
+    assert cells_in_zone("Asia/Shanghai", parse_weekly_hours("Sun 09:00-11:00"), "Europe/Lisbon", date(2027, 10, 25)) == {(6, 4), (6, 5)}
+
+
+def test_lisbons_skipped_hour_is_shown_when_the_partner_is_there_on_both_sides_of_the_jump() -> None:
+    # Lisbon springs forward on Sunday 28 March 2027 (the last day of the week of 22 March): 01:00 WET
+    # becomes 02:00 WEST at 01:00 UTC, so 01:00-02:00 (cells 2, 3) does not happen. Shanghai's Sunday
+    # 08:00-10:00 is 00:00-02:00 UTC, Lisbon 00:00-03:00 with no hole; 08:00-09:00 ends at the jump
+    # (Lisbon 00:00-01:00) and 09:00-10:00 starts there (Lisbon 02:00-03:00).
+    def on_lisbons_sunday(hours: str) -> set[int]:
+        return {slot for day, slot in cells_in_zone("Asia/Shanghai", parse_weekly_hours(hours), "Europe/Lisbon", date(2027, 3, 22)) if day == 6}
+
+    assert on_lisbons_sunday("Sun 08:00-10:00") == {0, 1, 2, 3, 4, 5}
+    assert on_lisbons_sunday("Sun 08:00-09:00") == {0, 1}
+    assert on_lisbons_sunday("Sun 09:00-10:00") == {4, 5}
+
+
+def test_a_partners_evening_across_its_midnight_is_one_stretch_on_the_grid() -> None:
+    # Kathmandu (UTC+5:45) writes a late evening as two windows, Mon 20:00-24:00 and Tue 00:00-02:00:
+    # 14:15-20:15 UTC, Lisbon (WEST) Monday 15:15-21:15. Its midnight, 19:15 Lisbon, is inside the
+    # half hour 19:00-19:30, which the partner covers whole: cells 31 (15:30) to 41 (until 21:00).
+    kathmandu = parse_weekly_hours("Mon 20:00-24:00; Tue 00:00-02:00")
+    assert cells_in_zone("Asia/Kathmandu", kathmandu, "Europe/Lisbon", date(2027, 6, 7)) == {(0, slot) for slot in range(31, 42)}
+
+
 @settings(max_examples=150, deadline=None)
+@example(  # Lisbon falls back on 31 October 2027 while Shanghai's Sunday morning is its Saturday night
+    partner_zone="Asia/Shanghai", zone="Europe/Lisbon", week=date(2027, 10, 25), windows=[WeeklyWindow(6, time(1, 30), time(9, 30))],
+)
+@example(  # Kathmandu's midnight falls inside a Lisbon half hour
+    partner_zone="Asia/Kathmandu", zone="Europe/Lisbon", week=date(2027, 6, 7), windows=[WeeklyWindow(0, time(20), time(0)), WeeklyWindow(1, time(0), time(2))],
+)
 @given(
     partner_zone=st.sampled_from(ZONES), zone=st.sampled_from(ZONES), week=st.sampled_from(WEEKS),
     windows=st.lists(

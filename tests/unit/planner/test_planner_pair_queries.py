@@ -122,6 +122,26 @@ def test_auckland_and_los_angeles_lose_an_hour_when_new_zealand_leaves_summer_ti
     assert weekly_overlap(LOS_ANGELES, AUCKLAND, date(2027, 4, 5)) == [(d, time(14), time(17)) for d in range(0, 4)]
 
 
+def test_an_overlap_that_ends_when_lisbon_falls_back_ends_on_the_summer_clock() -> None:
+    # 31 October 2027, 01:00 UTC: Lisbon's 02:00 WEST becomes 01:00 WET. Shanghai's Sunday 01:30-09:30
+    # is Saturday 17:30 - Sunday 01:30 UTC; Lisbon's day keeps the first pass of 01:00-02:00 only, so
+    # the overlap runs to the instant the clocks go back, which Lisbon read as 02:00 until then.
+    lisbon = city("lis", "Europe/Lisbon", None, "Mon-Sun 00:00-24:00")
+    shanghai = city("sha", "Asia/Shanghai", None, "Sun 01:30-09:30")
+    assert weekly_overlap(lisbon, shanghai, date(2027, 10, 25)) == [(5, time(18, 30), time(0)), (6, time(0), time(2))]
+    # The week of 22 March: Lisbon springs forward on Sunday 28 March at 01:00 UTC (01:00 WET is 02:00
+    # WEST). Shanghai's Sunday 08:00-09:00 ends then: on the clock that ran up to it, at 01:00.
+    shanghai = city("sha", "Asia/Shanghai", None, "Sun 08:00-09:00")
+    assert weekly_overlap(lisbon, shanghai, date(2027, 3, 22)) == [(6, time(0), time(1))]
+
+
+def test_a_partners_windows_that_touch_at_its_midnight_overlap_as_one() -> None:
+    # Kathmandu's Monday 20:00-24:00 and Tuesday 00:00-02:00 (UTC+5:45) are Lisbon's (WEST) Monday 15:15-21:15.
+    lisbon = city("lis", "Europe/Lisbon", None, "Mon 09:00-24:00")
+    kathmandu = city("ktm", "Asia/Kathmandu", None, "Mon 20:00-24:00; Tue 00:00-02:00")
+    assert weekly_overlap(lisbon, kathmandu, date(2027, 6, 7)) == [(0, time(15, 15), time(21, 15))]
+
+
 def test_kolkata_and_kathmandu_slots_sit_on_the_utc_grid() -> None:
     kolkata = city("pune", "Asia/Kolkata", "IN", "Mon-Fri 09:00-12:00")
     kathmandu = city("pokhara", "Asia/Kathmandu", "NP", "Mon-Fri 09:00-12:00")
