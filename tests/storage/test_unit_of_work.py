@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from bot.domain import Role
+from storage.db import create_engine, create_session_factory, upgrade_async
 from storage.uow import UnitOfWorkFactory
 
 NOW = datetime(2027, 3, 22, 8, 0, tzinfo=timezone.utc)
@@ -154,3 +156,35 @@ async def test_a_reading_unit_of_work_neither_waits_for_a_writer_nor_can_commit(
             await reader.commit()
     async with uow_factory.reading() as reader:
         assert sorted(c.name for c in await reader.cities.list()) == ["Lisbon", "Panjin"]
+
+
+async def test_sqlite_writers_of_one_process_take_turns_in_the_order_they_came(tmp_path: Path) -> None:
+    """SQLite's own busy handler lets waiting writers poll, and whoever polls at the right moment
+    wins (a tap waited 17 s behind later ones); the process queues its writers instead.
+    (PostgreSQL writers wait on row locks, in order, and have no such queue.)"""
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
+    await upgrade_async(url)
+    engine = create_engine(url)
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    order: list[int] = []
+
+    async def write(n: int) -> None:
+        async with uow_factory() as uow:
+            await uow.cities.add(name=f"City {n}", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+            order.append(n)
+            await uow.commit()
+
+    async with uow_factory() as first:  # holds the write lock while the others arrive, one by one
+        await first.cities.add(name="First", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+        waiting = []
+        for n in range(12):
+            waiting.append(asyncio.create_task(write(n)))
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert order == []
+        await first.commit()
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=30)
+    await engine.dispose()
+    assert order == list(range(12))
