@@ -284,7 +284,10 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     """Makes a fresh unit of work per call; also the one lock on work that runs across transactions."""
 
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, background: bool = False) -> UnitOfWork:
+        """A unit of work that may write; ``background``: nobody waits on it now (delivery
+        bookkeeping, planning), so a person's own action may write first."""
+        ...
 
     def reading(self) -> UnitOfWork:
         """A unit of work that only reads (it cannot commit): it never waits for a writer, nor holds one up."""

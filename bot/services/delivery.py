@@ -209,7 +209,7 @@ class DeliveryService:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                async with self.uow_factory() as uow:
+                async with self.uow_factory(background=True) as uow:
                     await uow.outbox.renew_claims(worker=self.worker, now_utc=self.clock.now())
                     await uow.commit()
                 report.recovered.extend(await self.recover_expired_claims())
@@ -217,7 +217,7 @@ class DeliveryService:
                 log.warning("delivery heartbeat failed; trying again in %s", self.lease / 3, exc_info=True)
 
     async def _claim(self, limit: int) -> list[OutgoingMessage]:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             claimed: list[OutgoingMessage] = await uow.outbox.claim_due(now_utc=self.clock.now(), worker=self.worker, limit=limit)
             await uow.commit()
         return claimed
@@ -237,7 +237,7 @@ class DeliveryService:
         return await self._take_back(None)
 
     async def _take_back(self, claimed_before: datetime | None) -> list[int]:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             recovered = await uow.outbox.recover_expired_claims(claimed_before_utc=claimed_before)
             await uow.commit()
         if recovered:
@@ -260,7 +260,7 @@ class DeliveryService:
         for task in list(self._waiting_for_turn):
             task.cancel()
         async with self._pass_lock:
-            async with self.uow_factory() as uow:
+            async with self.uow_factory(background=True) as uow:
                 released = int(await uow.outbox.release_unsent_claims(worker=self.worker))
                 await uow.commit()
         if released:
@@ -285,7 +285,7 @@ class DeliveryService:
     ) -> tuple[Contact, Notification, MessageChannel] | None:
         """Render in one transaction; None when the message ends here."""
         now = self.clock.now()
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             contact: Contact | None = await uow.contacts.get(message.contact_id)
             render = self.renderers.get(message.kind)
             channel = self.channels.get(message.channel)
@@ -381,13 +381,15 @@ class DeliveryService:
             await self._settle(message, OutboxStatus.SENT, None, report.sent, report)
 
     async def _hand_over(self, message: OutgoingMessage) -> bool:
+        # Not background: the rate limiter holds the recipient's chat for this message from now on,
+        # so a write queued behind people's answers would keep their own edits in that chat waiting.
         async with self.uow_factory() as uow:
             won: bool = await uow.outbox.hand_over(message.id, worker=self.worker, now_utc=self.clock.now())
             await uow.commit()
         return won
 
     async def _give_back_unsent(self, message: OutgoingMessage, report: DeliveryReport) -> None:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             won = await uow.outbox.give_back(message.id, worker=self.worker, due_utc=message.due_utc, error=None)
             await uow.commit()
         (report.given_back if won else report.lost_claims).append(message.id)
@@ -395,7 +397,7 @@ class DeliveryService:
     async def _settle(
         self, message: OutgoingMessage, status: OutboxStatus, error: str | None, outcome: list[int], report: DeliveryReport
     ) -> None:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             won = await uow.outbox.settle(message.id, worker=self.worker, status=status, now_utc=self.clock.now(), error=error)
             await uow.commit()
         if won:
@@ -411,7 +413,7 @@ class DeliveryService:
             await self._settle(message, OutboxStatus.FAILED, f"gave up after {message.attempts} attempts: {error}", report.failed, report)
             return
         due = self.clock.now() + (wait if wait is not None else self.retry.delay(message.attempts))
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             won = await uow.outbox.give_back(message.id, worker=self.worker, due_utc=due, error=error)
             await uow.commit()
         if won:
@@ -425,7 +427,7 @@ class DeliveryService:
         """Fail the message (it goes by e-mail instead where the rule says so); the first time the
         contact turns unreachable, tell the coordinators."""
         now = self.clock.now()
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(background=True) as uow:
             won = await uow.outbox.settle(message.id, worker=self.worker, status=OutboxStatus.FAILED, now_utc=now, error=f"blocked: {error}")
             notices = 0
             if message.channel is Channel.TELEGRAM and await uow.contacts.mark_unreachable(contact.id):

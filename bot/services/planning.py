@@ -169,7 +169,7 @@ class PlanningService(ServiceBase):
     async def _write(self, snapshot: _Snapshot, outcome: _Outcome, now: datetime) -> tuple[PlanningReport, list[int]] | None:
         """Store the plan in one short transaction, or None when its inputs changed meanwhile."""
         scheduling = self.config.scheduling
-        async with self.uow() as uow:
+        async with self.root.uow_factory(background=True) as uow:
             if (
                 tuple(await uow.matches.with_status(*LIVE_MATCH_STATUSES)) != snapshot.matches
                 or await planning_problem(uow, self.config, now) != snapshot.calendars

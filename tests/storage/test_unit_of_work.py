@@ -188,3 +188,31 @@ async def test_sqlite_writers_of_one_process_take_turns_in_the_order_they_came(t
     await asyncio.wait_for(asyncio.gather(*waiting), timeout=30)
     await engine.dispose()
     assert order == list(range(12))
+
+
+async def test_sqlite_writers_for_a_persons_action_go_before_the_background_which_still_gets_its_turns(tmp_path: Path) -> None:
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/tandem.sqlite3"
+    await upgrade_async(url)
+    engine = create_engine(url)
+    uow_factory = UnitOfWorkFactory(create_session_factory(engine))
+    order: list[str] = []
+
+    async def write(name: str, background: bool) -> None:
+        async with uow_factory(background=background) as uow:
+            await uow.cities.add(name=name, country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+            order.append(name)
+            await uow.commit()
+
+    async with uow_factory() as first:
+        await first.cities.add(name="First", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+        waiting = []
+        for name, background in [("bg1", True), ("bg2", True)] + [(f"fg{n}", False) for n in range(1, 11)]:
+            waiting.append(asyncio.create_task(write(name, background)))
+            await asyncio.sleep(0.02)
+        await first.commit()
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=30)
+    await engine.dispose()
+    # The person's writes first, in order; the background's every fifth turn, in order.
+    assert order == ["fg1", "fg2", "fg3", "fg4", "bg1", "fg5", "fg6", "fg7", "fg8", "bg2", "fg9", "fg10"]
