@@ -8,6 +8,7 @@ import logging
 import os
 
 from benchmarks.load.bench import POSTGRES_ADMIN_URL, THINK, Settings, run, table
+from bot.config import TelegramConfig
 
 
 def think_range(text: str) -> tuple[float, float]:
@@ -26,7 +27,7 @@ def main() -> None:
                         help="seconds a contact pauses before each next action (reading the answer), uniform in A-B; "
                              "default 2-6; 0 acts again the moment the answer arrives")
     parser.add_argument("--concurrent-updates", type=int, default=None, metavar="N",
-                        help="[telegram] concurrent_updates of the bot under load (default: the config's default, 64); 1: one update at a time")
+                        help=f"[telegram] concurrent_updates of the bot under load (default: the config's, {TelegramConfig.concurrent_updates}); 1: one update at a time")
     parser.add_argument("--no-sigterm", action="store_true", help="skip the SIGTERM of a real `tandem run` process")
     parser.add_argument("--postgres", default=os.environ.get("TANDEM_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL),
                         help="admin URL of the PostgreSQL server; a fresh database is made and dropped")
