@@ -1,0 +1,119 @@
+"""``python -m benchmarks.load.waits [the load run's options]``: the load run, with its waits timed.
+
+Where an answer's time goes under load: each update's wait for a slot and its handler's run, each
+Bot API message's wait for admission by the rate limiter (foreground: a person's answers;
+background: notices), each SQLite writer's wait for its turn in the writer queue, and how long
+each unit of work is held (reading, a person's, the background's). The functions are wrapped
+with a stopwatch before the run and nothing else changes; the table follows the load run's own.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from telegram.ext import BaseUpdateProcessor
+
+from handlers.rate_limit import TelegramRateLimiter
+from storage import uow as units_of_work
+
+WAITS: dict[str, list[float]] = collections.defaultdict(list)
+
+
+def _timed_process_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def process_update(self: Any, update: object, coroutine: Any) -> Any:
+        queued = time.perf_counter()
+
+        async def running() -> Any:
+            started = time.perf_counter()
+            WAITS["update: wait for a slot"].append(started - queued)
+            try:
+                return await coroutine
+            finally:
+                WAITS["update: handler ran"].append(time.perf_counter() - started)
+
+        return await original(self, update, running())
+
+    return process_update
+
+
+def _timed_admit(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def admit(self: TelegramRateLimiter, chat: Any, *, queue: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original(self, chat, queue=queue)
+        finally:
+            kind = "foreground" if queue is self._foreground else "background"
+            WAITS[f"limiter: {kind} admission wait"].append(time.perf_counter() - started)
+
+    return admit
+
+
+def _timed_turn(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def take_turn(self: Any, *, background: bool = False) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original(self, background=background)
+        finally:
+            WAITS[f"writers: {'background' if background else 'foreground'} turn wait"].append(time.perf_counter() - started)
+
+    return take_turn
+
+
+def _timed_hold(enter: Callable[..., Any], leave: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    held_since: dict[int, float] = {}
+
+    @functools.wraps(enter)
+    async def aenter(self: Any) -> Any:
+        entered = await enter(self)
+        held_since[id(self)] = time.perf_counter()
+        return entered
+
+    @functools.wraps(leave)
+    async def aexit(self: Any, *exc: Any) -> Any:
+        try:
+            return await leave(self, *exc)
+        finally:
+            kind = "reading" if self._reading else "background" if self._background else "a person's"
+            WAITS[f"unit of work held: {kind}"].append(time.perf_counter() - held_since.pop(id(self)))
+
+    return aenter, aexit
+
+
+def install() -> None:
+    BaseUpdateProcessor.process_update = _timed_process_update(BaseUpdateProcessor.process_update)  # type: ignore[method-assign]
+    TelegramRateLimiter._admit = _timed_admit(TelegramRateLimiter._admit)  # type: ignore[method-assign]
+    units_of_work.WriterQueue.take_turn = _timed_turn(units_of_work.WriterQueue.take_turn)  # type: ignore[method-assign]
+    units_of_work.SqlUnitOfWork.__aenter__, units_of_work.SqlUnitOfWork.__aexit__ = _timed_hold(  # type: ignore[method-assign]
+        units_of_work.SqlUnitOfWork.__aenter__, units_of_work.SqlUnitOfWork.__aexit__
+    )
+
+
+def table() -> str:
+    def quantile(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    lines = [f"{'wait or hold (all phases)':42} {'n':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'sum s':>8}"]
+    for name in sorted(WAITS):
+        values = WAITS[name]
+        lines.append(f"{name:42} {len(values):6} {quantile(values, 0.5):7.3f} {quantile(values, 0.95):7.3f} {max(values):7.3f} {sum(values):8.1f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from benchmarks.load.__main__ import main
+
+    install()
+    sys.argv[0] = "python -m benchmarks.load.waits"
+    try:
+        main()
+    finally:
+        print(table())
