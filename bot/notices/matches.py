@@ -84,25 +84,27 @@ async def take_in_waiting(ctx: RenderContext, message: OutgoingMessage) -> list[
 
 
 async def partners_page(
-    ctx: RenderContext, recipient: Contact, message: OutgoingMessage, page: int
+    ctx: RenderContext, recipient: Contact, message: OutgoingMessage, page: int, *, page_size: int = DIGEST_PAGE_SIZE
 ) -> tuple[str, tuple[tuple[Button, ...], ...], int]:
-    """One page of a new-partners digest: a summary, up to ``DIGEST_PAGE_SIZE`` partners, a decline
+    """One page of a new-partners digest: a summary, up to ``page_size`` partners, a decline
     button for each partner still open, "‹" / "›". ``page`` is clamped to the pages there are.
     Returns the text, the buttons and the number of pages."""
     match_ids = listed_matches(message)
-    pages = max(1, -(-len(match_ids) // DIGEST_PAGE_SIZE))
+    pages = max(1, -(-len(match_ids) // page_size))
     page = min(max(page, 0), pages - 1)
-    shown = match_ids[page * DIGEST_PAGE_SIZE : (page + 1) * DIGEST_PAGE_SIZE]
+    shown = match_ids[page * page_size : (page + 1) * page_size]
     views = {view.match.id: view for view in await ctx.uow.matches.views(ids=shown)}
     language = recipient.language
     own_city = await ctx.uow.cities.get(recipient.city_id) if recipient.city_id is not None else None
     lines = [
         gettext(
             language,
-            "{count} new partner cities for {city}, each also interested in one of your topics. A coordinator will propose times; decline any you do not want to meet. Page {page} of {pages}:",
-            count=len(match_ids), city=own_city.name if own_city else "", page=page + 1, pages=pages,
+            "{count} new partner cities for {city}, each also interested in one of your topics. A coordinator will propose times; decline any you do not want to meet.",
+            count=len(match_ids), city=own_city.name if own_city else "",
         )
     ]
+    if pages > 1:
+        lines.append(gettext(language, "Page {page} of {pages}", page=page + 1, pages=pages))
     buttons: list[tuple[Button, ...]] = []
     for match_id in shown:
         view = views.get(match_id)
@@ -140,10 +142,10 @@ async def render_match_notice(ctx: RenderContext, recipient: Contact, message: O
         if not live:
             return None
         message = replace(message, payload={**message.payload, "matches": " ".join(map(str, match_ids))})
-        text, buttons, pages = await partners_page(ctx, recipient, message, 0)
+        text, buttons, _ = await partners_page(ctx, recipient, message, 0)
         subject = gettext(language, "{count} new partner cities", count=len(match_ids))
-        if message.channel is Channel.EMAIL:
-            text = "\n\n".join([text] + [(await partners_page(ctx, recipient, message, page))[0] for page in range(1, pages)])
+        if message.channel is Channel.EMAIL:  # no pages to turn in a mail: every partner at once
+            text, _, _ = await partners_page(ctx, recipient, message, 0, page_size=len(match_ids))
             return await on_channel(ctx, recipient, message, text=text, subject=subject)
         return await on_channel(ctx, recipient, message, text=text, buttons=buttons, subject=subject)
     view = await notice_view(ctx.uow, recipient, message)

@@ -7,20 +7,23 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from bot.clock import ManualClock
-from bot.config import Config, ProgrammeConfig
+from bot.config import Config, EmailConfig, ProgrammeConfig
 from bot.domain import NoticeKind, OutboxStatus
 from bot.notices.outbox import queue_notice
 from offline_bot_api import Fault
-from storage.models import OutboxRow
+from storage.models import ContactRow, OutboxRow
 from storage.uow import UnitOfWorkFactory
-from tests.delivery.conftest import NOW, Programme
-from tests.delivery.support import TelegramBoundary, delivery_service
+from tests.delivery.conftest import NOW, Programme, make_programme
+from tests.delivery.support import EmailBoundary, TelegramBoundary, delivery_service
+from tests.local_smtp import RecordingHandler
 
 CONFIG = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"))
 
 
-async def new_partners_for_panjin(programme: Programme, count: int) -> list[int]:
+async def new_partners_for_panjin(programme: Programme, count: int, *, email_enabled: bool = False) -> list[int]:
     """``count`` more EU cities meet Panjin on the topic; one new-partner notice each to Panjin's contact."""
     uow_factory: UnitOfWorkFactory = programme.uow_factory
     outbox_ids = []
@@ -32,8 +35,8 @@ async def new_partners_for_panjin(programme: Programme, count: int) -> list[int]
             match = await uow.matches.create(programme.panjin_id, city.id, topic.id, NOW)
             assert match is not None
             queued = await queue_notice(
-                uow, NoticeKind.MATCH_NOTICE, [programme.panjin_contact], key=f"match_notice:{match.id}", due_utc=NOW,
-                payload={"match_id": match.id}, email_enabled=False,
+                uow, NoticeKind.MATCH_NOTICE, [await uow.contacts.get(programme.panjin_contact.id)], key=f"match_notice:{match.id}", due_utc=NOW,
+                payload={"match_id": match.id}, email_enabled=email_enabled,
             )
             outbox_ids += [m.id for m in queued]
         await uow.commit()
@@ -99,3 +102,28 @@ async def test_two_senders_fold_one_persons_notices_once(programme: Programme) -
     async with programme.uow_factory() as uow:
         statuses = sorted(m.status.value for m in await uow.outbox.list() if m.id in queued)
     assert statuses == ["dropped"] * 9 + ["sent"]
+
+
+async def test_an_official_reached_by_email_only_gets_one_mail_naming_every_new_partner(uow_factory: UnitOfWorkFactory, smtp: tuple[RecordingHandler, int]) -> None:
+    """Most of the Chinese side reads e-mail, not Telegram: twelve new partners are one mail that
+    lists every one of them (every page of the digest), with the sign-in link to answer on the web."""
+    programme = await make_programme(uow_factory, emails=True)
+    async with uow_factory() as uow:  # Li Wei keeps her address and has no Telegram
+        await uow.contacts.db.execute(  # type: ignore[attr-defined]
+            update(ContactRow).where(ContactRow.id == programme.panjin_contact.id).values(chat_id=None, telegram_user_id=None)
+        )
+        await uow.commit()
+    config = Config(programme=ProgrammeConfig(timezone="Europe/Brussels"), email=EmailConfig(enabled=True, sender="tandem@example.org"))
+    queued = await new_partners_for_panjin(programme, 12, email_enabled=True)
+    telegram, email = TelegramBoundary(), EmailBoundary(smtp)
+    report = await delivery_service(uow_factory, ManualClock(NOW), telegram, email, config=config).deliver_due()
+    assert report.sent == queued[:1]
+    async with uow_factory() as uow:
+        assert sorted(m.status.value for m in await uow.outbox.list() if m.id in queued) == ["dropped"] * 11 + ["sent"]
+    [mail] = email.delivered
+    assert mail["To"].addresses[0].addr_spec == "li.wei@panjin.example" and "12" in str(mail["Subject"])
+    body = mail.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert all(f"Partner {i} " in text for i in range(12))  # every partner: a mail has no "›" to turn
+    assert "页" not in text  # nor pages
