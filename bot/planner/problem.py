@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 
@@ -68,6 +68,11 @@ class PlanningProblem:
     requests: tuple[MeetingRequest, ...] = ()
     fixed_sessions: tuple[FixedSession, ...] = ()
     objective: Objective = field(default_factory=Objective)
+
+    def __reduce__(self) -> tuple[type[PlanningProblem], tuple[object, ...]]:
+        # A mapping proxy cannot be pickled, and the planning service hands the problem to a
+        # process of its own (bot.services.planning): rebuild it from a plain dict there.
+        return type(self), tuple(dict(value) if name == "cities" else value for name, value in ((f.name, getattr(self, f.name)) for f in fields(self)))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now_utc", utc(self.now_utc))

@@ -11,9 +11,12 @@ at once.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import logging
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,9 +27,9 @@ from bot.domain import LIVE_MATCH_STATUSES, Actor, City, Contact, Match, MatchSt
 from bot.notices.outbox import queue_notice
 from bot.notices.planning import digest_page
 from bot.notices.rendering import RenderContext
-from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem, Slot, plan
+from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem
 from bot.planner.calendar import CityId, calendar_is_a_guess
-from bot.planner.queries import every_alternative, every_explanation
+from bot.planner.proposals import Proposals, propose
 from bot.ports import Notification, UnitOfWork
 from bot.services.base import ServiceBase
 
@@ -35,27 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPTIONS_CONSIDERED = 200  # free slots looked at when choosing the alternatives to offer
 ATTEMPTS = 3  # plans made again when the inputs changed while planning
 SEPARATE_NOTICES = 3  # news of one run up to this many go one message each; more, one digest
-
-
-def distinct_days(slots: list[Slot], count: int) -> list[Slot]:
-    """The planner's choice first, then the best slots of other days, then the rest.
-
-    The next best slot is usually the chosen one shifted by 15 minutes, which gives a coordinator
-    no real choice; an alternative on another day does (worked example: 16:00, 16:15 and 16:30 on
-    Wednesday become Wednesday 16:00, Tuesday 15:00 and Thursday 16:00).
-    """
-    chosen: list[Slot] = []
-    days: set[object] = set()
-    for slot in slots:
-        if slot.start_utc.date() not in days:
-            chosen.append(slot)
-            days.add(slot.start_utc.date())
-        if len(chosen) == count:
-            return chosen
-    return chosen + [s for s in slots if s not in chosen][: count - len(chosen)]
 
 
 @dataclass(frozen=True)
@@ -79,10 +63,23 @@ class _Snapshot:
     waiting: tuple[Match, ...]  # a city without hours yet
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    slots: dict[int, list[Slot]]  # planned match -> its offered slots, the planner's choice first
-    reasons: dict[int, NoTimeExplanation]  # a match without a common time -> why
+_worker: ProcessPoolExecutor | None = None
+
+
+async def solve_elsewhere(problem: PlanningProblem, slots_offered: int) -> Proposals:
+    """The planner's part of a run (``bot.planner.proposals.propose``), in a process of its own.
+
+    The planner is CPU-bound Python: in a thread of the bot's process it held the interpreter's
+    lock for most of a run (0.3 s of CPU for 459 matches, seconds of wall time under load), and
+    every answer the event loop gave meanwhile was slower. In its own process it has the other core.
+    One process serves every planning service of this one, started at the first run ("spawn": a
+    fresh interpreter, none of the bot's threads or connections forked into it), ended with it.
+    """
+    global _worker
+    if _worker is None:
+        _worker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_worker.shutdown, wait=False, cancel_futures=True)
+    return await asyncio.get_running_loop().run_in_executor(_worker, propose, problem, slots_offered)
 
 
 class PlanningService(ServiceBase):
@@ -126,7 +123,7 @@ class PlanningService(ServiceBase):
         Planning 450 matches takes the planner a while; on SQLite a transaction holds the only
         write lock, so planning inside one made every answer wait for the whole run. Here the
         reads and the writes are two short transactions, and the planner runs between them in a
-        worker thread, so the event loop keeps answering. The write transaction first reads the
+        process of its own (``solve_elsewhere``), so the event loop keeps answering. The write transaction first reads the
         inputs again: if a match, an hour or a session changed meanwhile, the plan is stale and
         the run starts over (a few times; then it asks for another run and writes nothing).
         """
@@ -136,7 +133,7 @@ class PlanningService(ServiceBase):
             if snapshot is None:
                 return PlanningReport(0, 0, 0, 0), []
             log.debug("planning: %d live matches read; planning outside the database", len(snapshot.matches))
-            outcome = await asyncio.to_thread(self._solve, snapshot)
+            outcome = await solve_elsewhere(snapshot.problem, self.config.scheduling.slots_offered)
             written = await self._write(snapshot, outcome, now)
             if written is not None:
                 return written
@@ -157,16 +154,7 @@ class PlanningService(ServiceBase):
         requests = tuple(MeetingRequest(m.id, m.city_a_id, m.city_b_id, duration) for m in matches if m not in waiting)
         return _Snapshot(tuple(matches), calendars, replace(calendars, requests=requests), proposals, tuple(coordinators), tuple(waiting))
 
-    def _solve(self, snapshot: _Snapshot) -> _Outcome:
-        """The planner's part, pure: no database, no event loop (it runs in a worker thread)."""
-        problem = snapshot.problem
-        result = plan(problem)
-        options = every_alternative(problem, result, OPTIONS_CONSIDERED)
-        slots = {match_id: distinct_days(found, self.config.scheduling.slots_offered) for match_id, found in options.items()}
-        reasons = {match_id: replace(why, earliest_start_utc=None) for match_id, why in every_explanation(problem, result).items()}
-        return _Outcome(slots, reasons)  # type: ignore[arg-type]  # request ids are match ids here
-
-    async def _write(self, snapshot: _Snapshot, outcome: _Outcome, now: datetime) -> tuple[PlanningReport, list[int]] | None:
+    async def _write(self, snapshot: _Snapshot, outcome: Proposals, now: datetime) -> tuple[PlanningReport, list[int]] | None:
         """Store the plan in one short transaction, or None when its inputs changed meanwhile."""
         scheduling = self.config.scheduling
         async with self.root.uow_factory(background=True) as uow:

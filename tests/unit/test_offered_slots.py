@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.planner import Slot
-from bot.services.planning import distinct_days
+from bot.planner.proposals import distinct_days
 
 WED = datetime(2027, 3, 31, 8, 0, tzinfo=timezone.utc)
 
