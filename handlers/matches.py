@@ -50,7 +50,7 @@ async def page_partners(update: Update, context: TandemContext) -> None:
     message_id, page = callback_data.PARTNERS_PAGE.parse(query.data)
     shown = await context.services.matching.partners_page(by=context.actor, message_id=message_id, page=page)
     await query.answer()
-    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))
+    await keyboards.show(query, shown.text, keyboards.of(shown))
 
 
 @replies_to_errors
@@ -63,7 +63,7 @@ async def decline_partner(update: Update, context: TandemContext) -> None:
     await query.answer(
         t(context.language, "You declined the meeting with {partner} on “{topic}”. They have been told.", partner=partner.name, topic=view.topic.title(context.language))
     )
-    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))
+    await keyboards.show(query, shown.text, keyboards.of(shown))
 
 
 def _own_city_id(context: TandemContext) -> int | None:

@@ -32,24 +32,17 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InputFile
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.domain import Contact
 from bot.ports import HandOver, Notification, RecipientBlockedError, RejectedError, RetryLaterError, TransientSendError
+from handlers import keyboards
 from handlers.rate_limit import Background
 
 log = logging.getLogger(__name__)
-
-
-def keyboard(notification: Notification) -> InlineKeyboardMarkup | None:
-    if not notification.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in notification.buttons]
-    )
 
 
 class TelegramChannel:
@@ -85,7 +78,7 @@ class TelegramChannel:
     async def _send(self, chat_id: int, notification: Notification, handing_over: HandOver) -> None:
         if self.bot.rate_limiter is None:
             raise RuntimeError("the Telegram channel needs the bot's rate limiter (tandem.app.build_application)")
-        markup = keyboard(notification)
+        markup = keyboards.of(notification)
         document = notification.document
         first = Background(handing_over, timely=notification.timely)
         if document is not None and len(notification.text) <= MessageLimit.CAPTION_LENGTH:

@@ -296,4 +296,4 @@ async def page_digest(update: Update, context: TandemContext) -> None:
     message_id, page = callback_data.DIGEST_PAGE.parse(query.data)
     shown = await context.services.planning.digest_page(by=context.actor, message_id=message_id, page=page)
     await query.answer()
-    await keyboards.show(query, shown.text, keyboards.keyboard([[(b.text, b.data) for b in row] for row in shown.buttons]))
+    await keyboards.show(query, shown.text, keyboards.of(shown))

@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MailInMailboxRow, MailInMessageRow
+from storage.repositories import dialect_insert
 
 
 class MailInRepository:
@@ -85,7 +84,7 @@ class MailInRepository:
         were new (the database decides: a key recorded before, by this or another process, is not)."""
         if not records:
             return set()
-        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.db)
         statement = (
             insert(MailInMessageRow)
             .values([dict(message_key=key, outcome=outcome, detail=detail[:2000], received_at=now_utc) for key, outcome, detail in records])

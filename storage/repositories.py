@@ -188,6 +188,11 @@ class _Repository:
         self.db = db_session
 
 
+def dialect_insert(db: AsyncSession) -> Any:
+    """The database's own ``INSERT`` construct, which has ``ON CONFLICT`` (SQLite and PostgreSQL alike)."""
+    return postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 class CityRepository(_Repository):
     async def add(
         self,
@@ -536,10 +541,8 @@ class TopicRepository(_Repository):
         """
         if not topics:
             return
-        dialect = self.db.get_bind().dialect.name
-        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         await self.db.execute(
-            dialect_insert(TopicRow)
+            dialect_insert(self.db)(TopicRow)
             .values([{"key": key, "titles": dict(titles), "position": position} for position, (key, titles) in enumerate(topics)])
             .on_conflict_do_nothing(index_elements=[TopicRow.key])
         )
@@ -620,16 +623,8 @@ class MatchRepository(_Repository):
 
     async def create(self, city_1: int, city_2: int, topic_id: int, now_utc: datetime) -> Match | None:
         """Create the match of a pair and topic; None if it exists already (the other writer won)."""
-        a, b = sorted((city_1, city_2))
-        row = MatchRow(
-            city_a_id=a, city_b_id=b, topic_id=topic_id, status=MatchStatus.OPEN.value, created_at=now_utc, updated_at=now_utc
-        )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(row)
-        except IntegrityError:
-            return None
-        return _match(row)
+        created = await self.create_many(city_1, [city_2], topic_id, now_utc)
+        return created[0] if created else None
 
     async def create_many(self, city_id: int, partner_ids: Iterable[int], topic_id: int, now_utc: datetime) -> builtins.list[Match]:
         """Create the matches of ``city_id`` with each partner on ``topic_id``; returns the new ones.
@@ -640,7 +635,7 @@ class MatchRepository(_Repository):
         pairs = sorted({tuple(sorted((city_id, partner))) for partner in partner_ids})
         if not pairs:
             return []
-        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.db)
         statement = (
             insert(MatchRow)
             .values([
@@ -1050,7 +1045,7 @@ class OutboxRepository(_Repository):
         """
         if not requests:
             return []
-        insert = postgresql_insert if self.db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.db)
         statement = (
             insert(OutboxRow)
             .values([

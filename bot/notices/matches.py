@@ -17,7 +17,7 @@ from dataclasses import replace
 from bot import callback_data
 from bot.domain import Channel, Contact, MatchView, NoticeKind, OutgoingMessage, excerpt
 from bot.i18n import gettext
-from bot.notices.rendering import RenderContext, on_channel
+from bot.notices.rendering import DIGEST_LINE_LIMIT, DIGEST_PAGE_SIZE, SEPARATE_NOTICES, RenderContext, on_channel, page_turns
 from bot.ports import Button, Notification, UnitOfWork
 
 
@@ -57,30 +57,27 @@ def ended_text(view: MatchView, city_id: int | None, why: str, language: str) ->
     )
 
 
-SEPARATE_NOTICES = 3  # new partners waiting for one person up to this many go one message each; more, one digest
-DIGEST_PAGE_SIZE = 8  # partners per page: 8 lines of at most 400 characters stay far below 4,096
-DIGEST_LINE_LIMIT = 400
-
-
 def listed_matches(message: OutgoingMessage) -> list[int]:
     """The matches a new-partner notice is about: one, or those a digest took in ("12 13 15")."""
     listed = message.payload.get("matches")
     return [int(part) for part in listed.split()] if isinstance(listed, str) else [message.number("match_id")]
 
 
-async def take_in_waiting(ctx: RenderContext, message: OutgoingMessage) -> list[int]:
-    """The matches ``message`` is to announce, after folding in the new-partner notices waiting
-    for the same person and channel when there are more than ``SEPARATE_NOTICES`` in all."""
+async def take_in_waiting(ctx: RenderContext, message: OutgoingMessage) -> OutgoingMessage:
+    """``message``, having folded in the new-partner notices waiting for the same person and
+    channel when there are more than ``SEPARATE_NOTICES`` in all (``listed_matches`` of the
+    result names them all, as its stored row does)."""
     match_ids = listed_matches(message)
     waiting = await ctx.uow.outbox.waiting_alike(message, now_utc=ctx.now_utc)
     if not waiting or (len(match_ids) == 1 and 1 + len(waiting) <= SEPARATE_NOTICES):
-        return match_ids
+        return message
     folded = set(await ctx.uow.outbox.fold(message.id, [other.id for other in waiting]))
     for other in waiting:
         if other.id in folded:
             match_ids += [match_id for match_id in listed_matches(other) if match_id not in match_ids]
-    await ctx.uow.outbox.rewrite_payload(message.id, {**message.payload, "match_id": match_ids[0], "matches": " ".join(map(str, match_ids))})
-    return match_ids
+    payload = {**message.payload, "match_id": match_ids[0], "matches": " ".join(map(str, match_ids))}
+    await ctx.uow.outbox.rewrite_payload(message.id, payload)
+    return replace(message, payload=payload)
 
 
 async def partners_page(
@@ -122,31 +119,27 @@ async def partners_page(
         if view.match.is_live:
             label = excerpt(gettext(language, "Decline {partner}: {topic}", partner=partner.name, topic=topic), 60)
             buttons.append((Button(label, callback_data.DECLINE_PARTNER.build(message.id, match_id, page)),))
-    turn = []
-    if page > 0:
-        turn.append(Button("‹", callback_data.PARTNERS_PAGE.build(message.id, page - 1)))
-    if page < pages - 1:
-        turn.append(Button("›", callback_data.PARTNERS_PAGE.build(message.id, page + 1)))
-    if turn:
-        buttons.append(tuple(turn))
+    turns = page_turns(callback_data.PARTNERS_PAGE, message.id, page, pages)
+    if turns:
+        buttons.append(turns)
     return "\n".join(lines), tuple(buttons), pages
 
 
 async def render_match_notice(ctx: RenderContext, recipient: Contact, message: OutgoingMessage) -> Notification | None:
     """Who the partner is, with accept / decline; dropped if the match ended before it was sent.
     Many partners at once: one digest (see the module's docstring)."""
-    match_ids = await take_in_waiting(ctx, message)
+    message = await take_in_waiting(ctx, message)
+    match_ids = listed_matches(message)
     language = recipient.language
     if len(match_ids) > 1:
         live = [view for view in await ctx.uow.matches.views(ids=match_ids) if view.match.is_live and view.match.involves(recipient.city_id)]
         if not live:
             return None
-        message = replace(message, payload={**message.payload, "matches": " ".join(map(str, match_ids))})
-        text, buttons, _ = await partners_page(ctx, recipient, message, 0)
         subject = gettext(language, "{count} new partner cities", count=len(match_ids))
         if message.channel is Channel.EMAIL:  # no pages to turn in a mail: every partner at once
             text, _, _ = await partners_page(ctx, recipient, message, 0, page_size=len(match_ids))
             return await on_channel(ctx, recipient, message, text=text, subject=subject)
+        text, buttons, _ = await partners_page(ctx, recipient, message, 0)
         return await on_channel(ctx, recipient, message, text=text, buttons=buttons, subject=subject)
     view = await notice_view(ctx.uow, recipient, message)
     if view is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import callback_data
 from bot.domain import Channel, City, Contact, MatchStatus, NoTimeExplanation, NoTimeReason, OutgoingMessage, Payload, excerpt
 from bot.i18n import Place, format_instant, gettext
-from bot.notices.rendering import RenderContext, on_channel
+from bot.notices.rendering import DIGEST_LINE_LIMIT, DIGEST_PAGE_SIZE, RenderContext, on_channel, page_turns
 from bot.ports import Button, Notification
 
 
@@ -92,10 +92,6 @@ def match_ids(payload: Payload, key: str) -> list[int]:
     return [int(part) for part in value.split()] if isinstance(value, str) else []
 
 
-DIGEST_PAGE_SIZE = 8  # matches per page of a digest: 8 lines of at most 400 characters stay far below 4,096
-DIGEST_LINE_LIMIT = 400
-
-
 async def digest_page(
     ctx: RenderContext, recipient: Contact, message: OutgoingMessage, page: int
 ) -> tuple[str, tuple[tuple[Button, ...], ...], int]:
@@ -138,13 +134,9 @@ async def digest_page(
         else:
             line = f"• {a.name} – {b.name}, {topic}: " + describe_no_time(view.match.no_time, a, b, language)
         lines.append(excerpt(line, DIGEST_LINE_LIMIT))
-    turn = []
-    if page > 0:
-        turn.append(Button("‹", callback_data.DIGEST_PAGE.build(message.id, page - 1)))
-    if page < pages - 1:
-        turn.append(Button("›", callback_data.DIGEST_PAGE.build(message.id, page + 1)))
-    if turn:
-        buttons.append(tuple(turn))
+    turns = page_turns(callback_data.DIGEST_PAGE, message.id, page, pages)
+    if turns:
+        buttons.append(turns)
     return "\n".join(lines), tuple(buttons), pages
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
+from bot.callback_data import ButtonAction, DigestPage
 from bot.config import Config
 from bot.domain import Channel, City, Contact, OutgoingMessage
 from bot.email import build_itip_email, build_text_email
@@ -20,6 +21,20 @@ from bot.i18n import Place, format_instant, gettext
 from bot.invites import InviteAttendee, InviteEvent
 from bot.notices.links import issue_link
 from bot.ports import Button, Document, Notification, UnitOfWork
+
+SEPARATE_NOTICES = 3  # pieces of news for one person up to this many go one message each; more, one digest
+DIGEST_PAGE_SIZE = 8  # entries per page of a digest: 8 lines of at most 400 characters stay far below 4,096
+DIGEST_LINE_LIMIT = 400
+
+
+def page_turns(action: ButtonAction[DigestPage], message_id: int, page: int, pages: int) -> tuple[Button, ...]:
+    """A digest's "‹" and "›" (``action`` names the outbox row and the page: a few bytes)."""
+    turns = []
+    if page > 0:
+        turns.append(Button("‹", action.build(message_id, page - 1)))
+    if page < pages - 1:
+        turns.append(Button("›", action.build(message_id, page + 1)))
+    return tuple(turns)
 
 
 @dataclass(frozen=True)

@@ -57,20 +57,20 @@ async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, cit
     partners = [partner for partner in await uow.cities.get_many(interested) if config.programme.pairing.allows(city, partner)]
     created = await uow.matches.create_many(city.id, [partner.id for partner in partners], topic_id, now)
     announced = [(match, f"{NoticeKind.MATCH_NOTICE.value}:{match.id}") for match in created]
-    new_partners = {match.partner_of(city.id) for match in created}
-    for partner in partners:
-        if partner.id in new_partners:
-            continue
-        # The pair met on this topic before; if that ended because an interest was withdrawn,
-        # it comes back to life now that both want it again.
-        match = await uow.matches.find(city.id, partner.id, topic_id)
-        if match is None or match.status is not MatchStatus.CANCELLED or match.reason != WITHDRAWN:
-            continue
-        if not await uow.matches.transition(match.id, [MatchStatus.CANCELLED], MatchStatus.OPEN, now):
-            continue
-        revived = await uow.matches.get(match.id)
-        assert revived is not None
-        announced.append((revived, f"{NoticeKind.MATCH_NOTICE.value}:{revived.id}:{now.isoformat()}"))
+    met_before = {partner.id for partner in partners} - {match.partner_of(city.id) for match in created}
+    if met_before:
+        # Those pairs met on this topic before; where that ended because an interest was withdrawn,
+        # the match comes back to life now that both want it again.
+        for match in await uow.matches.of_city(city.id):
+            if match.topic_id != topic_id or match.partner_of(city.id) not in met_before:
+                continue
+            if match.status is not MatchStatus.CANCELLED or match.reason != WITHDRAWN:
+                continue
+            if not await uow.matches.transition(match.id, [MatchStatus.CANCELLED], MatchStatus.OPEN, now):
+                continue
+            revived = await uow.matches.get(match.id)
+            assert revived is not None
+            announced.append((revived, f"{NoticeKind.MATCH_NOTICE.value}:{revived.id}:{now.isoformat()}"))
     if not announced:
         return []
     sides = {side for match, _ in announced for side in match.city_ids}
@@ -79,7 +79,7 @@ async def match_new_interest(uow: UnitOfWork, config: Config, now: datetime, cit
     batch = NoticeBatch()
     for match, key in announced:
         for side in match.city_ids:
-            speakers = [c for c in people.get(side, []) if c.role is Role.CONTACT]
+            speakers = [c for c in people[side] if c.role is Role.CONTACT]
             await queue_notice(
                 uow, NoticeKind.MATCH_NOTICE, speakers, key=key, due_utc=now, payload={"match_id": match.id},
                 email_enabled=config.email.enabled, cities=[side], sink=batch, people_of=people,

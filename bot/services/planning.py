@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.domain import LIVE_MATCH_STATUSES, Actor, City, Contact, Match, MatchStatus, NoticeKind, NoTimeExplanation, Role
 from bot.notices.outbox import queue_notice
 from bot.notices.planning import digest_page
-from bot.notices.rendering import RenderContext
+from bot.notices.rendering import SEPARATE_NOTICES, RenderContext
 from bot.planner import CityCalendar, FixedSession, MeetingRequest, PlanningProblem
 from bot.planner.calendar import CityId, calendar_is_a_guess
 from bot.planner.proposals import Proposals, propose
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # plans made again when the inputs changed while planning
-SEPARATE_NOTICES = 3  # news of one run up to this many go one message each; more, one digest
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ the update arriving to the last answer sent, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -55,8 +56,9 @@ async def add_pairs(h: Harness, first: int, count: int) -> None:
         await uow.commit()
 
 
-async def queries(h: Harness, user: FakeUser, command: str) -> tuple[int, int]:
-    """(database queries, messages answered) for one command, from the update to the last answer."""
+@contextlib.contextmanager
+def counting(h: Harness) -> Iterator[list[str]]:
+    """The statements the application's engine runs inside the block."""
     engine = h.application.bot_data[ENGINE_KEY].sync_engine
     statements: list[str] = []
 
@@ -65,9 +67,15 @@ async def queries(h: Harness, user: FakeUser, command: str) -> tuple[int, int]:
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        answers = await h.send(user, command)
+        yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+async def queries(h: Harness, user: FakeUser, command: str) -> tuple[int, int]:
+    """(database queries, messages answered) for one command, from the update to the last answer."""
+    with counting(h) as statements:
+        answers = await h.send(user, command)
     return len(statements), len(answers)
 
 
@@ -103,20 +111,11 @@ async def test_a_tap_that_makes_twenty_matches_runs_as_many_queries_as_one_that_
                 await uow.interests.add(europe.id, topics["tourism"])
         await uow.commit()
     [menu] = await harness.send(panjin, "/topics")
-    engine = harness.application.bot_data[ENGINE_KEY].sync_engine
     counted: dict[str, int] = {}
     for key in ("tourism", "wetlands"):  # one partner, then twenty
-        statements: list[str] = []
-
-        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-            statements.append(statement)  # noqa: B023 - each pass listens for itself and stops after it
-
         data = next(b.callback_data for row in harness.current(panjin, menu).buttons for b in row if b.callback_data.startswith("tp:") and callback_data.CHOOSE_TOPIC.parse(b.callback_data).topic_id == topics[key])
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with counting(harness) as statements:
             await harness.tap(panjin, menu, data)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         counted[key] = len(statements)
     async with harness.services.uow_factory() as uow:
         assert len(await uow.matches.of_city(china.id)) == 21
@@ -132,16 +131,7 @@ async def test_a_planning_run_writes_its_plan_in_a_fixed_number_of_statements(ha
     from benchmarks.load.programme import fill
 
     made = await fill(harness.services.uow_factory, harness.services.config, count=cities)
-    engine = harness.application.bot_data[ENGINE_KEY].sync_engine
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting(harness) as statements:
         report = await harness.services.planning.plan_and_notify()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert report.planned + report.unschedulable == made > cities // 2
     assert len(statements) <= 25 + report.unschedulable, f"{len(statements)} statements for {made} matches"
