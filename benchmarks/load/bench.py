@@ -5,7 +5,9 @@ Everything on Tandem's side is production code: ``tandem.app.build_application``
 and httpx, the rate limiter of ``handlers/rate_limit.py``, the handlers, services, delivery loop,
 planning jobs and the database: a fresh SQLite file or a fresh PostgreSQL database). Telegram is
 ``offline_bot_api.serve_bot_api``: a real HTTP server on 127.0.0.1 answering like the Bot API, with
-its ``FloodGuard`` (30 messages/s overall, 1/s per chat; more is answered 429). Nothing of ours is
+its ``FloodGuard`` (30 messages/s overall, 1/s per chat; more is answered 429). It runs with the
+simulated people in a process of their own (``benchmarks/load/telegram.py``), as real Telegram and
+its users are not in the bot's event loop; the bot runs in this one. Nothing of ours is
 replaced; the one addition is a stopwatch around ``services.planning.plan_and_notify`` (the same
 method runs, timed), to know when a planning run was in progress.
 
@@ -34,10 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
-import random
 import re
 import signal
 import socket
@@ -57,10 +57,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.load.programme import COORDINATOR, PlannedCity, cities, programme
+from benchmarks.load.telegram import Action, ApiSummary, TelegramSide, telegram_process
 from bot.clock import SystemClock
 from bot.config import Config, DatabaseConfig, SchedulingConfig, Secret, TelegramConfig
 from bot.domain import Actor, NoticeKind, OutboxStatus
-from offline_bot_api import DEFAULT_TOKEN, ApiCall, FakeBotApi, FakeUser, FloodGuard, serve_bot_api
+from offline_bot_api import DEFAULT_TOKEN, FakeBotApi, FloodGuard, serve_bot_api
 from storage.db import upgrade_async
 from storage.models import ContactRow, OutboxRow
 from storage.repositories import FOLDED_INTO
@@ -71,9 +72,7 @@ log = logging.getLogger(__name__)
 
 PLANNING_INTERVAL = timedelta(seconds=15)
 POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-ANSWER_TIMEOUT = 120.0  # an action without its answer after this long counts as unanswered
 PLANNING_KINDS = {NoticeKind.PLANNED_MATCH.value, NoticeKind.UNSCHEDULABLE_MATCH.value, NoticeKind.PLANNING_DIGEST.value, NoticeKind.CALENDAR_GUESS.value}
-HELP_FIRST_ID = 700_000
 # A person reads the answer before the next tap. Not 0: Telegram sends one message a second into a
 # chat and 30 a second in all, so 100 people acting again the instant their answer arrives ask for
 # more answers than Telegram carries (Little's law: 100 waiting / 30 a second = 3.3 s each).
@@ -81,64 +80,8 @@ THINK = (2.0, 6.0)
 
 
 # --------------------------------------------------------------------------------------------
-# Watching the Bot API: each action waits for its own answer
-# --------------------------------------------------------------------------------------------
-
-
-class WatchedBotApi(FakeBotApi):
-    """The offline Bot API, telling waiters about each call as it is recorded (on arrival)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._waiters: dict[object, list[tuple[Callable[[ApiCall], bool], asyncio.Future[ApiCall]]]] = {}
-
-    @staticmethod
-    def _key(method: str, params: dict[str, Any]) -> object:
-        if method.lower() == "answercallbackquery":
-            return ("query", str(params.get("callback_query_id")))
-        chat = params.get("chat_id")
-        return int(chat) if isinstance(chat, int | str) and str(chat).lstrip("-").isdigit() else chat
-
-    def wait_for(self, key: object, predicate: Callable[[ApiCall], bool]) -> asyncio.Future[ApiCall]:
-        """A future for the first call from now on under ``key`` (a chat id, or ("query", id)) that ``predicate`` accepts."""
-        future: asyncio.Future[ApiCall] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(key, []).append((predicate, future))
-        return future
-
-    def _record(self, method: str, params: dict[str, Any], *rest: Any) -> None:  # type: ignore[override]
-        super()._record(method, params, *rest)
-        call = self._calls[-1]
-        waiting = self._waiters.get(self._key(method, params))
-        if not waiting:
-            return
-        for entry in list(waiting):
-            predicate, future = entry
-            if future.done():
-                waiting.remove(entry)
-            elif call.ok and predicate(call):
-                future.set_result(call)
-                waiting.remove(entry)
-
-
-# --------------------------------------------------------------------------------------------
 # What is measured
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Action:
-    """One thing a person did, and when its answer reached the Bot API."""
-
-    person: int
-    kind: str  # join, topics, tap, hours, help
-    sent: datetime
-    answered: datetime | None = None
-    callback_answered: datetime | None = None  # taps: the answerCallbackQuery
-    answer_calls: tuple[int, ...] = ()  # ids (id()) of the calls that answered it, to tell them from notices
-
-    @property
-    def seconds(self) -> float:
-        return math.inf if self.answered is None else (self.answered - self.sent).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -284,97 +227,8 @@ async def unsent(url: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-class People:
-    """Simulated people handing updates to the offline Bot API and timing their answers."""
-
-    def __init__(self, api: WatchedBotApi, webhook: str | None = None) -> None:
-        self.api = api
-        self.webhook = webhook  # the bot's local webhook URL, or None: polling (getUpdates)
-        self.actions: list[Action] = []
-        self._pushes: set[asyncio.Task[Any]] = set()
-        self._client: httpx.AsyncClient | None = None
-
-    def hand_over(self, update: dict[str, Any]) -> None:
-        """What Telegram does with a person's update: keep it for getUpdates, or post it to the webhook."""
-        if self.webhook is None:
-            self.api.queue_update(update)
-            return
-        # As FakeBotApi.push_to_webhook posts, through one client: a client per update would spend
-        # this process's loop building TLS contexts, which real Telegram does elsewhere.
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=400))
-        secret = str((self.api.webhook() or {}).get("secret_token") or "")
-        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
-        push = asyncio.create_task(self._client.post(self.webhook, content=json.dumps(update), headers=headers))
-        self._pushes.add(push)
-        push.add_done_callback(self._pushes.discard)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-
-    async def command(self, user: FakeUser, kind: str, text: str, answer_starts: str) -> Action:
-        """``user`` sends ``text``; the answer is the first message to them starting with ``answer_starts``."""
-        answered = self.api.wait_for(user.id, lambda c: c.method == "sendMessage" and str(c.params.get("text", "")).startswith(answer_starts))
-        update = self.api.user_sends(user, text)
-        action = Action(user.id, kind, datetime.now(UTC))
-        self.hand_over(update)
-        self.actions.append(action)
-        with contextlib.suppress(TimeoutError):
-            call = await asyncio.wait_for(answered, ANSWER_TIMEOUT)
-            action.answered, action.answer_calls = call.at_utc, (id(call),)
-        return action
-
-    async def tap(self, user: FakeUser, message_id: int, data: str) -> Action:
-        """``user`` taps a button of message ``message_id``; answered when that message is edited."""
-        edited = self.api.wait_for(user.id, lambda c: c.method == "editMessageText" and c.params.get("message_id") == message_id)
-        update = self.api.user_taps(user, message_id, data)
-        answered = self.api.wait_for(("query", str(update["callback_query"]["id"])), lambda c: True)
-        action = Action(user.id, "tap", datetime.now(UTC))
-        self.hand_over(update)
-        self.actions.append(action)
-        with contextlib.suppress(TimeoutError):
-            edit, answer = await asyncio.wait_for(asyncio.gather(edited, answered), ANSWER_TIMEOUT)
-            action.answered, action.callback_answered, action.answer_calls = edit.at_utc, answer.at_utc, (id(edit), id(answer))
-        return action
-
-
 def csv_of(planned: Sequence[PlannedCity]) -> str:
     return "name,country,timezone,group\n" + "".join(f"{c.name},{c.country},{c.timezone},{c.group}\n" for c in planned)
-
-
-async def contact_acts(people: People, city: PlannedCity, code: str, titles: dict[str, str], think: tuple[float, float], rng: random.Random) -> None:
-    """One city's contact: join, /topics, three taps, /hours; each after the previous answer and a pause."""
-    user = FakeUser(id=city.contact_id, first_name=f"Contact {city.name}", language_code="en")
-
-    async def pause() -> None:
-        if think[1] > 0:
-            await asyncio.sleep(rng.uniform(*think))
-
-    if (await people.command(user, "join", f"/start {code}", "Welcome!")).answered is None:
-        return
-    await pause()
-    shown = await people.command(user, "topics", "/topics", "Topics for")
-    if shown.answered is None:
-        return
-    keyboard = _message_answering(people.api, shown)
-    for key in city.topics:
-        await pause()
-        current = next(m for m in people.api.sent_to(user) if m.message_id == keyboard)
-        button = next(b for row in current.buttons for b in row if b.text.endswith(f" {titles[key]}"))
-        assert button.callback_data is not None
-        if (await people.tap(user, keyboard, button.callback_data)).answered is None:
-            return
-    await pause()
-    await people.command(user, "hours", f"/hours {city.hours}", "Meeting hours of")
-
-
-def _message_answering(api: FakeBotApi, action: Action) -> int:
-    """The message id of the bot's message that answered ``action`` (the /topics keyboard)."""
-    [call_id] = action.answer_calls
-    call = next(c for c in reversed(api.calls("sendMessage")) if id(c) == call_id)
-    assert call.response is not None
-    return int(call.response["result"]["message_id"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,12 +294,11 @@ async def run_database(
     drain_timeout: float = 240.0, seed: int = 1, mode: str = "polling", concurrent_updates: int = TelegramConfig.concurrent_updates,
 ) -> DatabaseReport:
     planned = cities(seed, count)
-    guard = FloodGuard()
-    api = WatchedBotApi(token=DEFAULT_TOKEN, flood_guard=guard)
     runs: list[PlanningRun] = []
     lag = LoopLag()
     port = _free_port()
-    async with fresh_database(kind, folder, postgres_admin) as url, serve_bot_api(api) as base_url:
+    webhook = f"http://127.0.0.1:{port}/" if mode == "webhook" else None
+    async with fresh_database(kind, folder, postgres_admin) as url, telegram_process(webhook) as (telegram, base_url):
         config = Config(
             telegram=TelegramConfig(
                 token=Secret(DEFAULT_TOKEN), api_base_url=base_url, mode=mode, webhook_url="https://bot.example.org/",
@@ -458,31 +311,26 @@ async def run_database(
         )
         application = build_application(config, clock=SystemClock())
         stop = asyncio.Event()
-        people: People | None = None
         serving = asyncio.create_task(serve(application, config, stop=stop), name="tandem-run")
         try:
-            if not await eventually(lambda: _started(application, serving, api, port if mode == "webhook" else None), 60, 0.05):
+            if not await eventually(lambda: _started(application, serving, telegram, port if mode == "webhook" else None), 60, 0.05):
                 raise RuntimeError("the application did not start")
             services = application.bot_data[SERVICES_KEY]
             processor = application.update_processor
             updates = f"{mode}, {type(processor).__name__}, at most {processor.max_concurrent_updates} at once"
             timed_planning(services, runs)
-            people = People(api, f"http://127.0.0.1:{port}/" if mode == "webhook" else None)
             lag.start()
             # Setup, not timed: the coordinator's first /start, the cities, a link per city.
-            coordinator = FakeUser(id=COORDINATOR, first_name="Coordinator", language_code="en")
-            await people.command(coordinator, "setup", "/start", "")
+            await telegram.command(COORDINATOR, "Coordinator", "/start", "")
             await services.cities.import_csv(csv_of(planned), by=None)
             codes = {c.name: (await services.onboarding.contact_link(by=Actor.telegram(COORDINATOR), city_name=c.name)).code for c in planned}
             titles = {t.key: t.titles["en"] for t in config.programme.topics}
-            setup = len(people.actions)
 
             # The contacts, all at once.
             first = datetime.now(UTC)
-            await asyncio.gather(*(contact_acts(people, c, codes[c.name], titles, think, random.Random(f"{seed}:{c.contact_id}")) for c in planned))
-            last_answer = max((a.answered for a in people.actions if a.answered), default=first)
+            own_actions = await telegram.contacts(planned, codes, titles, think, seed)
+            last_answer = max((a.answered for a in own_actions if a.answered), default=first)
             span = (last_answer - first).total_seconds()
-            own_actions = people.actions[setup:]
 
             # Until a planning run that began after the last action has finished and nothing waits to be sent.
             async def settled() -> bool:
@@ -492,16 +340,12 @@ async def run_database(
             drained_after = (datetime.now(UTC) - first).total_seconds()
 
             # /help, from people who never wrote before, all at once.
-            before_help = len(people.actions)
             help_first = datetime.now(UTC)
-            helpers_list = [FakeUser(id=HELP_FIRST_ID + n, first_name=f"Visitor {n}", language_code="en") for n in range(helpers)]
-            await asyncio.gather(*(people.command(u, "help", "/help", "") for u in helpers_list))
-            help_actions = people.actions[before_help:]
+            help_actions = await telegram.help(helpers)
             help_span = (max((a.answered for a in help_actions if a.answered), default=help_first) - help_first).total_seconds()
+            summary = await telegram.summary()
         finally:
             await lag.stop()
-            if people is not None:
-                await people.close()
             stopping = time.monotonic()
             stop.set()
             await serving
@@ -510,7 +354,7 @@ async def run_database(
         coordinator_id = await coordinator_contact_id(url)
 
     return _report(
-        kind, planned, people, own_actions, help_actions, span, help_span, rows, coordinator_id, runs, api, guard,
+        kind, planned, own_actions, help_actions, span, help_span, rows, coordinator_id, runs, summary,
         drained=drained, drained_after=drained_after, stop_seconds=stop_seconds, updates=updates, think=think, lag=lag,
     )
 
@@ -531,7 +375,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _started(application: Any, serving: asyncio.Task[None], api: FakeBotApi, webhook_port: int | None) -> bool:
+async def _started(application: Any, serving: asyncio.Task[None], telegram: TelegramSide, webhook_port: int | None) -> bool:
     if serving.done():
         serving.result()  # raises what stopped it
         raise RuntimeError("serve() ended at start")
@@ -539,7 +383,7 @@ async def _started(application: Any, serving: asyncio.Task[None], api: FakeBotAp
         return False
     if webhook_port is None:
         return bool(application.updater is not None and application.updater.running)
-    if api.webhook() is None:
+    if not await telegram.webhook_set():
         return False
     try:
         async with httpx.AsyncClient() as client:
@@ -549,8 +393,8 @@ async def _started(application: Any, serving: asyncio.Task[None], api: FakeBotAp
 
 
 def _report(
-    kind: str, planned: list[PlannedCity], people: People, own: list[Action], helped: list[Action], span: float, help_span: float, rows: list[Any],
-    coordinator_id: int | None, runs: list[PlanningRun], api: WatchedBotApi, guard: FloodGuard, *, drained: bool, drained_after: float,
+    kind: str, planned: list[PlannedCity], own: list[Action], helped: list[Action], span: float, help_span: float, rows: list[Any],
+    coordinator_id: int | None, runs: list[PlanningRun], summary: ApiSummary, *, drained: bool, drained_after: float,
     stop_seconds: float, updates: str, think: tuple[float, float], lag: LoopLag,
 ) -> DatabaseReport:
     notices = rows
@@ -576,8 +420,6 @@ def _report(
         made = sum(1 for n in notices if n.contact_id == coordinator_id and n.kind in PLANNING_KINDS and r.started <= n.due_at <= r.ended)
         if made:
             per_run.append(made)
-    answer_ids = {i for a in people.actions for i in a.answer_calls}  # every answer, the setup's too
-    notice_sends = [c for c in api.calls() if c.ok and c.method in ("sendMessage", "sendDocument") and id(c) not in answer_ids]
     helped_answered = [a.seconds for a in helped if a.answered is not None]
     return DatabaseReport(
         database=kind, cities=len(planned), actions=len(own), unanswered=len(own) - len(answered),
@@ -585,16 +427,16 @@ def _report(
         tap_callback=Figures.of(callbacks, span),
         queued_at_action_median=quantile(sorted(queued), 0.5) if queued else 0, queued_at_action_max=max(queued, default=0),
         matches=sum(1 for n in notices if n.kind == NoticeKind.MATCH_NOTICE.value) // 2,
-        notices_queued=len(notices), notices_sent=sum(1 for n in notices if n.status == OutboxStatus.SENT.value), notices_at_api=len(notice_sends),
+        notices_queued=len(notices), notices_sent=sum(1 for n in notices if n.status == OutboxStatus.SENT.value), notices_at_api=summary.notices_at_api,
         notices_folded=sum(1 for r in folded.values() if r is not None and r.status == OutboxStatus.SENT.value),
         digests_to_contacts=sum(1 for n in notices if n.status == OutboxStatus.SENT.value and " " in str((n.payload or {}).get("matches", ""))),
         most_to_one_contact=max(Counter(n.contact_id for n in notices if n.status == OutboxStatus.SENT.value and n.contact_id != coordinator_id).values(), default=0),
         drained=drained, drained_after=drained_after, planning_runs=runs, coordinator_per_run=per_run,
-        coordinator_received=sum(1 for c in notice_sends if c.params.get("chat_id") == COORDINATOR),
+        coordinator_received=summary.coordinator_received,
         slowest_while_planning=max((a.seconds for a in overlapping), default=0.0), answers_while_planning=len(overlapping),
         slowest_while_planning_detail=_slowest(overlapping, busy),
         help=Figures.of(helped_answered, help_span), help_unanswered=len(helped) - len(helped_answered), stop_seconds=stop_seconds,
-        flood_refusals=guard.refused, updates=updates, think=think,
+        flood_refusals=summary.flood_refusals, updates=updates, think=think,
         loop_lag_planning=lag.worst(busy, True), loop_lag_otherwise=lag.worst(busy, False),
     )
 

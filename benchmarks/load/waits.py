@@ -1,6 +1,7 @@
 """``python -m benchmarks.load.waits [the load run's options]``: the load run, with its waits timed.
 
 Where an answer's time goes under load: each update's wait for a slot and its handler's run, each
+service call (writer turn and all), each
 Bot API message's wait for admission by the rate limiter (foreground: a person's answers;
 background: notices), each SQLite writer's wait for its turn in the writer queue, and how long
 each unit of work is held (reading, a person's, the background's). The functions are wrapped
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import inspect
 import sys
 import time
 from collections.abc import Callable
@@ -87,7 +89,31 @@ def _timed_hold(enter: Callable[..., Any], leave: Callable[..., Any]) -> tuple[C
     return aenter, aexit
 
 
+def _timed_service_call(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            WAITS[f"service: {name}"].append(time.perf_counter() - started)
+
+    return call
+
+
+def _timed_services() -> None:
+    """Every public coroutine method of the services: a handler's call, writer turn and all."""
+    import bot.services  # noqa: F401 -- imports every service module, so that the subclasses exist
+    from bot.services.base import ServiceBase
+
+    for service in ServiceBase.__subclasses__():
+        for name, method in list(vars(service).items()):
+            if not name.startswith("_") and inspect.iscoroutinefunction(method):
+                setattr(service, name, _timed_service_call(f"{service.__name__}.{name}", method))
+
+
 def install() -> None:
+    _timed_services()
     BaseUpdateProcessor.process_update = _timed_process_update(BaseUpdateProcessor.process_update)  # type: ignore[method-assign]
     TelegramRateLimiter._admit = _timed_admit(TelegramRateLimiter._admit)  # type: ignore[method-assign]
     units_of_work.WriterQueue.take_turn = _timed_turn(units_of_work.WriterQueue.take_turn)  # type: ignore[method-assign]
