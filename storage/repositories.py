@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
@@ -98,6 +98,10 @@ def _contact(row: ContactRow) -> Contact:
     )
 
 
+def _conversation(row: ConversationRow) -> Conversation:
+    return Conversation(row.telegram_user_id, row.step, dict(row.payload) or None, row.acting_city_id)
+
+
 def _match(row: MatchRow) -> Match:
     return Match(
         id=row.id,
@@ -179,7 +183,7 @@ def _time(minutes: int) -> time:
 
 
 def _rowcount(result: Result[Any]) -> int:
-    """How many rows an UPDATE or DELETE changed: the verdict of a race decided by the database."""
+    """How many rows an INSERT … ON CONFLICT DO NOTHING, UPDATE or DELETE changed: the verdict of a race decided by the database."""
     return int(cast("CursorResult[Any]", result).rowcount)
 
 
@@ -424,6 +428,37 @@ class ContactRepository(_Repository):
         row = await self.db.scalar(select(ContactRow).where(ContactRow.telegram_user_id == telegram_user_id))
         return _contact(row) if row else None
 
+    async def of_telegram_user(self, telegram_user_id: int) -> tuple[Contact | None, City | None, Conversation]:
+        """The Telegram user's contact (if any), its city and the chat's conversation, in one query.
+
+        Every update asks this, in a reading transaction and again in the writing one, so it is one
+        round trip and not three (on SQLite, while the write lock is held, each costs a wait for the
+        event loop).
+        """
+        asked = select(literal(telegram_user_id, BigInteger).label("telegram_user_id")).subquery()
+        statement = (
+            select(ContactRow, CityRow, ConversationRow)
+            .select_from(asked)
+            .outerjoin(ContactRow, ContactRow.telegram_user_id == asked.c.telegram_user_id)
+            .outerjoin(CityRow, CityRow.id == ContactRow.city_id)
+            .outerjoin(ConversationRow, ConversationRow.telegram_user_id == asked.c.telegram_user_id)
+            .execution_options(populate_existing=True)
+        )
+        contact, city, conversation = (await self.db.execute(statement)).one()
+        return (
+            _contact(contact) if contact is not None else None,
+            _city(city) if city is not None else None,
+            _conversation(conversation) if conversation is not None else Conversation(telegram_user_id),
+        )
+
+    async def with_city(self, contact_id: int) -> tuple[Contact | None, City | None]:
+        """The contact and its city, in one query."""
+        found = (await self.db.execute(select(ContactRow, CityRow).outerjoin(CityRow, CityRow.id == ContactRow.city_id).where(ContactRow.id == contact_id))).first()
+        if found is None:
+            return None, None
+        contact, city = found
+        return _contact(contact), _city(city) if city is not None else None
+
     async def by_email(self, address: str) -> list[Contact]:
         """Everyone with this address (compared without case: mail systems ignore it in practice)."""
         rows = await self.db.scalars(
@@ -549,7 +584,7 @@ class TopicRepository(_Repository):
         for position, (key, titles) in enumerate(topics):
             await self.db.execute(update(TopicRow).where(TopicRow.key == key).values(titles=dict(titles), position=position))
 
-    async def lock(self, topic_ids: Iterable[int]) -> None:
+    async def lock(self, topic_ids: Iterable[int]) -> set[int]:
         """Hold these topics until the transaction ends: the interests in a topic change one writer at a time.
 
         Why a lock and not the uniqueness of a match alone: two cities choosing one topic at once
@@ -560,10 +595,14 @@ class TopicRepository(_Repository):
         (no cycles between writers). SQLite: a no-op clause; BEGIN IMMEDIATE already serialises
         every writer (``storage.db``). SERIALIZABLE with retries would work too, but would abort and
         redo whole units of work (notices, views) where a short wait on one row suffices.
+
+        Returns the ids of those that exist: the one read also tells whether a tapped topic is still
+        part of the programme.
         """
-        await self.db.execute(
+        locked = await self.db.scalars(
             select(TopicRow.id).where(TopicRow.id.in_(sorted(set(topic_ids)))).order_by(TopicRow.id).with_for_update()
         )
+        return set(locked)
 
     async def list(self) -> list[Topic]:
         rows = await self.db.scalars(select(TopicRow).order_by(TopicRow.position, TopicRow.id))
@@ -596,12 +635,13 @@ class InterestRepository(_Repository):
 
     async def add(self, city_id: int, topic_id: int, note: str | None = None) -> bool:
         """Add an interest; False if the city already had it (a double tap)."""
-        try:
-            async with self.db.begin_nested():
-                self.db.add(InterestRow(city_id=city_id, topic_id=topic_id, note=note))
-        except IntegrityError:
-            return False
-        return True
+        insert = dialect_insert(self.db)
+        result = await self.db.execute(
+            insert(InterestRow).values(city_id=city_id, topic_id=topic_id, note=note).on_conflict_do_nothing(
+                index_elements=[InterestRow.city_id, InterestRow.topic_id]
+            )
+        )
+        return _rowcount(result) == 1
 
     async def remove(self, city_id: int, topic_id: int) -> bool:
         result = await self.db.execute(
@@ -643,12 +683,9 @@ class MatchRepository(_Repository):
                 for a, b in pairs
             ])
             .on_conflict_do_nothing(index_elements=[MatchRow.city_a_id, MatchRow.city_b_id, MatchRow.topic_id])
-            .returning(MatchRow.id)
+            .returning(MatchRow)
         )
-        ids = builtins.list((await self.db.execute(statement)).scalars())
-        if not ids:
-            return []
-        return [_match(r) for r in await self.db.scalars(select(MatchRow).where(MatchRow.id.in_(ids)).order_by(MatchRow.id))]
+        return sorted((_match(r) for r in await self.db.scalars(statement)), key=lambda m: m.id)
 
     async def find(self, city_1: int, city_2: int, topic_id: int) -> Match | None:
         a, b = sorted((city_1, city_2))
@@ -1321,9 +1358,7 @@ class RoadmapRepository(_Repository):
 class ConversationRepository(_Repository):
     async def get(self, telegram_user_id: int) -> Conversation:
         row = await self.db.get(ConversationRow, telegram_user_id, populate_existing=True)
-        if row is None:
-            return Conversation(telegram_user_id)
-        return Conversation(row.telegram_user_id, row.step, dict(row.payload) or None, row.acting_city_id)
+        return Conversation(telegram_user_id) if row is None else _conversation(row)
 
     async def save(self, conversation: Conversation, *, now_utc: datetime) -> None:
         row = await self.db.get(ConversationRow, conversation.telegram_user_id)

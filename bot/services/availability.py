@@ -116,10 +116,10 @@ class AvailabilityService(ServiceBase):
             await uow.cities.set_weekly_hours(city.id, windows)
             if person.waiting_for == HOURS_STEP:
                 await self.wait(uow, by, None)
-            view = await self._hours_view(uow, city)
             await uow.commit()
         self.wakeups.planning_needed()
-        return view
+        async with self.reading() as uow:  # the view's reads need no write lock (SQLite) or transaction of the write
+            return await self._hours_view(uow, city)
 
     async def ask_hours(self, *, by: Actor, city_id: int) -> City:
         """Wait for free-text hours from ``by`` (their next message)."""
@@ -187,10 +187,10 @@ class AvailabilityService(ServiceBase):
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             await uow.cities.set_weekly_hours(city.id, windows)
-            view = await self._week_grid(uow, city)
             await uow.commit()
         self.wakeups.planning_needed()
-        return view
+        async with self.reading() as uow:
+            return await self._week_grid(uow, city)
 
     async def away_calendar(self, *, by: Actor, days: int = 92, city_id: int | None = None) -> AwayCalendar:
         """Days away and public holidays of the city, from today for ``days`` days (a quarter)."""
@@ -210,7 +210,7 @@ class AvailabilityService(ServiceBase):
 
     async def toggle_day_away(self, *, by: Actor, day: date, city_id: int | None = None) -> AwayView:
         """A tap on a calendar day: away if it was not, back if it was. Past days are refused."""
-        async with self.uow() as uow:
+        async with self.reading() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
             away = day in await uow.cities.days_away(city.id)
         if away:

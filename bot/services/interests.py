@@ -45,19 +45,22 @@ class InterestService(ServiceBase):
         now = self.now()
         async with self.uow() as uow:
             _, city = await self.city_to_manage(uow, by, city_id)
-            await self._topic(uow, topic_id)
-            await uow.topics.lock([topic_id])  # before the interests are read: see TopicRepository.lock
+            if topic_id not in await uow.topics.lock([topic_id]):  # before the interests are read: see TopicRepository.lock
+                raise user_error(NotFoundError, "This topic is no longer part of the programme.")
             new_matches: list[Match] = []
             changed = await uow.interests.add(city.id, topic_id) if chosen else await uow.interests.remove(city.id, topic_id)
             if changed and chosen:
                 new_matches = await match_new_interest(uow, self.config, now, city, topic_id)
             elif changed:
                 await close_withdrawn(uow, self.config, now, city, topic_id)
-            view = await self._view(uow, city)
             await uow.commit()
         if changed:
             self.wakeups.outbox_changed(now)
             self.wakeups.planning_needed()
+        # The keyboard is read after the commit: the topic's lock (and SQLite's write lock) is held
+        # by the write alone, which many contacts tapping at once queue for.
+        async with self.reading() as uow:
+            view = await self._view(uow, city)
         return TopicsView(view.city, view.choices, tuple(new_matches))
 
     async def ask_note(self, *, by: Actor, city_id: int, topic_id: int) -> Topic:

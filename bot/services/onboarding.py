@@ -120,4 +120,5 @@ class OnboardingService(ServiceBase):
                     InvalidInputError, "This invite link has been used already. Please ask the programme coordinator for a new one."
                 )
             await uow.commit()
+        async with self.reading() as uow:
             return await self.person(uow, by, language_code)

@@ -42,12 +42,11 @@ async def resolve_person(uow: UnitOfWork, config: Config, actor: Actor, language
     """
     coordinator = config.programme.coordinator(actor)
     if actor.telegram_user_id is not None:
-        contact: Contact | None = await uow.contacts.by_telegram_user(actor.telegram_user_id)
-        conversation = await uow.conversations.get(actor.telegram_user_id)
+        contact, city, conversation = await uow.contacts.of_telegram_user(actor.telegram_user_id)
         waiting_for, step_payload, acting_city_id = conversation.step, conversation.payload, conversation.acting_city_id
     else:
         assert actor.contact_id is not None  # an actor is one of the two
-        contact = await uow.contacts.get(actor.contact_id)
+        contact, city = await uow.contacts.with_city(actor.contact_id)
         waiting_for, step_payload, acting_city_id = None, None, None
     if contact is not None:
         language = contact.language
@@ -61,7 +60,6 @@ async def resolve_person(uow: UnitOfWork, config: Config, actor: Actor, language
         role = contact.role
     else:
         role = None
-    city = await uow.cities.get(contact.city_id) if contact is not None and contact.city_id is not None else None
     return Person(
         actor=actor,
         role=role,

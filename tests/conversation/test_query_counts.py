@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -72,6 +73,33 @@ def counting(h: Harness) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+@contextlib.contextmanager
+def transactions(h: Harness) -> Iterator[list[list[str]]]:
+    """The statements the application's engine runs inside the block, one list per transaction."""
+    engine = h.application.bot_data[ENGINE_KEY].sync_engine
+    open_: dict[int, list[str]] = {}
+    ended: list[list[str]] = []
+
+    def begin(conn: Any) -> None:
+        open_[id(conn)] = []
+
+    def statement(conn: Any, cursor: object, text: str, *args: object) -> None:
+        if not text.lstrip().upper().startswith("BEGIN"):  # SQLite's own BEGIN (storage.db) is sent as a statement
+            open_.setdefault(id(conn), []).append(text)
+
+    def end(conn: Any) -> None:
+        ended.append(open_.pop(id(conn), []))
+
+    hooks = [("begin", begin), ("before_cursor_execute", statement), ("commit", end), ("rollback", end)]
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield ended
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
 async def queries(h: Harness, user: FakeUser, command: str) -> tuple[int, int]:
     """(database queries, messages answered) for one command, from the update to the last answer."""
     with counting(h) as statements:
@@ -121,6 +149,34 @@ async def test_a_tap_that_makes_twenty_matches_runs_as_many_queries_as_one_that_
         assert len(await uow.matches.of_city(china.id)) == 21
         assert len([m for m in await uow.outbox.list() if m.kind == "match_notice"]) == 42  # both sides of each
     assert counted["wetlands"] == counted["tourism"] <= 25, counted
+
+
+async def test_a_tap_that_makes_twenty_matches_writes_in_one_short_transaction_and_reads_the_keyboard_after(harness: Harness) -> None:
+    """While a tap's transaction runs it holds the topic's row lock (PostgreSQL) or the one write
+    lock (SQLite) that every other tap queues for; so it runs only the writes and what they need
+    (who taps, the topic, the partners, the matches, the notices), and the keyboard is read after
+    the commit."""
+    panjin = FakeUser(2000, "Li", language_code="en")
+    async with harness.services.uow_factory() as uow:
+        wetlands = next(t.id for t in await uow.topics.list() if t.key == "wetlands")
+        china = await uow.cities.add(name="Panjin", country="CN", timezone="Asia/Shanghai", group="China", now_utc=NOW)
+        await uow.contacts.add(display_name="Li", role=Role.CONTACT, language="en", now_utc=NOW, city_id=china.id, telegram_user_id=panjin.id, chat_id=panjin.id)
+        for n in range(20):
+            europe = await uow.cities.add(name=f"Lisbon {n}", country="PT", timezone="Europe/Lisbon", group="EU", now_utc=NOW)
+            await uow.contacts.add(display_name=f"Ana {n}", role=Role.CONTACT, language="en", now_utc=NOW, city_id=europe.id, telegram_user_id=3000 + n)
+            await uow.interests.add(europe.id, wetlands)
+        await uow.commit()
+    [menu] = await harness.send(panjin, "/topics")
+    data = next(b.callback_data for row in harness.current(panjin, menu).buttons for b in row
+                if b.callback_data.startswith("tp:") and callback_data.CHOOSE_TOPIC.parse(b.callback_data).topic_id == wetlands)
+    with transactions(harness) as ended:
+        await harness.tap(panjin, menu, data)
+    [write] = [t for t in ended if any(s.lstrip().startswith("INSERT INTO interests") for s in t)]
+    assert len(write) <= 9, write
+    assert not any("FROM topics ORDER BY" in " ".join(s.split()) for s in write), "the keyboard's read is not in the write"
+    assert any("✅" in text and "wetlands" in text.lower() for text in harness.current(panjin, menu).button_texts())
+    async with harness.services.uow_factory.reading() as uow:
+        assert len(await uow.matches.of_city(china.id)) == 20
 
 
 @pytest.mark.parametrize("cities", [20, 100])
