@@ -1,11 +1,12 @@
 """``python -m benchmarks.load.waits [the load run's options]``: the load run, with its waits timed.
 
 Where an answer's time goes under load: each update's wait for a slot and its handler's run, each
-service call (writer turn and all), each
-Bot API message's wait for admission by the rate limiter (foreground: a person's answers;
-background: notices), each SQLite writer's wait for its turn in the writer queue, and how long
-each unit of work is held (reading, a person's, the background's). The functions are wrapped
-with a stopwatch before the run and nothing else changes; the table follows the load run's own.
+service call (writer turn and all), each Bot API message's wait for admission by the rate limiter
+(foreground: a person's answers; background: notices), each SQLite writer's wait for its turn in
+the writer queue, how long each unit of work is held (reading, a person's, the background's), and
+a planning run's parts (its snapshot, the planner in its process, its write). The functions are
+wrapped with a stopwatch before the run and nothing else changes; the table follows the load run's
+own.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def _timed_service_call(name: str, original: Callable[..., Any]) -> Callable[...
         try:
             return await original(*args, **kwargs)
         finally:
-            WAITS[f"service: {name}"].append(time.perf_counter() - started)
+            WAITS[name if name.startswith("planning run") else f"service: {name}"].append(time.perf_counter() - started)
 
     return call
 
@@ -112,8 +113,18 @@ def _timed_services() -> None:
                 setattr(service, name, _timed_service_call(f"{service.__name__}.{name}", method))
 
 
+def _timed_planning_phases() -> None:
+    """A planning run's parts: the snapshot it reads, the planner (in its own process), the write."""
+    from bot.services import planning
+
+    planning.solve_elsewhere = _timed_service_call("planning run: the planner, in its process", planning.solve_elsewhere)  # type: ignore[assignment]
+    planning.PlanningService._snapshot = _timed_service_call("planning run: snapshot read", planning.PlanningService._snapshot)  # type: ignore[method-assign]
+    planning.PlanningService._write = _timed_service_call("planning run: write", planning.PlanningService._write)  # type: ignore[method-assign]
+
+
 def install() -> None:
     _timed_services()
+    _timed_planning_phases()
     BaseUpdateProcessor.process_update = _timed_process_update(BaseUpdateProcessor.process_update)  # type: ignore[method-assign]
     TelegramRateLimiter._admit = _timed_admit(TelegramRateLimiter._admit)  # type: ignore[method-assign]
     units_of_work.WriterQueue.take_turn = _timed_turn(units_of_work.WriterQueue.take_turn)  # type: ignore[method-assign]
