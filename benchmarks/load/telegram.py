@@ -208,7 +208,10 @@ class TelegramSide:
     async def _ask(self, *request: Any) -> Any:
         async with self._lock:
             self._connection.send(request)
-            kind, value = await asyncio.to_thread(self._connection.recv)
+            try:
+                kind, value = await asyncio.to_thread(self._connection.recv)
+            except EOFError:
+                raise RuntimeError(f"Telegram's process ended during {request[0]!r}") from None
         if kind == "error":
             raise RuntimeError(f"Telegram's process failed: {value}")
         return value
@@ -237,8 +240,9 @@ async def telegram_process(webhook: str | None) -> AsyncIterator[tuple[TelegramS
 
     ``webhook``: the bot's local webhook URL the people's updates are posted to, or None (polling).
     """
-    ours, theirs = multiprocessing.get_context("spawn").Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=_telegram_main, args=(theirs, webhook), name="telegram", daemon=True)
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    process = spawn.Process(target=_telegram_main, args=(theirs, webhook), name="telegram", daemon=True)
     process.start()
     theirs.close()
     try:

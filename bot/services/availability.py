@@ -118,7 +118,7 @@ class AvailabilityService(ServiceBase):
                 await self.wait(uow, by, None)
             await uow.commit()
         self.wakeups.planning_needed()
-        async with self.reading() as uow:  # the view's reads need no write lock (SQLite) or transaction of the write
+        async with self.reading() as uow:
             return await self._hours_view(uow, city)
 
     async def ask_hours(self, *, by: Actor, city_id: int) -> City:

@@ -44,7 +44,11 @@ class ServiceBase:
         return self.root.uow_factory()
 
     def reading(self) -> UnitOfWork:
-        """For a call that only reads: no write lock taken on SQLite, so it never queues behind writers."""
+        """For a call that only reads: no write lock taken on SQLite, so it never queues behind writers.
+
+        A change's view (the redrawn keyboard, the hours) is read with it after the commit, so the
+        write transaction holds SQLite's one write lock, or a row lock, for the writes alone.
+        """
         return self.root.uow_factory.reading()
 
     async def person(self, uow: UnitOfWork, by: Actor, language_code: str | None = None) -> Person:

@@ -57,9 +57,7 @@ class InterestService(ServiceBase):
         if changed:
             self.wakeups.outbox_changed(now)
             self.wakeups.planning_needed()
-        # The keyboard is read after the commit: the topic's lock (and SQLite's write lock) is held
-        # by the write alone, which many contacts tapping at once queue for.
-        async with self.reading() as uow:
+        async with self.reading() as uow:  # after the commit: see ServiceBase.reading
             view = await self._view(uow, city)
         return TopicsView(view.city, view.choices, tuple(new_matches))
 

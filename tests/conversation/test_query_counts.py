@@ -8,7 +8,7 @@ the update arriving to the last answer sent, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -58,25 +58,33 @@ async def add_pairs(h: Harness, first: int, count: int) -> None:
 
 
 @contextlib.contextmanager
+def listening(h: Harness, hooks: list[tuple[str, Callable[..., None]]]) -> Iterator[None]:
+    """The application's engine calls ``hooks`` (event name, listener) inside the block."""
+    engine = h.application.bot_data[ENGINE_KEY].sync_engine
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+@contextlib.contextmanager
 def counting(h: Harness) -> Iterator[list[str]]:
     """The statements the application's engine runs inside the block."""
-    engine = h.application.bot_data[ENGINE_KEY].sync_engine
     statements: list[str] = []
 
     def count(conn: object, cursor: object, statement: str, *args: object) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with listening(h, [("before_cursor_execute", count)]):
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @contextlib.contextmanager
 def transactions(h: Harness) -> Iterator[list[list[str]]]:
     """The statements the application's engine runs inside the block, one list per transaction."""
-    engine = h.application.bot_data[ENGINE_KEY].sync_engine
     open_: dict[int, list[str]] = {}
     ended: list[list[str]] = []
 
@@ -90,14 +98,8 @@ def transactions(h: Harness) -> Iterator[list[list[str]]]:
     def end(conn: Any) -> None:
         ended.append(open_.pop(id(conn), []))
 
-    hooks = [("begin", begin), ("before_cursor_execute", statement), ("commit", end), ("rollback", end)]
-    for name, hook in hooks:
-        event.listen(engine, name, hook)
-    try:
+    with listening(h, [("begin", begin), ("before_cursor_execute", statement), ("commit", end), ("rollback", end)]):
         yield ended
-    finally:
-        for name, hook in hooks:
-            event.remove(engine, name, hook)
 
 
 async def queries(h: Harness, user: FakeUser, command: str) -> tuple[int, int]:
